@@ -1,0 +1,557 @@
+//! The TOML configuration of a run: setting, networks, training and evaluation.
+//!
+//! Every struct rejects unknown keys, so a typo is an error rather than a silently ignored
+//! setting. Sections other than `[setting]` may be omitted and default to the reference
+//! implementation's hyperparameters. [`Config::validate`] checks every field and names the field
+//! at fault.
+//!
+//! ```
+//! use regretnet_core::Config;
+//! let text = r#"
+//! [setting]
+//! name = "my_2x3"
+//! bidders = 2
+//! items = 3
+//! prior = { kind = "uniform", lo = 0.0, hi = [1.0, 2.0, 3.0] }
+//!
+//! [train]
+//! iterations = 1000
+//! "#;
+//! let config = Config::from_toml_str(text).unwrap();
+//! assert_eq!(config.train.batch_size, 128);
+//! let setting = config.setting.build().unwrap();
+//! assert_eq!(setting.profile_len(), 6);
+//! assert!(Config::from_toml_str("[setting]\nnmae = 1").is_err());
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+use crate::prior::{Prior, UniformBox};
+use crate::setting::{Setting, ValuationKind};
+
+/// Memory we allow the training set plus its misreport cache to take, in bytes.
+pub const MAX_TRAIN_BYTES: u64 = 8 << 30;
+
+/// A whole run configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The regretnet version that wrote a resolved config (informational).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regretnet_version: Option<String>,
+    /// The auction.
+    pub setting: SettingConfig,
+    /// The networks.
+    #[serde(default)]
+    pub net: NetConfig,
+    /// The augmented-Lagrangian training.
+    #[serde(default)]
+    pub train: TrainConfig,
+    /// The test-time evaluation.
+    #[serde(default)]
+    pub eval: EvalConfig,
+}
+
+/// The `[setting]` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingConfig {
+    /// Name of the setting, used in reports and checkpoint metadata.
+    pub name: String,
+    /// Number of bidders.
+    pub bidders: usize,
+    /// Number of items.
+    pub items: usize,
+    /// Valuation kind (`"additive"`).
+    #[serde(default = "default_valuation")]
+    pub valuation: ValuationKind,
+    /// The prior over values.
+    pub prior: PriorConfig,
+}
+
+fn default_valuation() -> ValuationKind {
+    ValuationKind::Additive
+}
+
+/// The `[setting.prior]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PriorConfig {
+    /// Independent `U[lo, hi]` per bidder and item.
+    Uniform {
+        /// Lower bounds.
+        lo: Bound,
+        /// Upper bounds.
+        hi: Bound,
+    },
+}
+
+/// A bound given for all values at once, per item (shared by bidders), or per bidder and item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Bound {
+    /// The same bound for every bidder and item.
+    Scalar(f64),
+    /// One bound per item, the same for every bidder.
+    PerItem(Vec<f64>),
+    /// One row of `m` bounds per bidder.
+    PerBidderItem(Vec<Vec<f64>>),
+}
+
+impl Bound {
+    fn expand(&self, field: &str, n: usize, m: usize) -> Result<Vec<f64>, ConfigError> {
+        let values = match self {
+            Bound::Scalar(v) => vec![*v; n * m],
+            Bound::PerItem(row) => {
+                if row.len() != m {
+                    return Err(ConfigError::invalid(
+                        field,
+                        format!("has {} entries, expected one per item ({m})", row.len()),
+                    ));
+                }
+                row.iter().cycle().take(n * m).cloned().collect()
+            }
+            Bound::PerBidderItem(rows) => {
+                if rows.len() != n || rows.iter().any(|r| r.len() != m) {
+                    return Err(ConfigError::invalid(
+                        field,
+                        format!("expected {n} rows (bidders) of {m} values (items)"),
+                    ));
+                }
+                rows.concat()
+            }
+        };
+        if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
+            return Err(ConfigError::invalid(
+                field,
+                format!("{bad} is not a finite number"),
+            ));
+        }
+        Ok(values)
+    }
+}
+
+/// The `[net]` section: hidden layer widths of the two tanh MLPs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetConfig {
+    /// Hidden widths of the allocation net (reference: `[100, 100]`).
+    pub alloc_hidden: Vec<usize>,
+    /// Hidden widths of the payment net (reference: `[100, 100]`).
+    pub pay_hidden: Vec<usize>,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        NetConfig {
+            alloc_hidden: vec![100, 100],
+            pay_hidden: vec![100, 100],
+        }
+    }
+}
+
+/// The `[train]` section. Defaults are the reference implementation's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Seed of every training stream (data, init, misreports, shuffle, validation).
+    pub seed: u64,
+    /// Number of outer (weight) iterations.
+    pub iterations: u64,
+    /// Profiles per minibatch.
+    pub batch_size: usize,
+    /// Size of the fixed training set.
+    pub train_size: usize,
+    /// Adam learning rate of the weights.
+    pub lr: f64,
+    /// Projected-Adam steps on the misreports per iteration.
+    pub misreport_steps: usize,
+    /// Adam learning rate of the misreports.
+    pub misreport_lr: f64,
+    /// Initial Lagrange multiplier of every bidder's regret.
+    pub lambda_init: f64,
+    /// Iterations between multiplier updates `lambda_i += rho * rgt_i`.
+    pub lambda_update_every: u64,
+    /// Initial quadratic penalty weight.
+    pub rho_init: f64,
+    /// Amount added to rho on its schedule.
+    pub rho_increment: f64,
+    /// Iterations between rho increments.
+    pub rho_increment_every: u64,
+    /// Iterations between rows of `metrics.csv`.
+    pub log_every: u64,
+    /// Iterations between validations (0: never).
+    pub validate_every: u64,
+    /// Profiles in the validation sample.
+    pub validation_samples: usize,
+    /// Misreport steps of the validation search (from the truthful report and one prior draw).
+    pub validation_steps: usize,
+    /// Iterations between checkpoints (0: only the final one).
+    pub checkpoint_every: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            seed: 42,
+            iterations: 400_000,
+            batch_size: 128,
+            train_size: 640_000,
+            lr: 1e-3,
+            misreport_steps: 25,
+            misreport_lr: 0.1,
+            lambda_init: 5.0,
+            lambda_update_every: 100,
+            rho_init: 1.0,
+            rho_increment: 1.0,
+            rho_increment_every: 10_000,
+            log_every: 100,
+            validate_every: 5_000,
+            validation_samples: 2_000,
+            validation_steps: 200,
+            checkpoint_every: 5_000,
+        }
+    }
+}
+
+/// The `[eval]` section: the test sample and the strength of the misreport search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvalConfig {
+    /// Number of test profiles.
+    pub samples: usize,
+    /// Seed of the test sample and of the search restarts.
+    pub seed: u64,
+    /// Starts per profile and bidder: the truthful report plus `restarts - 1` prior draws.
+    pub restarts: usize,
+    /// Projected-Adam steps per start.
+    pub steps: usize,
+    /// Adam learning rate of the search.
+    pub lr: f64,
+    /// Profiles per evaluation chunk.
+    pub batch_size: usize,
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        EvalConfig {
+            samples: 10_000,
+            seed: 100,
+            restarts: 10,
+            steps: 300,
+            lr: 0.1,
+            batch_size: 500,
+        }
+    }
+}
+
+impl EvalConfig {
+    /// The reference implementation's test protocol: 1,000 starts x 2,000 steps at lr 0.1
+    /// on 10,000 profiles drawn with seed 100 (`regretnet-paper.md`, "Reference protocol").
+    pub fn paper() -> Self {
+        EvalConfig {
+            samples: 10_000,
+            seed: 100,
+            restarts: 1_000,
+            steps: 2_000,
+            lr: 0.1,
+            batch_size: 50,
+        }
+    }
+}
+
+fn positive<T: PartialOrd + Default + std::fmt::Display>(
+    field: &str,
+    v: T,
+) -> Result<(), ConfigError> {
+    if v > T::default() {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(
+            field,
+            format!("must be positive, got {v}"),
+        ))
+    }
+}
+
+fn positive_finite(field: &str, v: f64) -> Result<(), ConfigError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(
+            field,
+            format!("must be a positive finite number, got {v}"),
+        ))
+    }
+}
+
+fn non_negative_finite(field: &str, v: f64) -> Result<(), ConfigError> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(
+            field,
+            format!("must be a finite number >= 0, got {v}"),
+        ))
+    }
+}
+
+impl SettingConfig {
+    /// Resolve into a [`Setting`], checking sizes and bounds.
+    pub fn build(&self) -> Result<Setting, ConfigError> {
+        if self.name.trim().is_empty() {
+            return Err(ConfigError::invalid("setting.name", "must not be empty"));
+        }
+        positive("setting.bidders", self.bidders)?;
+        positive("setting.items", self.items)?;
+        if self.bidders > 1_000 || self.items > 1_000 {
+            return Err(ConfigError::invalid(
+                if self.bidders > 1_000 {
+                    "setting.bidders"
+                } else {
+                    "setting.items"
+                },
+                "at most 1000 bidders and 1000 items are supported",
+            ));
+        }
+        let (n, m) = (self.bidders, self.items);
+        let prior = match &self.prior {
+            PriorConfig::Uniform { lo, hi } => {
+                let lo = lo.expand("setting.prior.lo", n, m)?;
+                let hi = hi.expand("setting.prior.hi", n, m)?;
+                for (k, (l, h)) in lo.iter().zip(&hi).enumerate() {
+                    if l >= h {
+                        return Err(ConfigError::invalid(
+                            "setting.prior",
+                            format!(
+                                "bidder {} item {}: lo = {l} must be below hi = {h}",
+                                k / m,
+                                k % m
+                            ),
+                        ));
+                    }
+                }
+                // Profiles are f32 in the networks; keep values where f32 is accurate.
+                if lo.iter().chain(&hi).any(|v| v.abs() > 1e6) {
+                    return Err(ConfigError::invalid(
+                        "setting.prior",
+                        "bounds must lie within [-1e6, 1e6]",
+                    ));
+                }
+                Prior::UniformBox(UniformBox::new(n, m, lo, hi).ok_or_else(|| {
+                    ConfigError::invalid("setting.prior", "inconsistent bounds")
+                })?)
+            }
+        };
+        Ok(Setting {
+            name: self.name.clone(),
+            bidders: n,
+            items: m,
+            valuation: self.valuation,
+            prior,
+        })
+    }
+}
+
+impl Config {
+    /// Parse and validate a TOML text.
+    pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            origin: None,
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Read, parse and validate a TOML file; errors name the file.
+    pub fn load(path: &std::path::Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Config::from_toml_str(&text).map_err(|e| e.with_origin(path.display().to_string()))
+    }
+
+    /// The config as TOML text (the run directory's resolved `config.toml`).
+    pub fn to_toml_string(&self) -> String {
+        toml::to_string_pretty(self).expect("a Config always serializes to TOML")
+    }
+
+    /// Check every field; the error names the first field at fault.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let setting = self.setting.build()?;
+        for (field, widths) in [
+            ("net.alloc_hidden", &self.net.alloc_hidden),
+            ("net.pay_hidden", &self.net.pay_hidden),
+        ] {
+            if widths.is_empty() {
+                return Err(ConfigError::invalid(
+                    field,
+                    "needs at least one hidden layer",
+                ));
+            }
+            if let Some(w) = widths.iter().find(|&&w| w == 0 || w > 65_536) {
+                return Err(ConfigError::invalid(
+                    field,
+                    format!("layer width {w} must be between 1 and 65536"),
+                ));
+            }
+        }
+        let t = &self.train;
+        positive("train.batch_size", t.batch_size)?;
+        positive("train.train_size", t.train_size)?;
+        if t.batch_size > t.train_size {
+            return Err(ConfigError::invalid(
+                "train.batch_size",
+                format!(
+                    "{} is larger than train.train_size = {}",
+                    t.batch_size, t.train_size
+                ),
+            ));
+        }
+        positive_finite("train.lr", t.lr)?;
+        positive_finite("train.misreport_lr", t.misreport_lr)?;
+        non_negative_finite("train.lambda_init", t.lambda_init)?;
+        positive("train.lambda_update_every", t.lambda_update_every)?;
+        non_negative_finite("train.rho_init", t.rho_init)?;
+        non_negative_finite("train.rho_increment", t.rho_increment)?;
+        positive("train.rho_increment_every", t.rho_increment_every)?;
+        positive("train.log_every", t.log_every)?;
+        if t.validate_every > 0 {
+            positive("train.validation_samples", t.validation_samples)?;
+        }
+        let bytes = (t.train_size as u64)
+            .saturating_mul(setting.profile_len() as u64)
+            .saturating_mul(2 * 4);
+        if bytes > MAX_TRAIN_BYTES {
+            return Err(ConfigError::invalid(
+                "train.train_size",
+                format!(
+                    "{} profiles of {} values need {:.1} GiB for the data and misreport cache, \
+                     more than the {} GiB limit",
+                    t.train_size,
+                    setting.profile_len(),
+                    bytes as f64 / (1u64 << 30) as f64,
+                    MAX_TRAIN_BYTES >> 30
+                ),
+            ));
+        }
+        let e = &self.eval;
+        positive("eval.samples", e.samples)?;
+        positive("eval.restarts", e.restarts)?;
+        positive_finite("eval.lr", e.lr)?;
+        positive("eval.batch_size", e.batch_size)?;
+        let rows = (e.batch_size as u64)
+            .saturating_mul(e.restarts as u64)
+            .saturating_mul(setting.bidders as u64);
+        if rows > 50_000_000 {
+            return Err(ConfigError::invalid(
+                "eval.batch_size",
+                format!(
+                    "{} profiles x {} restarts x {} bidders per chunk is too large to fit in \
+                     memory; lower eval.batch_size",
+                    e.batch_size, e.restarts, setting.bidders
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[setting]
+name = "t"
+bidders = 2
+items = 2
+prior = { kind = "uniform", lo = 0.0, hi = 1.0 }
+"#;
+
+    fn with(extra: &str) -> Result<Config, ConfigError> {
+        Config::from_toml_str(&format!("{MINIMAL}{extra}"))
+    }
+
+    #[test]
+    fn defaults_are_the_reference_hyperparameters() {
+        // regretnet-paper.md, "Reference protocol": Adam 1e-3, batch 128, 640,000 profiles,
+        // 25 misreport steps at lr 0.1, lambda 5, rho 1, 2 x 100 tanh nets, test seed 100.
+        let c = with("").unwrap();
+        assert_eq!(c.train.lr, 1e-3);
+        assert_eq!(c.train.batch_size, 128);
+        assert_eq!(c.train.train_size, 640_000);
+        assert_eq!(c.train.misreport_steps, 25);
+        assert_eq!(c.train.misreport_lr, 0.1);
+        assert_eq!(c.train.lambda_init, 5.0);
+        assert_eq!(c.train.rho_init, 1.0);
+        assert_eq!(c.net.alloc_hidden, vec![100, 100]);
+        assert_eq!(c.eval.seed, 100);
+        assert_eq!(EvalConfig::paper().restarts, 1_000);
+        assert_eq!(EvalConfig::paper().steps, 2_000);
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let c = with("[train]\niterations = 7\n").unwrap();
+        let back = Config::from_toml_str(&c.to_toml_string()).unwrap();
+        assert_eq!(c, back);
+    }
+
+    #[test]
+    fn bounds_expand_per_item_and_per_bidder() {
+        let c = Config::from_toml_str(
+            "[setting]\nname='a'\nbidders=2\nitems=2\n\
+             prior={kind='uniform', lo=[[0,0],[1,1]], hi=[2.0, 3.0]}\n",
+        )
+        .unwrap();
+        let s = c.setting.build().unwrap();
+        let Prior::UniformBox(b) = &s.prior;
+        assert_eq!((b.lo(1, 0), b.hi(1, 0), b.hi(0, 1)), (1.0, 2.0, 3.0));
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let cases: &[(&str, &str)] = &[
+            ("[train]\nbatchsize = 3\n", "batchsize"),
+            ("[train]\nbatch_size = 0\n", "train.batch_size"),
+            ("[train]\nbatch_size = -1\n", "batch_size"),
+            ("[train]\nlr = nan\n", "train.lr"),
+            ("[train]\nlr = 0.0\n", "train.lr"),
+            ("[train]\nmisreport_lr = inf\n", "train.misreport_lr"),
+            ("[train]\nlambda_init = -1.0\n", "train.lambda_init"),
+            ("[train]\nrho_increment_every = 0\n", "train.rho_increment_every"),
+            ("[train]\ntrain_size = 100\n", "train.batch_size"),
+            ("[train]\ntrain_size = 100000000000\n", "train.train_size"),
+            ("[net]\nalloc_hidden = []\n", "net.alloc_hidden"),
+            ("[net]\npay_hidden = [100, 0]\n", "net.pay_hidden"),
+            ("[eval]\nsamples = 0\n", "eval.samples"),
+            ("[eval]\nrestarts = 0\n", "eval.restarts"),
+            ("[eval]\nlr = -0.1\n", "eval.lr"),
+            ("[eval]\nbatch_size = 1000000\nrestarts = 1000\n", "eval.batch_size"),
+            ("[extra]\n", "extra"),
+        ];
+        for (extra, needle) in cases {
+            let err = with(extra).expect_err(extra).to_string();
+            assert!(err.contains(needle), "{extra:?} gave {err:?}");
+        }
+        let bad_settings: &[(&str, &str)] = &[
+            ("bidders=0\nitems=2\nprior={kind='uniform',lo=0,hi=1}", "setting.bidders"),
+            ("bidders=1\nitems=2\nprior={kind='uniform',lo=1,hi=1}", "lo = 1 must be below"),
+            ("bidders=1\nitems=2\nprior={kind='uniform',lo=0,hi=nan}", "setting.prior.hi"),
+            ("bidders=1\nitems=2\nprior={kind='uniform',lo=[0,0,0],hi=1}", "setting.prior.lo"),
+            ("bidders=1\nitems=2\nprior={kind='normal',lo=0,hi=1}", "normal"),
+            ("bidders=1\nitems=2\nprior={kind='uniform',lo=0,hi=1,mid=3}", "mid"),
+            ("bidders=1\nitems=2\nvaluation='unit'\nprior={kind='uniform',lo=0,hi=1}", "unit"),
+        ];
+        for (body, needle) in bad_settings {
+            let err = Config::from_toml_str(&format!("[setting]\nname='x'\n{body}\n"))
+                .expect_err(body)
+                .to_string();
+            assert!(err.contains(needle), "{body:?} gave {err:?}");
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The settings of the RegretNet paper, with the reference hyperparameters and published numbers.
+//!
+//! Source of every number here: `shared/reference/regretnet-paper.md` (Dütting et al., "Optimal
+//! Auctions through Deep Learning", ICML 2019 / JACM 2024, and its reference implementation).
+//! Schedules: lambda starts at 5 and is updated every 100 iterations; rho starts at 1 and grows
+//! by a per-setting step every 10,000 iterations (5x10: lambda 1, rho 0.25, +0.25 every 100,000).
+
+use crate::config::{Bound, Config, EvalConfig, NetConfig, PriorConfig, SettingConfig, TrainConfig};
+use crate::error::ConfigError;
+use crate::setting::ValuationKind;
+
+/// A preset: its name, what it is, and what the paper reports for it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PresetInfo {
+    /// Name used by `--preset`.
+    pub name: &'static str,
+    /// One-line description.
+    pub description: &'static str,
+    /// Revenue of the known optimal mechanism, when one is known.
+    pub optimal_revenue: Option<f64>,
+    /// Best published baseline (name, revenue), when the optimum is unknown.
+    pub best_baseline: Option<(&'static str, f64)>,
+    /// The paper's RegretNet (revenue, regret bound), when the paper reports it.
+    pub paper_regretnet: Option<(f64, f64)>,
+}
+
+/// The preset that `regretnet train` uses when none is named.
+pub const DEFAULT_PRESET: &str = "additive_1x2_uniform";
+
+/// Iterations of the default 1x2 training: enough to reach revenue within 2% of the optimum
+/// at test regret below 1e-3 with the reference schedule (measured; see README).
+pub const DEFAULT_1X2_ITERATIONS: u64 = 40_000;
+
+/// Every preset, in the order of the paper's table.
+pub const PRESETS: &[PresetInfo] = &[
+    PresetInfo {
+        name: "additive_1x2_uniform",
+        description: "1 bidder, 2 items, additive, v ~ U[0,1]^2 (Manelli-Vincent)",
+        optimal_revenue: Some(0.5492),
+        best_baseline: None,
+        paper_regretnet: Some((0.554, 1e-3)),
+    },
+    PresetInfo {
+        name: "additive_1x2_uniform_416_47",
+        description: "1 bidder, 2 items, additive, v1 ~ U[4,16], v2 ~ U[4,7]",
+        optimal_revenue: Some(9.778),
+        best_baseline: None,
+        paper_regretnet: Some((9.734, 1e-3)),
+    },
+    PresetInfo {
+        name: "additive_1x2_uniform_04_03",
+        description: "1 bidder, 2 items, additive, v1 ~ U[0,4], v2 ~ U[0,3]",
+        optimal_revenue: None,
+        best_baseline: Some(("bundle at 2*sqrt(2)", 1.886)),
+        paper_regretnet: None,
+    },
+    PresetInfo {
+        name: "additive_2x2_uniform",
+        description: "2 bidders, 2 items, additive, U[0,1] iid",
+        optimal_revenue: None,
+        best_baseline: Some(("VVCA / AMA_bsym", 0.862)),
+        paper_regretnet: Some((0.878, 1e-3)),
+    },
+    PresetInfo {
+        name: "additive_2x3_uniform",
+        description: "2 bidders, 3 items, additive, U[0,1] iid",
+        optimal_revenue: None,
+        best_baseline: Some(("bundle Myerson", 1.277)),
+        paper_regretnet: None,
+    },
+    PresetInfo {
+        name: "additive_3x10_uniform",
+        description: "3 bidders, 10 items, additive, U[0,1] iid",
+        optimal_revenue: None,
+        best_baseline: Some(("item-wise Myerson", 5.3125)),
+        paper_regretnet: Some((5.541, 2e-3)),
+    },
+    PresetInfo {
+        name: "additive_5x10_uniform",
+        description: "5 bidders, 10 items, additive, U[0,1] iid",
+        optimal_revenue: None,
+        best_baseline: Some(("item-wise Myerson", 6.71875)),
+        paper_regretnet: Some((6.778, 5e-3)),
+    },
+];
+
+fn additive(name: &str, n: usize, m: usize, lo: Bound, hi: Bound) -> SettingConfig {
+    SettingConfig {
+        name: name.to_string(),
+        bidders: n,
+        items: m,
+        valuation: ValuationKind::Additive,
+        prior: PriorConfig::Uniform { lo, hi },
+    }
+}
+
+fn reference_train(rho_increment: f64) -> TrainConfig {
+    TrainConfig {
+        rho_increment,
+        ..TrainConfig::default()
+    }
+}
+
+/// The config of preset `name`.
+pub fn preset(name: &str) -> Result<Config, ConfigError> {
+    let deep = NetConfig {
+        alloc_hidden: vec![100; 5],
+        pay_hidden: vec![100; 5],
+    };
+    let (setting, net, train) = match name {
+        "additive_1x2_uniform" => (
+            additive(name, 1, 2, Bound::Scalar(0.0), Bound::Scalar(1.0)),
+            NetConfig::default(),
+            TrainConfig {
+                iterations: DEFAULT_1X2_ITERATIONS,
+                ..reference_train(50.0)
+            },
+        ),
+        "additive_1x2_uniform_416_47" => (
+            additive(
+                name,
+                1,
+                2,
+                Bound::PerItem(vec![4.0, 4.0]),
+                Bound::PerItem(vec![16.0, 7.0]),
+            ),
+            NetConfig::default(),
+            reference_train(5.0),
+        ),
+        "additive_1x2_uniform_04_03" => (
+            additive(
+                name,
+                1,
+                2,
+                Bound::Scalar(0.0),
+                Bound::PerItem(vec![4.0, 3.0]),
+            ),
+            NetConfig::default(),
+            reference_train(20.0),
+        ),
+        "additive_2x2_uniform" => (
+            additive(name, 2, 2, Bound::Scalar(0.0), Bound::Scalar(1.0)),
+            NetConfig::default(),
+            reference_train(5.0),
+        ),
+        "additive_2x3_uniform" => (
+            additive(name, 2, 3, Bound::Scalar(0.0), Bound::Scalar(1.0)),
+            NetConfig::default(),
+            reference_train(10.0),
+        ),
+        "additive_3x10_uniform" => (
+            additive(name, 3, 10, Bound::Scalar(0.0), Bound::Scalar(1.0)),
+            deep,
+            reference_train(1.0),
+        ),
+        "additive_5x10_uniform" => (
+            additive(name, 5, 10, Bound::Scalar(0.0), Bound::Scalar(1.0)),
+            deep,
+            TrainConfig {
+                lambda_init: 1.0,
+                rho_init: 0.25,
+                rho_increment: 0.25,
+                rho_increment_every: 100_000,
+                ..TrainConfig::default()
+            },
+        ),
+        _ => {
+            return Err(ConfigError::UnknownPreset {
+                name: name.to_string(),
+                known: PRESETS
+                    .iter()
+                    .map(|p| p.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+        }
+    };
+    Ok(Config {
+        regretnet_version: None,
+        setting,
+        net,
+        train,
+        eval: EvalConfig::default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prior::Prior;
+
+    #[test]
+    fn every_listed_preset_builds_and_validates() {
+        for info in PRESETS {
+            let c = preset(info.name).unwrap();
+            c.validate().unwrap();
+            assert_eq!(c.setting.name, info.name);
+        }
+        assert!(preset("additive_1x2").is_err());
+    }
+
+    #[test]
+    fn presets_match_the_reference_table() {
+        // regretnet-paper.md, "Reference protocol": rho steps per setting, 5 x 100 nets for
+        // 3x10 and 5x10, the 5x10 schedule, and the 416_47 supports.
+        let rho = |n: &str| preset(n).unwrap().train.rho_increment;
+        assert_eq!(rho("additive_1x2_uniform"), 50.0);
+        assert_eq!(rho("additive_1x2_uniform_416_47"), 5.0);
+        assert_eq!(rho("additive_1x2_uniform_04_03"), 20.0);
+        assert_eq!(rho("additive_2x2_uniform"), 5.0);
+        assert_eq!(rho("additive_2x3_uniform"), 10.0);
+        assert_eq!(rho("additive_3x10_uniform"), 1.0);
+        let c = preset("additive_5x10_uniform").unwrap();
+        assert_eq!(
+            (c.train.lambda_init, c.train.rho_init, c.train.rho_increment_every),
+            (1.0, 0.25, 100_000)
+        );
+        assert_eq!(c.net.alloc_hidden, vec![100; 5]);
+        let s = preset("additive_1x2_uniform_416_47")
+            .unwrap()
+            .setting
+            .build()
+            .unwrap();
+        let Prior::UniformBox(b) = &s.prior;
+        assert_eq!((b.lo(0, 0), b.hi(0, 0), b.lo(0, 1), b.hi(0, 1)), (4.0, 16.0, 4.0, 7.0));
+    }
+}

@@ -1,0 +1,45 @@
+//! # regretnet-nets
+//!
+//! The candle networks of RegretNet (Dütting et al., ICML 2019):
+//!
+//! - [`Mlp`]: tanh hidden layers with Glorot-uniform weights drawn from our own seeded RNG
+//!   (candle's CPU RNG cannot be seeded) and zero biases;
+//! - [`heads`]: the additive allocation head (softmax over bidders plus a dummy "unsold" bidder
+//!   per item) and the payment head (sigmoid fraction times the reported value of the
+//!   allocation, so truthful reports are individually rational by construction);
+//! - [`RegretNet`]: both nets over the flattened bid profile, `forward` on `[batch, n, m]`
+//!   returning allocations `[batch, n, m]` and payments `[batch, n]`;
+//! - [`checkpoint`]: self-describing safetensors files (tensor names, shapes, metadata and the
+//!   forward computation are documented there, precisely enough to recompute the mechanism in
+//!   numpy).
+//!
+//! ```
+//! use candle_core::{Device, Tensor};
+//! use regretnet_core::{presets, rng::{stream_rng, Stream}};
+//! use regretnet_nets::{NetSpec, RegretNet, WeightGrad};
+//!
+//! let config = presets::preset("additive_2x2_uniform").unwrap();
+//! let setting = config.setting.build().unwrap();
+//! let spec = NetSpec { setting: config.setting.clone(), net: config.net.clone() };
+//! let net = RegretNet::new(&setting, spec, &mut stream_rng(1, Stream::Init)).unwrap();
+//! let bids = Tensor::new(&[[[0.2f32, 0.9], [0.5, 0.1]]], &Device::Cpu).unwrap();
+//! let out = net.forward(&bids, WeightGrad::Frozen).unwrap();
+//! assert_eq!(out.alloc.dims(), &[1, 2, 2]);
+//! assert_eq!(out.pay.dims(), &[1, 2]);
+//! ```
+#![deny(missing_docs)]
+
+pub mod checkpoint;
+pub mod error;
+pub mod heads;
+pub mod init;
+pub mod mlp;
+pub mod net;
+
+pub use checkpoint::Checkpoint;
+pub use error::{NetsError, Result};
+pub use mlp::{Dense, Mlp, WeightGrad};
+pub use net::{NetSpec, Outcome, RegretNet};
+
+#[cfg(test)]
+mod tests;

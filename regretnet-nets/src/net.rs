@@ -1,0 +1,115 @@
+//! The RegretNet mechanism: an allocation net and a payment net over the bid profile.
+
+use std::collections::BTreeMap;
+
+use candle_core::{Tensor, Var};
+use rand::Rng;
+use regretnet_core::{NetConfig, Setting, SettingConfig, ValuationKind};
+
+use crate::error::Result;
+use crate::heads::{additive_allocation, payment};
+use crate::mlp::{Mlp, WeightGrad};
+
+/// What a network was built for: the setting and the architecture. Stored in checkpoints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetSpec {
+    /// The setting as configured (name, sizes, valuation, prior).
+    pub setting: SettingConfig,
+    /// The hidden widths.
+    pub net: NetConfig,
+}
+
+/// Allocations and payments for a batch of bid profiles.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// `[batch, n, m]`: probability that bidder `i` receives item `j`.
+    pub alloc: Tensor,
+    /// `[batch, n]`: expected payment of bidder `i`.
+    pub pay: Tensor,
+}
+
+/// The learned mechanism: two tanh MLPs reading the flattened bid profile.
+///
+/// - allocation net: `[batch, n*m] -> [batch, (n+1)*(m+1)]` logits, then
+///   [`additive_allocation`];
+/// - payment net: `[batch, n*m] -> [batch, n]` logits, then [`payment`].
+#[derive(Debug, Clone)]
+pub struct RegretNet {
+    spec: NetSpec,
+    bidders: usize,
+    items: usize,
+    alloc: Mlp,
+    pay: Mlp,
+}
+
+impl RegretNet {
+    /// A freshly initialised network (Glorot-uniform weights from `rng`, zero biases; the
+    /// allocation net is drawn first, then the payment net).
+    pub fn new<R: Rng + ?Sized>(setting: &Setting, spec: NetSpec, rng: &mut R) -> Result<Self> {
+        let (n, m) = (setting.bidders, setting.items);
+        let ValuationKind::Additive = setting.valuation;
+        let alloc = Mlp::new(n * m, &spec.net.alloc_hidden, (n + 1) * (m + 1), rng)?;
+        let pay = Mlp::new(n * m, &spec.net.pay_hidden, n, rng)?;
+        Ok(RegretNet {
+            spec,
+            bidders: n,
+            items: m,
+            alloc,
+            pay,
+        })
+    }
+
+    /// The setting and architecture this network was built for.
+    pub fn spec(&self) -> &NetSpec {
+        &self.spec
+    }
+
+    /// Number of bidders.
+    pub fn bidders(&self) -> usize {
+        self.bidders
+    }
+
+    /// Number of items.
+    pub fn items(&self) -> usize {
+        self.items
+    }
+
+    /// The allocation MLP.
+    pub fn alloc_net(&self) -> &Mlp {
+        &self.alloc
+    }
+
+    /// The payment MLP.
+    pub fn pay_net(&self) -> &Mlp {
+        &self.pay
+    }
+
+    /// Allocations and payments for `bids: [batch, n, m]`.
+    ///
+    /// With [`WeightGrad::Frozen`] the result is differentiable with respect to `bids` only.
+    pub fn forward(&self, bids: &Tensor, mode: WeightGrad) -> Result<Outcome> {
+        let batch = bids.dim(0)?;
+        let x = bids.reshape((batch, self.bidders * self.items))?;
+        let alloc = additive_allocation(&self.alloc.forward(&x, mode)?, self.bidders, self.items)?;
+        let pay = payment(&self.pay.forward(&x, mode)?, &alloc, bids)?;
+        Ok(Outcome { alloc, pay })
+    }
+
+    /// Every trainable variable by name, in name order (the order of optimizer state and of
+    /// checkpoints; never a `HashMap` order).
+    pub fn named_vars(&self) -> BTreeMap<String, Var> {
+        self.alloc
+            .named_vars("alloc")
+            .into_iter()
+            .chain(self.pay.named_vars("pay"))
+            .collect()
+    }
+
+    /// Total number of scalar parameters.
+    pub fn parameter_count(&self) -> usize {
+        self.named_vars()
+            .values()
+            .map(|v| v.as_tensor().elem_count())
+            .sum()
+    }
+}
