@@ -1,1 +1,34 @@
-fn main() {}
+//! The `regretnet` command: parse flags, validate them into typed configs, call the library,
+//! print results on stdout and progress on stderr.
+//!
+//! Exit codes: 0 success, 1 a failure of the computation, 2 a usage or input error (flags,
+//! config, run directory, checkpoint).
+
+mod cli;
+mod cmd_eval;
+mod cmd_presets;
+mod cmd_train;
+mod failure;
+mod progress;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() {
+    // gemm's own threading is slower than one thread at RegretNet's sizes (candle-notes.md);
+    // regretnet parallelises at the application level instead (`--threads`).
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        std::env::set_var("RAYON_NUM_THREADS", "1");
+    }
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Presets(args) => cmd_presets::run(&args),
+        Command::Train(args) => cmd_train::run(&args),
+        Command::Eval(args) => cmd_eval::run(&args),
+    };
+    if let Err(failure) = result {
+        eprintln!("error: {:#}", failure.error());
+        std::process::exit(failure.exit_code());
+    }
+}

@@ -241,7 +241,7 @@ impl Default for EvalConfig {
             restarts: 10,
             steps: 300,
             lr: 0.1,
-            batch_size: 500,
+            batch_size: 50,
         }
     }
 }
@@ -256,7 +256,7 @@ impl EvalConfig {
             restarts: 1_000,
             steps: 2_000,
             lr: 0.1,
-            batch_size: 50,
+            batch_size: 5,
         }
     }
 }
@@ -316,34 +316,35 @@ impl SettingConfig {
             ));
         }
         let (n, m) = (self.bidders, self.items);
-        let prior = match &self.prior {
-            PriorConfig::Uniform { lo, hi } => {
-                let lo = lo.expand("setting.prior.lo", n, m)?;
-                let hi = hi.expand("setting.prior.hi", n, m)?;
-                for (k, (l, h)) in lo.iter().zip(&hi).enumerate() {
-                    if l >= h {
+        let prior =
+            match &self.prior {
+                PriorConfig::Uniform { lo, hi } => {
+                    let lo = lo.expand("setting.prior.lo", n, m)?;
+                    let hi = hi.expand("setting.prior.hi", n, m)?;
+                    for (k, (l, h)) in lo.iter().zip(&hi).enumerate() {
+                        if l >= h {
+                            return Err(ConfigError::invalid(
+                                "setting.prior",
+                                format!(
+                                    "bidder {} item {}: lo = {l} must be below hi = {h}",
+                                    k / m,
+                                    k % m
+                                ),
+                            ));
+                        }
+                    }
+                    // Profiles are f32 in the networks; keep values where f32 is accurate.
+                    if lo.iter().chain(&hi).any(|v| v.abs() > 1e6) {
                         return Err(ConfigError::invalid(
                             "setting.prior",
-                            format!(
-                                "bidder {} item {}: lo = {l} must be below hi = {h}",
-                                k / m,
-                                k % m
-                            ),
+                            "bounds must lie within [-1e6, 1e6]",
                         ));
                     }
+                    Prior::UniformBox(UniformBox::new(n, m, lo, hi).ok_or_else(|| {
+                        ConfigError::invalid("setting.prior", "inconsistent bounds")
+                    })?)
                 }
-                // Profiles are f32 in the networks; keep values where f32 is accurate.
-                if lo.iter().chain(&hi).any(|v| v.abs() > 1e6) {
-                    return Err(ConfigError::invalid(
-                        "setting.prior",
-                        "bounds must lie within [-1e6, 1e6]",
-                    ));
-                }
-                Prior::UniformBox(UniformBox::new(n, m, lo, hi).ok_or_else(|| {
-                    ConfigError::invalid("setting.prior", "inconsistent bounds")
-                })?)
-            }
-        };
+            };
         Ok(Setting {
             name: self.name.clone(),
             bidders: n,
@@ -523,7 +524,10 @@ prior = { kind = "uniform", lo = 0.0, hi = 1.0 }
             ("[train]\nlr = 0.0\n", "train.lr"),
             ("[train]\nmisreport_lr = inf\n", "train.misreport_lr"),
             ("[train]\nlambda_init = -1.0\n", "train.lambda_init"),
-            ("[train]\nrho_increment_every = 0\n", "train.rho_increment_every"),
+            (
+                "[train]\nrho_increment_every = 0\n",
+                "train.rho_increment_every",
+            ),
             ("[train]\ntrain_size = 100\n", "train.batch_size"),
             ("[train]\ntrain_size = 100000000000\n", "train.train_size"),
             ("[net]\nalloc_hidden = []\n", "net.alloc_hidden"),
@@ -531,7 +535,10 @@ prior = { kind = "uniform", lo = 0.0, hi = 1.0 }
             ("[eval]\nsamples = 0\n", "eval.samples"),
             ("[eval]\nrestarts = 0\n", "eval.restarts"),
             ("[eval]\nlr = -0.1\n", "eval.lr"),
-            ("[eval]\nbatch_size = 1000000\nrestarts = 1000\n", "eval.batch_size"),
+            (
+                "[eval]\nbatch_size = 1000000\nrestarts = 1000\n",
+                "eval.batch_size",
+            ),
             ("[extra]\n", "extra"),
         ];
         for (extra, needle) in cases {
@@ -539,13 +546,34 @@ prior = { kind = "uniform", lo = 0.0, hi = 1.0 }
             assert!(err.contains(needle), "{extra:?} gave {err:?}");
         }
         let bad_settings: &[(&str, &str)] = &[
-            ("bidders=0\nitems=2\nprior={kind='uniform',lo=0,hi=1}", "setting.bidders"),
-            ("bidders=1\nitems=2\nprior={kind='uniform',lo=1,hi=1}", "lo = 1 must be below"),
-            ("bidders=1\nitems=2\nprior={kind='uniform',lo=0,hi=nan}", "setting.prior.hi"),
-            ("bidders=1\nitems=2\nprior={kind='uniform',lo=[0,0,0],hi=1}", "setting.prior.lo"),
-            ("bidders=1\nitems=2\nprior={kind='normal',lo=0,hi=1}", "normal"),
-            ("bidders=1\nitems=2\nprior={kind='uniform',lo=0,hi=1,mid=3}", "mid"),
-            ("bidders=1\nitems=2\nvaluation='unit'\nprior={kind='uniform',lo=0,hi=1}", "unit"),
+            (
+                "bidders=0\nitems=2\nprior={kind='uniform',lo=0,hi=1}",
+                "setting.bidders",
+            ),
+            (
+                "bidders=1\nitems=2\nprior={kind='uniform',lo=1,hi=1}",
+                "lo = 1 must be below",
+            ),
+            (
+                "bidders=1\nitems=2\nprior={kind='uniform',lo=0,hi=nan}",
+                "setting.prior.hi",
+            ),
+            (
+                "bidders=1\nitems=2\nprior={kind='uniform',lo=[0,0,0],hi=1}",
+                "setting.prior.lo",
+            ),
+            (
+                "bidders=1\nitems=2\nprior={kind='normal',lo=0,hi=1}",
+                "normal",
+            ),
+            (
+                "bidders=1\nitems=2\nprior={kind='uniform',lo=0,hi=1,mid=3}",
+                "mid",
+            ),
+            (
+                "bidders=1\nitems=2\nvaluation='unit'\nprior={kind='uniform',lo=0,hi=1}",
+                "unit",
+            ),
         ];
         for (body, needle) in bad_settings {
             let err = Config::from_toml_str(&format!("[setting]\nname='x'\n{body}\n"))

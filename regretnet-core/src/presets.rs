@@ -5,7 +5,9 @@
 //! Schedules: lambda starts at 5 and is updated every 100 iterations; rho starts at 1 and grows
 //! by a per-setting step every 10,000 iterations (5x10: lambda 1, rho 0.25, +0.25 every 100,000).
 
-use crate::config::{Bound, Config, EvalConfig, NetConfig, PriorConfig, SettingConfig, TrainConfig};
+use crate::config::{
+    Bound, Config, EvalConfig, NetConfig, PriorConfig, SettingConfig, TrainConfig,
+};
 use crate::error::ConfigError;
 use crate::setting::ValuationKind;
 
@@ -212,7 +214,11 @@ mod tests {
         assert_eq!(rho("additive_3x10_uniform"), 1.0);
         let c = preset("additive_5x10_uniform").unwrap();
         assert_eq!(
-            (c.train.lambda_init, c.train.rho_init, c.train.rho_increment_every),
+            (
+                c.train.lambda_init,
+                c.train.rho_init,
+                c.train.rho_increment_every
+            ),
             (1.0, 0.25, 100_000)
         );
         assert_eq!(c.net.alloc_hidden, vec![100; 5]);
@@ -222,6 +228,9 @@ mod tests {
             .build()
             .unwrap();
         let Prior::UniformBox(b) = &s.prior;
-        assert_eq!((b.lo(0, 0), b.hi(0, 0), b.lo(0, 1), b.hi(0, 1)), (4.0, 16.0, 4.0, 7.0));
+        assert_eq!(
+            (b.lo(0, 0), b.hi(0, 0), b.lo(0, 1), b.hi(0, 1)),
+            (4.0, 16.0, 4.0, 7.0)
+        );
     }
 }

@@ -104,9 +104,10 @@ impl Prior {
     /// Whether bidder `bidder`'s report lies in the support.
     pub fn contains_bidder(&self, bidder: usize, report: &[f32]) -> bool {
         match self {
-            Prior::UniformBox(b) => report.iter().enumerate().all(|(j, &r)| {
-                (b.lo(bidder, j) as f32) <= r && r <= (b.hi(bidder, j) as f32)
-            }),
+            Prior::UniformBox(b) => report
+                .iter()
+                .enumerate()
+                .all(|(j, &r)| (b.lo(bidder, j) as f32) <= r && r <= (b.hi(bidder, j) as f32)),
         }
     }
 

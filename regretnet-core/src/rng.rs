@@ -25,6 +25,8 @@ pub enum Stream {
     Test,
     /// Misreport restarts during evaluation.
     TestMisreport,
+    /// Misreport restarts of the validation search during training.
+    ValidationMisreport,
 }
 
 impl Stream {
@@ -38,6 +40,7 @@ impl Stream {
             Stream::Validation => 5,
             Stream::Test => 6,
             Stream::TestMisreport => 7,
+            Stream::ValidationMisreport => 8,
         }
     }
 }

@@ -147,9 +147,11 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
         .into_iter()
         .collect();
     let get = |key: &str| {
-        metadata
-            .get(key)
-            .ok_or_else(|| bad(format!("metadata has no `{key}` entry (not a regretnet checkpoint?)")))
+        metadata.get(key).ok_or_else(|| {
+            bad(format!(
+                "metadata has no `{key}` entry (not a regretnet checkpoint?)"
+            ))
+        })
     };
     if get("format")? != FORMAT {
         return Err(bad(format!("metadata `format` is not `{FORMAT}`")));
@@ -184,7 +186,10 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
             .remove(&name)
             .ok_or_else(|| bad(format!("tensor `{name}` is missing")))?;
         if t.dtype() != DType::F32 {
-            return Err(bad(format!("tensor `{name}` is {:?}, expected F32", t.dtype())));
+            return Err(bad(format!(
+                "tensor `{name}` is {:?}, expected F32",
+                t.dtype()
+            )));
         }
         if t.dims() != var.as_tensor().dims() {
             return Err(bad(format!(

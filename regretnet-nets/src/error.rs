@@ -25,7 +25,9 @@ pub enum NetsError {
         reason: String,
     },
     /// The checkpoint was written for another setting or architecture.
-    #[error("checkpoint {path} does not match: {field} is {found} in the file, expected {expected}")]
+    #[error(
+        "checkpoint {path} does not match: {field} is {found} in the file, expected {expected}"
+    )]
     Mismatch {
         /// The file.
         path: String,

@@ -31,7 +31,10 @@ pub struct Dense {
 impl Dense {
     fn apply(&self, x: &Tensor, mode: WeightGrad) -> Result<Tensor> {
         let (w, b) = match mode {
-            WeightGrad::Track => (self.weight.as_tensor().clone(), self.bias.as_tensor().clone()),
+            WeightGrad::Track => (
+                self.weight.as_tensor().clone(),
+                self.bias.as_tensor().clone(),
+            ),
             WeightGrad::Frozen => (
                 self.weight.as_detached_tensor(),
                 self.bias.as_detached_tensor(),

@@ -72,7 +72,10 @@ fn glorot_init_has_the_right_range_and_variance() {
     let a = (6.0f64 / 300.0).sqrt();
     assert!(v.iter().all(|x| (x.abs() as f64) <= a));
     let var = v.iter().map(|x| (*x as f64).powi(2)).sum::<f64>() / v.len() as f64;
-    assert!((var - a * a / 3.0).abs() < 0.05 * a * a / 3.0, "variance {var}");
+    assert!(
+        (var - a * a / 3.0).abs() < 0.05 * a * a / 3.0,
+        "variance {var}"
+    );
 }
 
 #[test]
@@ -80,7 +83,8 @@ fn init_is_determined_by_the_seed() {
     let (_, a) = build("additive_1x2_uniform", 5);
     let (_, b) = build("additive_1x2_uniform", 5);
     let (_, c) = build("additive_1x2_uniform", 6);
-    let w = |n: &RegretNet| flat_values(n.named_vars()["alloc.hidden0.weight"].as_tensor()).unwrap();
+    let w =
+        |n: &RegretNet| flat_values(n.named_vars()["alloc.hidden0.weight"].as_tensor()).unwrap();
     assert_eq!(w(&a), w(&b));
     assert_ne!(w(&a), w(&c));
 }
@@ -125,7 +129,10 @@ fn checkpoint_errors_name_the_problem() {
 
     let (_, other) = build("additive_1x2_uniform", 9);
     let err = checkpoint::load_expecting(&path, other.spec()).unwrap_err();
-    assert!(matches!(err, NetsError::Mismatch { ref field, .. } if field == "setting"), "{err}");
+    assert!(
+        matches!(err, NetsError::Mismatch { ref field, .. } if field == "setting"),
+        "{err}"
+    );
 
     let bytes = std::fs::read(&path).unwrap();
     let truncated = dir.path().join("trunc.safetensors");

@@ -1,1 +1,141 @@
-fn main() {}
+//! Repository chores. `cargo xtask ci` runs, stopping at the first failure:
+//!
+//! 1. `cargo fmt --all -- --check`
+//! 2. `cargo clippy --workspace --all-targets -- -D warnings`
+//! 3. `cargo test --workspace` (unit, integration and doc tests)
+//! 4. `cargo build --release -p regretnet-cli` and a smoke run of the binary: train the default
+//!    preset for a few hundred iterations into a temporary directory, then `eval` it.
+//! 5. the long checks (`cargo test --release -- --ignored`), which train and audit real models.
+//!
+//! `cargo xtask ci --quick` skips steps 4 and 5.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("ci") => ci(args.iter().any(|a| a == "--quick")),
+        _ => {
+            eprintln!("usage: cargo xtask ci [--quick]");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn run(step: &str, cmd: &mut Command) -> Result<()> {
+    eprintln!("\n==> {step}: {cmd:?}");
+    let start = std::time::Instant::now();
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("cannot start {step}"))?;
+    eprintln!(
+        "<== {step}: {status} in {:.0} s",
+        start.elapsed().as_secs_f64()
+    );
+    if !status.success() {
+        bail!("{step} failed ({status})");
+    }
+    Ok(())
+}
+
+fn ci(quick: bool) -> Result<()> {
+    run("fmt", cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(
+        "clippy",
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    run("tests", cargo().args(["test", "--workspace"]))?;
+    if quick {
+        return Ok(());
+    }
+    run(
+        "release build",
+        cargo().args(["build", "--release", "-p", "regretnet-cli"]),
+    )?;
+    smoke()?;
+    run(
+        "example",
+        cargo().args([
+            "run",
+            "--release",
+            "-p",
+            "regretnet-train",
+            "--example",
+            "train_tiny",
+        ]),
+    )?;
+    run(
+        "long checks (release)",
+        cargo().args([
+            "test",
+            "--release",
+            "--workspace",
+            "--",
+            "--ignored",
+            "--test-threads",
+            "1",
+        ]),
+    )?;
+    eprintln!("\nci: all steps passed");
+    Ok(())
+}
+
+fn smoke() -> Result<()> {
+    let bin = root().join("target/release/regretnet");
+    let dir = std::env::temp_dir().join(format!("regretnet-smoke-{}", std::process::id()));
+    let out = dir.join("run");
+    let result = (|| {
+        run(
+            "smoke: train",
+            Command::new(&bin)
+                .args([
+                    "train",
+                    "--preset",
+                    "additive_1x2_uniform",
+                    "--iterations",
+                    "300",
+                    "--force",
+                    "--json",
+                    "--out",
+                ])
+                .arg(&out),
+        )?;
+        run(
+            "smoke: eval",
+            Command::new(&bin).arg("eval").arg(&out).args([
+                "--samples",
+                "300",
+                "--restarts",
+                "3",
+                "--steps",
+                "50",
+                "--json",
+            ]),
+        )?;
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}

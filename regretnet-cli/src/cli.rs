@@ -1,0 +1,106 @@
+//! The command-line grammar (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Learn revenue-optimal auctions with RegretNet, and check their regret.
+#[derive(Debug, Parser)]
+#[command(name = "regretnet", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the presets with the paper's numbers.
+    Presets(PresetsArgs),
+    /// Train a mechanism into a run directory.
+    Train(TrainArgs),
+    /// Evaluate a run's latest checkpoint on the test sample.
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PresetsArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// A preset name (see `regretnet presets`); the default preset when neither this nor
+    /// --config is given.
+    #[arg(long, conflicts_with = "config")]
+    pub preset: Option<String>,
+    /// A TOML config file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Override `train.iterations`.
+    #[arg(long, value_name = "N")]
+    pub iterations: Option<u64>,
+    /// Override `train.seed`.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// The run directory (default: runs/<setting>-seed<seed>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace the run already in --out.
+    #[arg(long)]
+    pub force: bool,
+    /// Worker threads for validation.
+    #[arg(long, value_name = "T", default_value_t = default_threads(), value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub threads: u64,
+    /// Print one JSON object with the summary at the end.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress output on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProtocolName {
+    /// The run's `[eval]` section: a strong search sized for a CPU.
+    Default,
+    /// The reference protocol: 10,000 profiles, 1,000 starts x 2,000 Adam steps (hours on CPU).
+    Paper,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The run directory written by `regretnet train`.
+    pub run_dir: PathBuf,
+    /// The search protocol.
+    #[arg(long, value_enum, default_value_t = ProtocolName::Default)]
+    pub protocol: ProtocolName,
+    /// Override the starts per profile and bidder.
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub restarts: Option<u64>,
+    /// Override the Adam steps per start.
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub steps: Option<u64>,
+    /// Override the number of test profiles.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub samples: Option<u64>,
+    /// Evaluate this checkpoint instead of the run's latest.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Worker threads.
+    #[arg(long, value_name = "T", default_value_t = default_threads(), value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub threads: u64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress output on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn default_threads() -> u64 {
+    std::thread::available_parallelism()
+        .map(|n| n.get() as u64)
+        .unwrap_or(1)
+}

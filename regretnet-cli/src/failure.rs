@@ -1,0 +1,57 @@
+//! How a command failed, and the exit code that says so.
+
+use regretnet_train::TrainError;
+
+/// A failed command: bad input (exit 2) or a failure while computing (exit 1).
+#[derive(Debug)]
+pub enum Failure {
+    /// Flags, config, run directory or checkpoint at fault.
+    Input(anyhow::Error),
+    /// The computation or the file system failed.
+    Runtime(anyhow::Error),
+}
+
+impl Failure {
+    pub fn error(&self) -> &anyhow::Error {
+        match self {
+            Failure::Input(e) | Failure::Runtime(e) => e,
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Input(_) => 2,
+            Failure::Runtime(_) => 1,
+        }
+    }
+
+    /// A usage error with a message.
+    pub fn usage(msg: impl std::fmt::Display) -> Self {
+        Failure::Input(anyhow::anyhow!("{msg}"))
+    }
+}
+
+impl From<TrainError> for Failure {
+    fn from(e: TrainError) -> Self {
+        if e.is_input_error() {
+            Failure::Input(e.into())
+        } else {
+            Failure::Runtime(e.into())
+        }
+    }
+}
+
+impl From<regretnet_train::core::ConfigError> for Failure {
+    fn from(e: regretnet_train::core::ConfigError) -> Self {
+        Failure::Input(e.into())
+    }
+}
+
+impl From<regretnet_train::nets::NetsError> for Failure {
+    fn from(e: regretnet_train::nets::NetsError) -> Self {
+        match e {
+            regretnet_train::nets::NetsError::Candle(_) => Failure::Runtime(e.into()),
+            other => Failure::Input(other.into()),
+        }
+    }
+}

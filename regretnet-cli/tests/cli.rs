@@ -1,0 +1,208 @@
+//! End-to-end tests of the `regretnet` binary: exit codes, messages, run directory, JSON.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn regretnet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_regretnet"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A tiny but complete config: 1x2 uniform, small nets, a few iterations.
+fn tiny_config(dir: &Path, name: &str, items: usize) -> String {
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[setting]
+name = "{name}"
+bidders = 1
+items = {items}
+prior = {{ kind = "uniform", lo = 0.0, hi = 1.0 }}
+
+[net]
+alloc_hidden = [16]
+pay_hidden = [16]
+
+[train]
+iterations = 30
+train_size = 512
+batch_size = 64
+misreport_steps = 5
+log_every = 10
+validate_every = 20
+validation_samples = 64
+validation_steps = 10
+checkpoint_every = 10
+
+[eval]
+samples = 100
+restarts = 3
+steps = 20
+"#
+        ),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+fn assert_input_error(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
+    assert!(err.contains(needle), "expected {needle:?} in {err:?}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn presets_lists_every_preset_with_the_paper_numbers() {
+    let o = regretnet(&["presets"]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    for p in regretnet_train::core::presets::PRESETS {
+        assert!(out.contains(p.name), "{} missing", p.name);
+    }
+    assert!(out.contains("0.5492"), "Manelli-Vincent optimum missing");
+    let o = regretnet(&["presets", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v.as_array().unwrap().len(),
+        regretnet_train::core::presets::PRESETS.len()
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_a_message_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out").display().to_string();
+    assert_input_error(
+        &regretnet(&["train", "--preset", "additive_9x9", "--out", &out]),
+        "additive_9x9",
+    );
+    assert_input_error(
+        &regretnet(&["train", "--config", "/nonexistent.toml"]),
+        "/nonexistent.toml",
+    );
+    let bad = d.join("bad.toml");
+    std::fs::write(&bad, "[setting]\nname='x'\nbidders=1\nitems=2\nprior={kind='uniform',lo=0,hi=1}\n[train]\nbatchsize=3\n").unwrap();
+    assert_input_error(
+        &regretnet(&["train", "--config", bad.to_str().unwrap(), "--out", &out]),
+        "batchsize",
+    );
+    std::fs::write(
+        &bad,
+        "[setting]\nname='x'\nbidders=1\nitems=2\nprior={kind='uniform',lo=1,hi=0}\n",
+    )
+    .unwrap();
+    assert_input_error(
+        &regretnet(&["train", "--config", bad.to_str().unwrap(), "--out", &out]),
+        "setting.prior",
+    );
+    assert_input_error(
+        &regretnet(&["train", "--iterations", "0", "--out", &out]),
+        "--iterations",
+    );
+    assert_input_error(&regretnet(&["train", "--iterations", "many"]), "many");
+    assert_input_error(
+        &regretnet(&["train", "--preset", "a", "--config", "b"]),
+        "cannot be used with",
+    );
+    assert_input_error(
+        &regretnet(&["eval", d.join("missing").to_str().unwrap()]),
+        "does not exist",
+    );
+    assert_input_error(&regretnet(&["eval", d.to_str().unwrap()]), "no config.toml");
+    assert_input_error(
+        &regretnet(&["eval", d.to_str().unwrap(), "--restarts", "0"]),
+        "restarts",
+    );
+    assert_input_error(&regretnet(&["frobnicate"]), "frobnicate");
+    // Nothing was written by the refused runs.
+    assert!(!Path::new(&out).exists());
+}
+
+#[test]
+fn train_then_eval_writes_the_run_directory_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = tiny_config(dir.path(), "tiny_1x2", 2);
+    let run = dir.path().join("run");
+    let run_s = run.to_str().unwrap();
+    let o = regretnet(&[
+        "train", "--config", &cfg, "--out", run_s, "--json", "--seed", "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(summary["iterations"], 30);
+    for key in ["seconds", "revenue", "regret", "run_dir"] {
+        assert!(summary.get(key).is_some(), "train --json lacks {key}");
+    }
+    let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(config.contains("seed = 3") && config.contains("regretnet_version"));
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    assert!(metrics.starts_with("iteration,revenue,regret_0,regret_mean,lambda_0,rho,loss,seconds"));
+    assert_eq!(
+        metrics.lines().count(),
+        4,
+        "header + rows at 10, 20, 30:\n{metrics}"
+    );
+    assert!(run.join("checkpoints/iter-000000030.safetensors").exists());
+
+    // A non-empty run directory is refused without --force and left intact.
+    let o = regretnet(&["train", "--config", &cfg, "--out", run_s]);
+    assert_input_error(&o, "--force");
+    assert!(run.join("checkpoints/iter-000000030.safetensors").exists());
+
+    let o = regretnet(&["eval", run_s, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in [
+        "setting",
+        "samples",
+        "revenue",
+        "revenue_se",
+        "regret",
+        "regret_per_bidder",
+        "regret_max",
+        "ir_violation",
+        "protocol",
+    ] {
+        assert!(report.get(key).is_some(), "eval --json lacks {key}");
+    }
+    assert_eq!(report["setting"], "tiny_1x2");
+    assert_eq!(report["samples"], 100);
+    assert_eq!(report["protocol"]["restarts"], 3);
+    assert_eq!(report["protocol"]["steps"], 20);
+    assert_eq!(report["iteration"], 30);
+    assert!(report["regret"].as_f64().unwrap() >= 0.0);
+    assert_eq!(report["ir_violation"].as_f64().unwrap(), 0.0);
+    assert!(run.join("eval-default.json").exists());
+
+    // Overrides are recorded in the protocol name and the file name.
+    let o = regretnet(&["eval", run_s, "--samples", "20", "--steps", "5", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(run.join("eval-default-r3-s5-n20.json").exists());
+
+    // A checkpoint of another setting is refused with exit 2.
+    let other_cfg = tiny_config(dir.path(), "tiny_1x3", 3);
+    let other = dir.path().join("other");
+    let o = regretnet(&[
+        "train",
+        "--config",
+        &other_cfg,
+        "--out",
+        other.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let foreign = other.join("checkpoints/iter-000000030.safetensors");
+    let o = regretnet(&["eval", run_s, "--checkpoint", foreign.to_str().unwrap()]);
+    assert_input_error(&o, "does not match");
+}

@@ -1,0 +1,148 @@
+//! The misreport search: projected Adam ascent on each bidder's own report, weights fixed.
+//!
+//! Each step evaluates, for every profile `b` and bidder `k` at once, the utility of `k` when it
+//! alone reports `mis[b, k]`, takes its gradient with respect to `mis[b, k]` (the weights enter
+//! the graph as constants), makes one Adam ascent step and projects the report back onto the
+//! prior's support. This is the inner loop of training and, with restarts, the test-time search.
+
+use candle_core::{Device, Tensor, Var};
+use regretnet_core::Setting;
+use regretnet_nets::WeightGrad;
+
+use crate::adam::SliceAdam;
+use crate::error::{RegretError, Result};
+use crate::mechanism::Mechanism;
+use crate::utility::misreport_utilities;
+
+/// Strength of a search: starts per profile and bidder, Adam steps per start, learning rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchConfig {
+    /// Projected-Adam steps per start.
+    pub steps: usize,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Starts per profile and bidder: the truthful report plus `restarts - 1` prior draws.
+    pub restarts: usize,
+}
+
+/// Utility of each bidder at its own misreport, and the gradient with respect to that
+/// misreport: the one computation the search needs, behind a trait so that a faster
+/// hand-derived implementation can replace [`Autograd`].
+pub trait UtilityGradient: Sync {
+    /// For `truth: [B, n, m]` and misreports `mis` (flat `[B, n, m]`): utilities (flat
+    /// `[B, n]`) and their gradients with respect to `mis` (flat `[B, n, m]`).
+    fn utility_and_grad(&self, truth: &Tensor, mis: &[f32]) -> Result<(Vec<f32>, Vec<f32>)>;
+
+    /// Utilities only (flat `[B, n]`).
+    fn utility(&self, truth: &Tensor, mis: &[f32]) -> Result<Vec<f32>>;
+}
+
+/// [`UtilityGradient`] by candle's reverse-mode autograd on the frozen mechanism.
+#[derive(Debug, Clone, Copy)]
+pub struct Autograd<'a, M: ?Sized>(pub &'a M);
+
+impl<M: Mechanism + ?Sized> UtilityGradient for Autograd<'_, M> {
+    fn utility_and_grad(&self, truth: &Tensor, mis: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
+        let var = Var::from_slice(mis, truth.shape(), &Device::Cpu)?;
+        let u = misreport_utilities(self.0, truth, var.as_tensor(), WeightGrad::Frozen)?;
+        let grads = u.sum_all()?.backward()?;
+        let g = match grads.get(var.as_tensor()) {
+            Some(g) => g.flatten_all()?.to_vec1::<f32>()?,
+            // The mechanism does not depend on the bids at all.
+            None => vec![0.0; mis.len()],
+        };
+        Ok((u.flatten_all()?.to_vec1::<f32>()?, g))
+    }
+
+    fn utility(&self, truth: &Tensor, mis: &[f32]) -> Result<Vec<f32>> {
+        let t = Tensor::from_slice(mis, truth.shape(), &Device::Cpu)?;
+        let u = misreport_utilities(self.0, truth, &t, WeightGrad::Frozen)?;
+        Ok(u.flatten_all()?.to_vec1::<f32>()?)
+    }
+}
+
+/// The best iterate of a search, per profile and bidder.
+#[derive(Debug, Clone)]
+pub struct Ascent {
+    /// Highest utility seen (flat `[B, n]`), over all iterates including the start.
+    pub best_utility: Vec<f32>,
+    /// The misreport that reached it (flat `[B, n, m]`).
+    pub best_misreport: Vec<f32>,
+}
+
+/// Run `steps` projected Adam steps from `mis` (flat `[B, n, m]`, updated in place to the last
+/// iterate); the Adam state starts fresh. Used by training, where only the last iterate matters.
+pub fn ascend<G: UtilityGradient + ?Sized>(
+    grad: &G,
+    setting: &Setting,
+    truth: &Tensor,
+    mis: &mut [f32],
+    steps: usize,
+    lr: f64,
+) -> Result<()> {
+    run(grad, setting, truth, mis, steps, lr, None)
+}
+
+/// Like [`ascend`], but also returns the best iterate of every profile and bidder (every
+/// iterate is a feasible misreport, so the best one is a valid lower bound on the regret).
+pub fn ascend_tracking_best<G: UtilityGradient + ?Sized>(
+    grad: &G,
+    setting: &Setting,
+    truth: &Tensor,
+    mis: &mut [f32],
+    steps: usize,
+    lr: f64,
+) -> Result<Ascent> {
+    let mut best = Ascent {
+        best_utility: vec![f32::NEG_INFINITY; mis.len() / setting.items],
+        best_misreport: mis.to_vec(),
+    };
+    run(grad, setting, truth, mis, steps, lr, Some(&mut best))?;
+    let last = grad.utility(truth, mis)?;
+    record(&mut best, &last, mis, setting.items)?;
+    Ok(best)
+}
+
+fn record(best: &mut Ascent, u: &[f32], mis: &[f32], m: usize) -> Result<()> {
+    for (r, &ur) in u.iter().enumerate() {
+        if !ur.is_finite() {
+            return Err(RegretError::NonFinite { what: "utility" });
+        }
+        if ur > best.best_utility[r] {
+            best.best_utility[r] = ur;
+            best.best_misreport[r * m..(r + 1) * m].copy_from_slice(&mis[r * m..(r + 1) * m]);
+        }
+    }
+    Ok(())
+}
+
+fn run<G: UtilityGradient + ?Sized>(
+    grad: &G,
+    setting: &Setting,
+    truth: &Tensor,
+    mis: &mut [f32],
+    steps: usize,
+    lr: f64,
+    mut best: Option<&mut Ascent>,
+) -> Result<()> {
+    if truth.elem_count() != mis.len() {
+        return Err(RegretError::Shape(format!(
+            "{} misreport values for a truth tensor of shape {:?}",
+            mis.len(),
+            truth.dims()
+        )));
+    }
+    let mut adam = SliceAdam::new(mis.len(), lr as f32);
+    for _ in 0..steps {
+        let (u, g) = grad.utility_and_grad(truth, mis)?;
+        if let Some(best) = best.as_deref_mut() {
+            record(best, &u, mis, setting.items)?;
+        }
+        if g.iter().any(|x| !x.is_finite()) {
+            return Err(RegretError::NonFinite { what: "gradient" });
+        }
+        adam.ascend(mis, &g);
+        setting.project_profiles(mis);
+    }
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! Errors of the training crate.
+
+use thiserror::Error;
+
+/// What can go wrong while training or evaluating.
+#[derive(Debug, Error)]
+pub enum TrainError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] regretnet_core::ConfigError),
+    /// A tensor operation failed.
+    #[error("tensor error: {0}")]
+    Candle(#[from] candle_core::Error),
+    /// The networks or a checkpoint failed.
+    #[error(transparent)]
+    Nets(#[from] regretnet_nets::NetsError),
+    /// The misreport search failed.
+    #[error(transparent)]
+    Regret(#[from] regretnet_regret::RegretError),
+    /// A file of the run directory could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The run directory cannot be used.
+    #[error("run directory {path}: {reason}")]
+    RunDir {
+        /// The directory.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// Training produced a NaN or infinite value.
+    #[error("training diverged at iteration {iteration}: {quantity} is not finite")]
+    NonFinite {
+        /// The iteration.
+        iteration: u64,
+        /// Which quantity.
+        quantity: String,
+    },
+}
+
+impl TrainError {
+    /// Whether the error is the user's input (config, run directory, checkpoint) rather than a
+    /// failure of the computation: the CLI exits with 2 for these.
+    pub fn is_input_error(&self) -> bool {
+        matches!(
+            self,
+            TrainError::Config(_) | TrainError::RunDir { .. } | TrainError::Nets(_)
+        )
+    }
+
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        TrainError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+/// Result alias of this crate.
+pub type Result<T> = std::result::Result<T, TrainError>;

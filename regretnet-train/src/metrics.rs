@@ -1,0 +1,168 @@
+//! Training metrics: rows, sinks (CSV file, memory), and the CSV layout.
+//!
+//! `metrics.csv` has one row every `log_every` iterations with the means over those iterations:
+//! `iteration,revenue,regret_0..regret_{n-1},regret_mean,lambda_0..,rho,loss,seconds`.
+//! `validation.csv` has one row per validation:
+//! `iteration,revenue,regret_0..,regret_mean,regret_max,seconds`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Result, TrainError};
+
+/// Means over the last logging window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricsRow {
+    /// Iterations completed.
+    pub iteration: u64,
+    /// Mean batch revenue.
+    pub revenue: f64,
+    /// Mean batch regret of each bidder (the training search's estimate).
+    pub regret: Vec<f64>,
+    /// Multipliers at the end of the window.
+    pub lambda: Vec<f64>,
+    /// Penalty weight at the end of the window.
+    pub rho: f64,
+    /// Mean loss.
+    pub loss: f64,
+    /// Wall-clock seconds since training started (this process).
+    pub seconds: f64,
+}
+
+/// A validation on the held-out sample with a stronger search than training's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidationRow {
+    /// Iterations completed.
+    pub iteration: u64,
+    /// Mean revenue.
+    pub revenue: f64,
+    /// Mean regret of each bidder.
+    pub regret: Vec<f64>,
+    /// Largest per-profile regret.
+    pub regret_max: f64,
+    /// Wall-clock seconds since training started.
+    pub seconds: f64,
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+/// Where metrics go.
+pub trait MetricsSink {
+    /// Record a training row.
+    fn record(&mut self, row: &MetricsRow) -> Result<()>;
+    /// Record a validation.
+    fn record_validation(&mut self, row: &ValidationRow) -> Result<()>;
+}
+
+/// Keeps every row in memory (tests, library users).
+#[derive(Debug, Default, Clone)]
+pub struct MemorySink {
+    /// Training rows.
+    pub rows: Vec<MetricsRow>,
+    /// Validation rows.
+    pub validations: Vec<ValidationRow>,
+}
+
+impl MetricsSink for MemorySink {
+    fn record(&mut self, row: &MetricsRow) -> Result<()> {
+        self.rows.push(row.clone());
+        Ok(())
+    }
+    fn record_validation(&mut self, row: &ValidationRow) -> Result<()> {
+        self.validations.push(row.clone());
+        Ok(())
+    }
+}
+
+/// Appends rows to `metrics.csv` and `validation.csv` in a run directory, flushing each row.
+#[derive(Debug)]
+pub struct CsvSink {
+    metrics: (PathBuf, std::fs::File),
+    validation: (PathBuf, std::fs::File),
+}
+
+fn open_csv(path: &Path, header: &str) -> Result<std::fs::File> {
+    let fresh = !path.exists();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| TrainError::io(path, e))?;
+    if fresh {
+        writeln!(f, "{header}").map_err(|e| TrainError::io(path, e))?;
+    }
+    Ok(f)
+}
+
+fn numbered(prefix: &str, n: usize) -> String {
+    (0..n)
+        .map(|i| format!("{prefix}_{i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn join(v: &[f64]) -> String {
+    v.iter()
+        .map(|x| format!("{x:.6e}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl CsvSink {
+    /// Open (or create, with a header) the CSV files of a run with `bidders` bidders.
+    pub fn open(dir: &Path, bidders: usize) -> Result<Self> {
+        let mp = dir.join("metrics.csv");
+        let vp = dir.join("validation.csv");
+        let mh = format!(
+            "iteration,revenue,{},regret_mean,{},rho,loss,seconds",
+            numbered("regret", bidders),
+            numbered("lambda", bidders)
+        );
+        let vh = format!(
+            "iteration,revenue,{},regret_mean,regret_max,seconds",
+            numbered("regret", bidders)
+        );
+        Ok(CsvSink {
+            metrics: (mp.clone(), open_csv(&mp, &mh)?),
+            validation: (vp.clone(), open_csv(&vp, &vh)?),
+        })
+    }
+}
+
+impl MetricsSink for CsvSink {
+    fn record(&mut self, r: &MetricsRow) -> Result<()> {
+        let (path, f) = &mut self.metrics;
+        writeln!(
+            f,
+            "{},{:.6},{},{:.6e},{},{:.6e},{:.6},{:.3}",
+            r.iteration,
+            r.revenue,
+            join(&r.regret),
+            mean(&r.regret),
+            join(&r.lambda),
+            r.rho,
+            r.loss,
+            r.seconds
+        )
+        .and_then(|_| f.flush())
+        .map_err(|e| TrainError::io(path, e))
+    }
+
+    fn record_validation(&mut self, r: &ValidationRow) -> Result<()> {
+        let (path, f) = &mut self.validation;
+        writeln!(
+            f,
+            "{},{:.6},{},{:.6e},{:.6e},{:.3}",
+            r.iteration,
+            r.revenue,
+            join(&r.regret),
+            mean(&r.regret),
+            r.regret_max,
+            r.seconds
+        )
+        .and_then(|_| f.flush())
+        .map_err(|e| TrainError::io(path, e))
+    }
+}
