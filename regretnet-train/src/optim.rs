@@ -24,8 +24,7 @@ pub struct Adam {
 
 impl Adam {
     /// Fresh state (zero moments) for `vars` with learning rate `lr`, betas (0.9, 0.999) and
-    /// eps 1e-8 (TensorFlow's and PyTorch's defaults are 1e-7 and 1e-8; the difference is far
-    /// below the gradient scale here).
+    /// eps 1e-8 (the defaults of TensorFlow 1's `AdamOptimizer`, which the reference uses).
     pub fn new(vars: BTreeMap<String, Var>, lr: f64) -> Result<Self> {
         let mut m = BTreeMap::new();
         let mut v = BTreeMap::new();
