@@ -8,6 +8,10 @@ use regretnet_train::metrics::MemorySink;
 use regretnet_train::{evaluate, Event, Protocol, Trainer};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // One gemm thread per worker: candle's own threading is slower at these sizes.
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        std::env::set_var("RAYON_NUM_THREADS", "1");
+    }
     // Start from the paper's preset and shrink it to run in seconds.
     let mut config = presets::preset("additive_1x2_uniform")?;
     config.net.alloc_hidden = vec![32, 32];

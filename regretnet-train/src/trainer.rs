@@ -64,6 +64,44 @@ pub struct TrainSummary {
     pub validation: ValidationRow,
 }
 
+/// The outer loss on one batch and its parts (scalars and `[n]` tensors).
+#[derive(Debug)]
+pub struct LossParts {
+    /// `-revenue + sum_i lambda_i rgt_i + rho/2 sum_i rgt_i^2`.
+    pub loss: Tensor,
+    /// `rgt_i = mean_b max(0, u_i(mis) - u_i(truth))`, `[n]`.
+    pub regret: Tensor,
+    /// Mean revenue of the batch.
+    pub revenue: Tensor,
+}
+
+/// The augmented-Lagrangian loss of `net` on `truth` with the misreports `mis` held fixed
+/// (both `[B, n, m]`), differentiable with respect to the weights only.
+pub fn lagrangian_loss(
+    net: &RegretNet,
+    truth: &Tensor,
+    mis: &Tensor,
+    lagrangian: &Lagrangian,
+) -> Result<LossParts> {
+    let mis = mis.detach();
+    let u_mis = misreport_utilities(net, truth, &mis, WeightGrad::Track)?;
+    let (u_truth, revenue) = truthful_utilities(net, truth, WeightGrad::Track)?;
+    let gain = (u_mis - u_truth)?;
+    // max(0, gain) with gradient 0 at gain == 0 (candle's relu has gradient 1 there).
+    let positive = gain.gt(0.0)?.to_dtype(DType::F32)?;
+    let regret = (gain * positive)?.mean(0)?;
+    let revenue = revenue.mean_all()?;
+    let lambda: Vec<f32> = lagrangian.lambda.iter().map(|&l| l as f32).collect();
+    let lambda = Tensor::from_vec(lambda, regret.dims1()?, &Device::Cpu)?;
+    let penalty =
+        ((&regret * &lambda)?.sum_all()? + (regret.sqr()?.sum_all()? * (0.5 * lagrangian.rho))?)?;
+    Ok(LossParts {
+        loss: (penalty - &revenue)?,
+        regret,
+        revenue,
+    })
+}
+
 /// The trainer's whole state.
 #[derive(Debug)]
 pub struct Trainer {
@@ -155,18 +193,11 @@ impl Trainer {
 
         // Outer loop: misreports are constants, gradients reach the weights only.
         let mis = Tensor::from_vec(mis, (batch, n, m), &Device::Cpu)?;
-        let u_mis = misreport_utilities(&self.net, &truth, &mis, WeightGrad::Track)?;
-        let (u_truth, revenue) = truthful_utilities(&self.net, &truth, WeightGrad::Track)?;
-        let gain = (u_mis - u_truth)?;
-        // max(0, gain) with gradient 0 at gain == 0 (candle's relu has gradient 1 there).
-        let positive = gain.gt(0.0)?.to_dtype(DType::F32)?;
-        let rgt = (gain * positive)?.mean(0)?; // [n]
-        let revenue = revenue.mean_all()?;
-        let lambda: Vec<f32> = self.lagrangian.lambda.iter().map(|&l| l as f32).collect();
-        let lambda = Tensor::from_vec(lambda, n, &Device::Cpu)?;
-        let penalty = ((&rgt * &lambda)?.sum_all()?
-            + (rgt.sqr()?.sum_all()? * (0.5 * self.lagrangian.rho))?)?;
-        let loss = (penalty - &revenue)?;
+        let LossParts {
+            loss,
+            regret: rgt,
+            revenue,
+        } = lagrangian_loss(&self.net, &truth, &mis, &self.lagrangian)?;
         let loss_value = loss.to_scalar::<f32>()? as f64;
         if !loss_value.is_finite() {
             return Err(TrainError::NonFinite {
@@ -315,5 +346,139 @@ impl Trainer {
         run.prune_checkpoints(KEEP_CHECKPOINTS)?;
         observer(Event::Checkpoint(&path));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regretnet_core::presets::preset;
+
+    fn small_trainer() -> Trainer {
+        let mut config = preset("additive_2x2_uniform").unwrap();
+        config.net.alloc_hidden = vec![12, 12];
+        config.net.pay_hidden = vec![12];
+        config.train.train_size = 256;
+        config.train.batch_size = 32;
+        config.train.misreport_steps = 5;
+        config.train.validation_samples = 40;
+        config.train.validation_steps = 5;
+        Trainer::new(config).unwrap()
+    }
+
+    fn batch(tr: &mut Trainer) -> (Tensor, Tensor) {
+        let idx = tr.data.next_batch(8);
+        let (truth, mis) = tr.data.gather(&idx);
+        (
+            Tensor::from_vec(truth, (8, 2, 2), &Device::Cpu).unwrap(),
+            Tensor::from_vec(mis, (8, 2, 2), &Device::Cpu).unwrap(),
+        )
+    }
+
+    #[test]
+    fn loss_is_the_augmented_lagrangian_of_its_parts() {
+        // Independent computation of the loss from the per-profile utilities.
+        let mut tr = small_trainer();
+        tr.lagrangian.lambda = vec![3.0, 7.0];
+        tr.lagrangian.rho = 11.0;
+        let (truth, mis) = batch(&mut tr);
+        let parts = lagrangian_loss(&tr.net, &truth, &mis, &tr.lagrangian).unwrap();
+        let u_mis = misreport_utilities(&tr.net, &truth, &mis, WeightGrad::Frozen)
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
+        let (u_truth, rev) = truthful_utilities(&tr.net, &truth, WeightGrad::Frozen).unwrap();
+        let u_truth = u_truth.to_vec2::<f32>().unwrap();
+        let rev = rev.to_vec1::<f32>().unwrap();
+        let mut rgt = [0.0f64; 2];
+        for b in 0..8 {
+            for i in 0..2 {
+                rgt[i] += ((u_mis[b][i] - u_truth[b][i]) as f64).max(0.0) / 8.0;
+            }
+        }
+        let revenue = rev.iter().map(|&r| r as f64).sum::<f64>() / 8.0;
+        let want = -revenue + 3.0 * rgt[0] + 7.0 * rgt[1] + 5.5 * (rgt[0].powi(2) + rgt[1].powi(2));
+        let got = parts.loss.to_scalar::<f32>().unwrap() as f64;
+        assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+        assert!(
+            rgt.iter().any(|&r| r > 0.0),
+            "random misreports should give some regret"
+        );
+    }
+
+    #[test]
+    fn weight_gradient_agrees_with_finite_differences() {
+        let mut tr = small_trainer();
+        tr.lagrangian.rho = 20.0;
+        let (truth, mis) = batch(&mut tr);
+        let loss_at = |tr: &Trainer| {
+            lagrangian_loss(&tr.net, &truth, &mis, &tr.lagrangian)
+                .unwrap()
+                .loss
+                .to_scalar::<f32>()
+                .unwrap()
+        };
+        let parts = lagrangian_loss(&tr.net, &truth, &mis, &tr.lagrangian).unwrap();
+        let grads = parts.loss.backward().unwrap();
+        let h = 1e-2f32;
+        for (name, var) in tr.net.named_vars() {
+            let g = grads.get(var.as_tensor()).unwrap().flatten_all().unwrap();
+            let g = g.to_vec1::<f32>().unwrap();
+            let base = var
+                .as_tensor()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap();
+            for k in [0, base.len() / 2, base.len() - 1] {
+                let shape = var.as_tensor().shape().clone();
+                let mut w = base.clone();
+                w[k] = base[k] + h;
+                var.set(&Tensor::from_vec(w.clone(), shape.clone(), &Device::Cpu).unwrap())
+                    .unwrap();
+                let up = loss_at(&tr);
+                w[k] = base[k] - h;
+                var.set(&Tensor::from_vec(w, shape.clone(), &Device::Cpu).unwrap())
+                    .unwrap();
+                let down = loss_at(&tr);
+                var.set(&Tensor::from_vec(base.clone(), shape, &Device::Cpu).unwrap())
+                    .unwrap();
+                let fd = (up - down) / (2.0 * h);
+                // The max(0, .) kinks can sit inside the +-h interval; tolerate that scale.
+                assert!(
+                    (fd - g[k]).abs() < 5e-3 + 2e-2 * fd.abs(),
+                    "{name}[{k}]: fd {fd} autograd {}",
+                    g[k]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn steps_move_weights_and_the_misreport_cache_but_stay_finite() {
+        let mut tr = small_trainer();
+        let before = tr.net.named_vars()["pay.out.weight"]
+            .as_tensor()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        let cache_before = tr.data.gather(&[0, 1, 2]).1;
+        for _ in 0..10 {
+            let s = tr.step().unwrap();
+            assert!(s.loss.is_finite() && s.regret.iter().all(|r| *r >= 0.0));
+        }
+        assert_eq!(tr.iteration(), 10);
+        let after = tr.net.named_vars()["pay.out.weight"]
+            .as_tensor()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        assert_ne!(before, after);
+        // 10 batches of 32 out of 256 profiles: more than one epoch, every profile visited.
+        assert_ne!(cache_before, tr.data.gather(&[0, 1, 2]).1);
+        // lambda was updated at iteration 0 with rho = 1: lambda = 5 + rgt_0 > 5.
+        assert!(tr.lagrangian().lambda.iter().all(|&l| l > 5.0));
     }
 }
