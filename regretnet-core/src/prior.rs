@@ -117,13 +117,6 @@ impl Prior {
             Prior::UniformBox(b) => 0.5 * (b.lo(i, j) + b.hi(i, j)),
         }
     }
-
-    /// Largest value any bidder can have for any item (used to scale checks).
-    pub fn max_value(&self) -> f64 {
-        match self {
-            Prior::UniformBox(b) => b.hi.iter().cloned().fold(f64::MIN, f64::max),
-        }
-    }
 }
 
 #[cfg(test)]

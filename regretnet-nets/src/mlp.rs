@@ -89,17 +89,6 @@ impl Mlp {
         self.output.apply(&h, mode)
     }
 
-    /// The activations of every hidden layer (after tanh) for `x: [batch, input]`, frozen weights.
-    pub fn hidden_activations(&self, x: &Tensor) -> Result<Vec<Tensor>> {
-        let mut acts = Vec::with_capacity(self.hidden.len());
-        let mut h = x.clone();
-        for layer in &self.hidden {
-            h = layer.apply(&h, WeightGrad::Frozen)?.tanh()?;
-            acts.push(h.clone());
-        }
-        Ok(acts)
-    }
-
     /// `(name, variable)` pairs under `prefix`: `{prefix}.hidden{k}.weight`, `.bias`,
     /// `{prefix}.out.weight`, `{prefix}.out.bias`.
     pub fn named_vars(&self, prefix: &str) -> Vec<(String, Var)> {
