@@ -165,6 +165,12 @@ pub struct TrainConfig {
     pub train_size: usize,
     /// Adam learning rate of the weights.
     pub lr: f64,
+    /// Iteration from which the weights' learning rate decays linearly, reaching `lr_final` at
+    /// the last iteration. Omitted: a constant rate, as in the reference implementation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr_decay_start: Option<u64>,
+    /// The weights' learning rate at the last iteration when `lr_decay_start` is set.
+    pub lr_final: f64,
     /// Projected-Adam steps on the misreports per iteration.
     pub misreport_steps: usize,
     /// Adam learning rate of the misreports.
@@ -199,6 +205,8 @@ impl Default for TrainConfig {
             batch_size: 128,
             train_size: 640_000,
             lr: 1e-3,
+            lr_decay_start: None,
+            lr_final: 1e-5,
             misreport_steps: 25,
             misreport_lr: 0.1,
             lambda_init: 5.0,
@@ -211,6 +219,28 @@ impl Default for TrainConfig {
             validation_samples: 2_000,
             validation_steps: 200,
             checkpoint_every: 5_000,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// The weights' learning rate at iteration `t` (0-based).
+    ///
+    /// ```
+    /// use regretnet_core::TrainConfig;
+    /// let t = TrainConfig { iterations: 100, lr: 1e-3, lr_decay_start: Some(50), lr_final: 1e-5,
+    ///                       ..TrainConfig::default() };
+    /// assert_eq!(t.lr_at(10), 1e-3);
+    /// assert!((t.lr_at(75) - 0.5 * (1e-3 + 1e-5)).abs() < 1e-12);
+    /// assert!((t.lr_at(100) - 1e-5).abs() < 1e-12);
+    /// ```
+    pub fn lr_at(&self, t: u64) -> f64 {
+        match self.lr_decay_start {
+            Some(start) if t > start && self.iterations > start => {
+                let frac = ((t - start) as f64 / (self.iterations - start) as f64).min(1.0);
+                self.lr + (self.lr_final - self.lr) * frac
+            }
+            _ => self.lr,
         }
     }
 }
@@ -414,6 +444,15 @@ impl Config {
         }
         positive_finite("train.lr", t.lr)?;
         positive_finite("train.misreport_lr", t.misreport_lr)?;
+        positive_finite("train.lr_final", t.lr_final)?;
+        if let Some(start) = t.lr_decay_start {
+            if start >= t.iterations {
+                return Err(ConfigError::invalid(
+                    "train.lr_decay_start",
+                    format!("{start} must be below train.iterations = {}", t.iterations),
+                ));
+            }
+        }
         non_negative_finite("train.lambda_init", t.lambda_init)?;
         positive("train.lambda_update_every", t.lambda_update_every)?;
         non_negative_finite("train.rho_init", t.rho_init)?;
@@ -524,6 +563,11 @@ prior = { kind = "uniform", lo = 0.0, hi = 1.0 }
             ("[train]\nlr = 0.0\n", "train.lr"),
             ("[train]\nmisreport_lr = inf\n", "train.misreport_lr"),
             ("[train]\nlambda_init = -1.0\n", "train.lambda_init"),
+            (
+                "[train]\niterations = 10\nlr_decay_start = 10\n",
+                "train.lr_decay_start",
+            ),
+            ("[train]\nlr_final = 0.0\n", "train.lr_final"),
             (
                 "[train]\nrho_increment_every = 0\n",
                 "train.rho_increment_every",

@@ -29,6 +29,7 @@
 
 pub mod config;
 pub mod error;
+pub mod optimal;
 pub mod presets;
 pub mod prior;
 pub mod rng;

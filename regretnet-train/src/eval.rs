@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use regretnet_core::optimal::known_optimum;
 use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::{EvalConfig, Setting};
 use regretnet_nets::RegretNet;
@@ -76,6 +77,9 @@ pub struct EvalReport {
     /// `mean(max(0, -u_truthful))` over profiles and bidders (0 by construction of the payment
     /// head; reported as a check).
     pub ir_violation: f64,
+    /// Revenue of the known optimal mechanism on the same test profiles, where one is known
+    /// (`regretnet_core::optimal`); `None` otherwise.
+    pub optimal_revenue: Option<f64>,
     /// The search protocol.
     pub protocol: Protocol,
     /// Wall-clock seconds.
@@ -144,7 +148,16 @@ pub fn evaluate(
         .map(|&u| (-(u as f64)).max(0.0))
         .sum::<f64>()
         / est.truthful_utility.len().max(1) as f64;
+    let optimal_revenue = known_optimum(setting).map(|menu| {
+        let len = setting.profile_len();
+        profiles
+            .chunks_exact(len)
+            .map(|v| menu.revenue(v))
+            .sum::<f64>()
+            / est.samples as f64
+    });
     Ok(EvalReport {
+        optimal_revenue,
         setting: setting.name.clone(),
         samples: est.samples,
         revenue,
@@ -173,6 +186,11 @@ impl EvalReport {
             "revenue      {:.4} +- {:.4} (standard error)\n",
             self.revenue, self.revenue_se
         );
+        if let Some(opt) = self.optimal_revenue {
+            s += &format!(
+                "optimum      {opt:.4} (the known optimal mechanism on the same profiles)\n"
+            );
+        }
         s += &format!(
             "regret       {:.3e} +- {:.1e} (mean over bidders of the mean over profiles)\n",
             self.regret, self.regret_se

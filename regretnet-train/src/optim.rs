@@ -44,6 +44,11 @@ impl Adam {
         })
     }
 
+    /// Change the learning rate (for schedules).
+    pub fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
     /// Number of steps taken.
     pub fn steps(&self) -> u64 {
         self.step

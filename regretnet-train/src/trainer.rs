@@ -206,6 +206,7 @@ impl Trainer {
             });
         }
         let grads = loss.backward()?;
+        self.adam.set_lr(t.lr_at(self.iteration));
         self.adam.step(&grads)?;
 
         let regret: Vec<f64> = rgt.to_vec1::<f32>()?.iter().map(|&r| r as f64).collect();
