@@ -64,17 +64,16 @@ pub fn run(args: &EvalArgs) -> Result<(), Failure> {
         )?
     };
     pb.finish_and_clear();
-    let json = serde_json::json!({
-        "run_dir": args.run_dir.display().to_string(),
-        "checkpoint": path.display().to_string(),
-        "iteration": ckpt.metadata.get("iteration").and_then(|s| s.parse::<u64>().ok()),
-        "report": &report,
-    });
+    // The report's fields plus where it came from, as one flat object (`--json` and the file).
     let mut flat = serde_json::to_value(&report).map_err(|e| Failure::Runtime(e.into()))?;
-    if let (Some(obj), Some(extra)) = (flat.as_object_mut(), json.as_object()) {
-        for key in ["run_dir", "checkpoint", "iteration"] {
-            obj.insert(key.into(), extra[key].clone());
-        }
+    if let Some(obj) = flat.as_object_mut() {
+        obj.insert("run_dir".into(), args.run_dir.display().to_string().into());
+        obj.insert("checkpoint".into(), path.display().to_string().into());
+        let iteration = ckpt
+            .metadata
+            .get("iteration")
+            .and_then(|s| s.parse::<u64>().ok());
+        obj.insert("iteration".into(), iteration.into());
     }
     let text = serde_json::to_string_pretty(&flat).map_err(|e| Failure::Runtime(e.into()))?;
     let out = run.eval_path(&protocol.name);

@@ -165,11 +165,13 @@ pub struct TrainConfig {
     pub train_size: usize,
     /// Adam learning rate of the weights.
     pub lr: f64,
-    /// Iteration from which the weights' learning rate decays linearly, reaching `lr_final` at
-    /// the last iteration. Omitted: a constant rate, as in the reference implementation.
+    /// Fraction of `iterations` (in `[0, 1)`) after which the weights' learning rate decays
+    /// linearly, reaching `lr_final` at the last iteration; a fraction, so that changing
+    /// `iterations` (`--iterations`) keeps the schedule's shape. Omitted: a constant rate, as
+    /// in the reference implementation.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub lr_decay_start: Option<u64>,
-    /// The weights' learning rate at the last iteration when `lr_decay_start` is set.
+    pub lr_decay_from: Option<f64>,
+    /// The weights' learning rate at the last iteration when `lr_decay_from` is set.
     pub lr_final: f64,
     /// Projected-Adam steps on the misreports per iteration.
     pub misreport_steps: usize,
@@ -205,7 +207,7 @@ impl Default for TrainConfig {
             batch_size: 128,
             train_size: 640_000,
             lr: 1e-3,
-            lr_decay_start: None,
+            lr_decay_from: None,
             lr_final: 1e-5,
             misreport_steps: 25,
             misreport_lr: 0.1,
@@ -228,14 +230,17 @@ impl TrainConfig {
     ///
     /// ```
     /// use regretnet_core::TrainConfig;
-    /// let t = TrainConfig { iterations: 100, lr: 1e-3, lr_decay_start: Some(50), lr_final: 1e-5,
+    /// let t = TrainConfig { iterations: 100, lr: 1e-3, lr_decay_from: Some(0.5), lr_final: 1e-5,
     ///                       ..TrainConfig::default() };
     /// assert_eq!(t.lr_at(10), 1e-3);
     /// assert!((t.lr_at(75) - 0.5 * (1e-3 + 1e-5)).abs() < 1e-12);
     /// assert!((t.lr_at(100) - 1e-5).abs() < 1e-12);
     /// ```
     pub fn lr_at(&self, t: u64) -> f64 {
-        match self.lr_decay_start {
+        let start = self
+            .lr_decay_from
+            .map(|f| (f * self.iterations as f64).floor() as u64);
+        match start {
             Some(start) if t > start && self.iterations > start => {
                 let frac = ((t - start) as f64 / (self.iterations - start) as f64).min(1.0);
                 self.lr + (self.lr_final - self.lr) * frac
@@ -445,11 +450,11 @@ impl Config {
         positive_finite("train.lr", t.lr)?;
         positive_finite("train.misreport_lr", t.misreport_lr)?;
         positive_finite("train.lr_final", t.lr_final)?;
-        if let Some(start) = t.lr_decay_start {
-            if start >= t.iterations {
+        if let Some(from) = t.lr_decay_from {
+            if !(0.0..1.0).contains(&from) {
                 return Err(ConfigError::invalid(
-                    "train.lr_decay_start",
-                    format!("{start} must be below train.iterations = {}", t.iterations),
+                    "train.lr_decay_from",
+                    format!("{from} must be a fraction of train.iterations in [0, 1)"),
                 ));
             }
         }
@@ -563,10 +568,7 @@ prior = { kind = "uniform", lo = 0.0, hi = 1.0 }
             ("[train]\nlr = 0.0\n", "train.lr"),
             ("[train]\nmisreport_lr = inf\n", "train.misreport_lr"),
             ("[train]\nlambda_init = -1.0\n", "train.lambda_init"),
-            (
-                "[train]\niterations = 10\nlr_decay_start = 10\n",
-                "train.lr_decay_start",
-            ),
+            ("[train]\nlr_decay_from = 1.0\n", "train.lr_decay_from"),
             ("[train]\nlr_final = 0.0\n", "train.lr_final"),
             (
                 "[train]\nrho_increment_every = 0\n",
