@@ -50,9 +50,8 @@ pub struct TrainArgs {
     /// Replace the run already in --out.
     #[arg(long)]
     pub force: bool,
-    /// Worker threads for validation.
-    #[arg(long, value_name = "T", default_value_t = default_threads(), value_parser = clap::value_parser!(u64).range(1..=256))]
-    pub threads: u64,
+    #[command(flatten)]
+    pub threads: Threads,
     /// Print one JSON object with the summary at the end.
     #[arg(long)]
     pub json: bool,
@@ -88,15 +87,22 @@ pub struct EvalArgs {
     /// Evaluate this checkpoint instead of the run's latest.
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
-    /// Worker threads.
-    #[arg(long, value_name = "T", default_value_t = default_threads(), value_parser = clap::value_parser!(u64).range(1..=256))]
-    pub threads: u64,
+    #[command(flatten)]
+    pub threads: Threads,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
     /// No progress output on stderr.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// `--threads`, shared by the commands that spread work over worker threads.
+#[derive(Debug, Args)]
+pub struct Threads {
+    /// Worker threads (validation in `train`, the search in `eval`).
+    #[arg(long = "threads", value_name = "T", default_value_t = default_threads(), value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub count: u64,
 }
 
 fn default_threads() -> u64 {

@@ -50,7 +50,7 @@ pub fn run(args: &EvalArgs) -> Result<(), Failure> {
             protocol.samples,
             protocol.restarts,
             protocol.steps,
-            args.threads
+            args.threads.count
         ),
     );
     let report = {
@@ -59,7 +59,7 @@ pub fn run(args: &EvalArgs) -> Result<(), Failure> {
             &ckpt.net,
             &setting,
             &protocol,
-            args.threads as usize,
+            args.threads.count as usize,
             Some(&tick),
         )?
     };

@@ -53,7 +53,7 @@ pub fn run(args: &TrainArgs) -> Result<(), Failure> {
         ),
     );
     let mut trainer = Trainer::new(config)?;
-    let summary = trainer.run(&mut sink, Some(&run), args.threads as usize, &mut |event| {
+    let summary = trainer.run(&mut sink, Some(&run), args.threads.count as usize, &mut |event| {
         match event {
             Event::Logged(row) => {
                 pb.set_position(row.iteration);

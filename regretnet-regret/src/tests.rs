@@ -243,16 +243,43 @@ fn regret_is_non_negative_and_searches_stay_in_support() {
     assert_eq!(run(1).regret, est.regret);
 }
 
+/// `u(b) = -(b - 0.3)^2` for a single one-item report, so Adam with a large step overshoots.
+struct Peaked;
+
+impl UtilityGradient for Peaked {
+    fn utility_and_grad(&self, _: &Tensor, mis: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
+        Ok((
+            mis.iter().map(|b| -(b - 0.3) * (b - 0.3)).collect(),
+            mis.iter().map(|b| -2.0 * (b - 0.3)).collect(),
+        ))
+    }
+    fn utility(&self, _: &Tensor, mis: &[f32]) -> Result<Vec<f32>> {
+        Ok(mis.iter().map(|b| -(b - 0.3) * (b - 0.3)).collect())
+    }
+}
+
 #[test]
 fn ascent_keeps_the_best_iterate_not_the_last() {
-    // u(b) = v - b with lr 0.3 from b = 0.5: iterates 0.2, 0 (projected); best is b = 0.
+    // From b = 0 with lr 0.25, Adam's first step is exactly lr * sign(g) = 0.25 (bias
+    // correction), u = -0.0025; its momentum then carries it past the peak at 0.3 (to ~0.45
+    // and beyond), where u is lower. The best iterate is 0.25, not the last one.
     let setting = one_item_setting();
     let t = Tensor::new(&[[[0.5f32]]], &Device::Cpu).unwrap();
-    let mut mis = vec![0.5f32];
-    let best =
-        ascend_tracking_best(&Autograd(&SoldAtOwnBid), &setting, &t, &mut mis, 5, 0.3).unwrap();
-    assert_eq!(best.best_misreport, vec![0.0]);
-    assert!((best.best_utility[0] - 0.5).abs() < 1e-6);
+    let mut mis = vec![0.0f32];
+    let best = ascend_tracking_best(&Peaked, &setting, &t, &mut mis, 3, 0.25).unwrap();
+    assert!(mis[0] > 0.4, "last iterate {}", mis[0]);
+    assert!(
+        (best.best_misreport[0] - 0.25).abs() < 1e-6,
+        "{:?}",
+        best.best_misreport
+    );
+    assert!((best.best_utility[0] + 0.0025).abs() < 1e-6);
+}
+
+#[test]
+fn utility_is_value_of_allocation_minus_payment() {
+    // Selling one item at the bid 0.5 to a bidder of value 0.5: u = 1 * 0.5 - 0.5 = 0.
+    let t = Tensor::new(&[[[0.5f32]]], &Device::Cpu).unwrap();
     let u = utilities(&t, &t.ones_like().unwrap(), &t.squeeze(2).unwrap()).unwrap();
     assert_eq!(
         u.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
