@@ -101,6 +101,16 @@ impl Prior {
         }
     }
 
+    /// The smallest box holding bidder `bidder`'s support: per item `(lo, hi)`. Audits lay
+    /// their grids over this box and project every grid point onto the support.
+    pub fn bounding_box(&self, bidder: usize) -> Vec<(f32, f32)> {
+        match self {
+            Prior::UniformBox(b) => (0..b.items)
+                .map(|j| (b.lo(bidder, j) as f32, b.hi(bidder, j) as f32))
+                .collect(),
+        }
+    }
+
     /// Whether bidder `bidder`'s report lies in the support.
     pub fn contains_bidder(&self, bidder: usize, report: &[f32]) -> bool {
         match self {

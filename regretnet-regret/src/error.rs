@@ -14,6 +14,9 @@ pub enum RegretError {
     /// Inputs of inconsistent sizes.
     #[error("shape error: {0}")]
     Shape(String),
+    /// An audit that this setting does not admit.
+    #[error("{0}")]
+    Unsupported(String),
     /// A gradient or utility was NaN or infinite.
     #[error("non-finite {what} in the misreport search")]
     NonFinite {

@@ -25,7 +25,7 @@
 //! let spec = NetSpec { setting: config.setting.clone(), net: config.net.clone() };
 //! let net = RegretNet::new(&setting, spec, &mut stream_rng(1, Stream::Init)).unwrap();
 //! let profiles = setting.sample_profiles(&mut stream_rng(1, Stream::Test), 8);
-//! let search = SearchConfig { steps: 20, lr: 0.1, restarts: 2 };
+//! let search = SearchConfig { steps: 20, lr: 0.1, restarts: 2, corners: true };
 //! let est = estimate_regret(&net, &setting, &profiles, &search,
 //!                           &mut stream_rng(1, Stream::TestMisreport), 1).unwrap();
 //! assert!(est.regret.iter().all(|r| *r >= 0.0));
@@ -33,16 +33,28 @@
 #![deny(missing_docs)]
 
 pub mod adam;
+pub mod closed_form;
 pub mod error;
+pub mod grid;
+pub mod itemwise;
 pub mod mechanism;
 pub mod regret;
 pub mod search;
+pub mod starts;
+pub mod stats;
 pub mod utility;
+pub mod work;
 
 pub use error::{RegretError, Result};
+pub use grid::{grid_audit, GridAudit, GridConfig};
+pub use itemwise::{itemwise_audit, ItemwiseAudit};
 pub use mechanism::Mechanism;
-pub use regret::{estimate_regret, estimate_regret_with, RegretEstimate, Work};
+pub use regret::{estimate_regret, estimate_regret_with, RegretEstimate};
 pub use search::{ascend, Ascent, Autograd, SearchConfig, UtilityGradient};
+pub use stats::RegretStats;
+pub use work::Work;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_audit;

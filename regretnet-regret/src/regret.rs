@@ -1,8 +1,5 @@
 //! Regret estimates: the search with restarts over a sample of profiles.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-
 use candle_core::{Device, Tensor};
 use rand::Rng;
 use regretnet_core::Setting;
@@ -11,6 +8,8 @@ use regretnet_nets::WeightGrad;
 use crate::error::Result;
 use crate::mechanism::Mechanism;
 use crate::search::{ascend_tracking_best, Autograd, SearchConfig};
+use crate::starts::{draw_starts, starts_per_profile};
+use crate::work::{for_each_chunk, Work};
 use crate::utility::truthful_utilities;
 
 /// Per-profile results of a regret search.
@@ -47,27 +46,6 @@ impl RegretEstimate {
     }
 }
 
-/// How to spread the work: profiles per chunk, worker threads, and a progress callback that
-/// receives the number of profiles finished so far.
-#[derive(Clone, Copy)]
-pub struct Work<'a> {
-    /// Profiles per chunk (bounds memory: a chunk holds `chunk * restarts * n` profiles).
-    pub chunk: usize,
-    /// Worker threads (each runs whole chunks; results do not depend on the count).
-    pub threads: usize,
-    /// Called after each chunk with the number of profiles done.
-    pub progress: Option<&'a (dyn Fn(usize) + Sync)>,
-}
-
-impl std::fmt::Debug for Work<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Work")
-            .field("chunk", &self.chunk)
-            .field("threads", &self.threads)
-            .finish()
-    }
-}
-
 /// Estimate every profile's regret with [`Autograd`] gradients; see [`estimate_regret_with`].
 pub fn estimate_regret<M: Mechanism, R: Rng + ?Sized>(
     mech: &M,
@@ -77,18 +55,14 @@ pub fn estimate_regret<M: Mechanism, R: Rng + ?Sized>(
     rng: &mut R,
     threads: usize,
 ) -> Result<RegretEstimate> {
-    let work = Work {
-        chunk: 256,
-        threads,
-        progress: None,
-    };
-    estimate_regret_with(mech, setting, profiles, search, rng, work)
+    estimate_regret_with(mech, setting, profiles, search, rng, Work::new(256, threads))
 }
 
-/// Estimate every profile's regret: for each profile and bidder, `search.restarts` projected
-/// Adam ascents (the first from the truthful report, the others from prior draws taken from
-/// `rng` in a fixed order), keeping the best iterate of all. Deterministic for a given `rng`
-/// whatever `work` says.
+/// Estimate every profile's regret: for each profile and bidder, one projected Adam ascent
+/// from every start of [`draw_starts`] (the truthful report, the support's corners when
+/// `search.corners`, and `search.restarts` prior draws taken from `rng` in a fixed order),
+/// keeping the best iterate of all. Deterministic for a given `rng` whatever `work` says; one
+/// chunk holds `work.chunk * S * n` misreported profiles, `S` starts per profile.
 pub fn estimate_regret_with<M: Mechanism, R: Rng + ?Sized>(
     mech: &M,
     setting: &Setting,
@@ -99,75 +73,37 @@ pub fn estimate_regret_with<M: Mechanism, R: Rng + ?Sized>(
 ) -> Result<RegretEstimate> {
     let (n, m) = (setting.bidders, setting.items);
     let len = n * m;
-    let samples = profiles.len() / len;
-    let restarts = search.restarts.max(1);
-    // Starts, drawn up front so that the result does not depend on chunking or threads:
-    // starts[(b * restarts + r) * len ..] is restart r of profile b.
-    let mut starts = vec![0.0f32; samples * restarts * len];
-    for (b, profile) in profiles.chunks_exact(len).enumerate() {
-        for r in 0..restarts {
-            let dst = &mut starts[(b * restarts + r) * len..(b * restarts + r + 1) * len];
-            if r == 0 {
-                dst.copy_from_slice(profile);
-            } else {
-                for (i, row) in dst.chunks_exact_mut(m).enumerate() {
-                    setting.prior.sample_bidder(i, rng, row);
-                }
-            }
-        }
+    if profiles.len() % len != 0 {
+        return Err(crate::RegretError::Shape(format!(
+            "{} values do not make whole {n} x {m} profiles",
+            profiles.len()
+        )));
     }
+    let samples = profiles.len() / len;
+    let per = starts_per_profile(setting, search);
+    let starts = draw_starts(setting, profiles, search, rng);
+    let parts = for_each_chunk(samples, work, |lo, hi| {
+        estimate_chunk(
+            mech,
+            setting,
+            &profiles[lo * len..hi * len],
+            &starts[lo * per * len..hi * per * len],
+            search,
+        )
+    })?;
     let mut est = RegretEstimate {
         samples,
         bidders: n,
-        regret: vec![0.0; samples * n],
-        truthful_utility: vec![0.0; samples * n],
-        revenue: vec![0.0; samples],
-        best_misreport: vec![0.0; samples * len],
+        regret: Vec::with_capacity(samples * n),
+        truthful_utility: Vec::with_capacity(samples * n),
+        revenue: Vec::with_capacity(samples),
+        best_misreport: Vec::with_capacity(samples * len),
     };
-    let chunk = work.chunk.max(1);
-    let chunks = samples.div_ceil(chunk);
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let results = Mutex::new(Vec::with_capacity(chunks));
-    let worker = || -> Result<()> {
-        loop {
-            let c = next.fetch_add(1, Ordering::Relaxed);
-            if c >= chunks {
-                return Ok(());
-            }
-            let (lo, hi) = (c * chunk, ((c + 1) * chunk).min(samples));
-            let part = estimate_chunk(
-                mech,
-                setting,
-                &profiles[lo * len..hi * len],
-                &starts[lo * restarts * len..hi * restarts * len],
-                search,
-            )?;
-            results.lock().expect("no worker panics").push((lo, part));
-            let total = done.fetch_add(hi - lo, Ordering::Relaxed) + (hi - lo);
-            if let Some(p) = work.progress {
-                p(total);
-            }
-        }
-    };
-    let threads = work.threads.clamp(1, chunks.max(1));
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (1..threads).map(|_| s.spawn(worker)).collect();
-        let mut first = worker();
-        for h in handles {
-            let r = h.join().expect("regret worker panicked");
-            if first.is_ok() {
-                first = r;
-            }
-        }
-        first
-    })?;
-    for (lo, part) in results.into_inner().expect("no worker panics") {
-        let rows = part.revenue.len();
-        est.regret[lo * n..(lo + rows) * n].copy_from_slice(&part.regret);
-        est.truthful_utility[lo * n..(lo + rows) * n].copy_from_slice(&part.truthful_utility);
-        est.revenue[lo..lo + rows].copy_from_slice(&part.revenue);
-        est.best_misreport[lo * len..(lo + rows) * len].copy_from_slice(&part.best_misreport);
+    for part in parts {
+        est.regret.extend_from_slice(&part.regret);
+        est.truthful_utility.extend_from_slice(&part.truthful_utility);
+        est.revenue.extend_from_slice(&part.revenue);
+        est.best_misreport.extend_from_slice(&part.best_misreport);
     }
     Ok(est)
 }

@@ -15,14 +15,17 @@ use crate::mechanism::Mechanism;
 use crate::utility::misreport_utilities;
 
 /// Strength of a search: starts per profile and bidder, Adam steps per start, learning rate.
+/// Every search starts from the truthful report; see [`crate::starts`] for the others.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SearchConfig {
     /// Projected-Adam steps per start.
     pub steps: usize,
     /// Adam learning rate.
     pub lr: f64,
-    /// Starts per profile and bidder: the truthful report plus `restarts - 1` prior draws.
+    /// Starts drawn from the prior, besides the truthful report and the corners.
     pub restarts: usize,
+    /// Whether the corners of the support are starts too ([`crate::starts::corners`]).
+    pub corners: bool,
 }
 
 /// Utility of each bidder at its own misreport, and the gradient with respect to that

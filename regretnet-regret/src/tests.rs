@@ -4,7 +4,8 @@ use candle_core::{Device, Tensor, Var};
 use regretnet_core::{presets, rng::stream_rng, rng::Stream, Config, Setting};
 use regretnet_nets::{NetSpec, Outcome, RegretNet, WeightGrad};
 
-use crate::regret::{estimate_regret_with, Work};
+use crate::regret::estimate_regret_with;
+use crate::work::Work;
 use crate::search::{ascend_tracking_best, Autograd, SearchConfig, UtilityGradient};
 use crate::utility::{misreport_profiles, misreport_utilities, utilities};
 use crate::{estimate_regret, Mechanism, Result};
@@ -59,7 +60,8 @@ fn search_recovers_the_analytic_regret_of_selling_at_the_bid() {
     let search = SearchConfig {
         steps: 30,
         lr: 0.1,
-        restarts: 3,
+        restarts: 2,
+        corners: false,
     };
     let est = estimate_regret(
         &SoldAtOwnBid,
@@ -209,7 +211,8 @@ fn regret_is_non_negative_and_searches_stay_in_support() {
     let search = SearchConfig {
         steps: 15,
         lr: 0.5,
-        restarts: 3,
+        restarts: 2,
+        corners: false,
     };
     let seen = std::sync::atomic::AtomicUsize::new(0);
     let progress = |d: usize| {

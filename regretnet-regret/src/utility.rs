@@ -66,3 +66,45 @@ pub fn truthful_utilities<M: Mechanism + ?Sized>(
     let u = utilities(truth, &out.alloc, &out.pay)?;
     Ok((u, out.pay.sum(1)?))
 }
+
+/// Rows of report profiles evaluated per network call by [`utilities_at_reports`] (bounds the
+/// memory of the audits: a few MB of activations per hidden layer of 100 units).
+pub const BLOCK_ROWS: usize = 16_384;
+
+/// Utility of one bidder per row at arbitrary report profiles: row `r` is the report profile
+/// `reports[r]` (flat `[rows, n, m]`), the bidder `who[r]` and its true values `values[r]`
+/// (flat `[rows, m]`). The audits use this to score grid points; no gradients are taken.
+pub fn utilities_at_reports<M: Mechanism + ?Sized>(
+    mech: &M,
+    reports: &[f32],
+    who: &[usize],
+    values: &[f32],
+) -> Result<Vec<f32>> {
+    let (n, m) = (mech.bidders(), mech.items());
+    let len = n * m;
+    let rows = who.len();
+    if reports.len() != rows * len || values.len() != rows * m || who.iter().any(|&i| i >= n) {
+        return Err(crate::RegretError::Shape(format!(
+            "{} report values, {} bidders and {} true values for {n} x {m} profiles",
+            reports.len(),
+            rows,
+            values.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(rows);
+    for lo in (0..rows).step_by(BLOCK_ROWS) {
+        let hi = (lo + BLOCK_ROWS).min(rows);
+        let bids = Tensor::from_slice(&reports[lo * len..hi * len], (hi - lo, n, m), &Device::Cpu)?;
+        let o = mech.outcome(&bids, WeightGrad::Frozen)?;
+        let alloc = o.alloc.flatten_all()?.to_vec1::<f32>()?;
+        let pay = o.pay.flatten_all()?.to_vec1::<f32>()?;
+        for r in lo..hi {
+            let i = who[r];
+            let k = r - lo;
+            let a = &alloc[(k * n + i) * m..(k * n + i + 1) * m];
+            let v = &values[r * m..(r + 1) * m];
+            out.push(a.iter().zip(v).map(|(a, v)| a * v).sum::<f32>() - pay[k * n + i]);
+        }
+    }
+    Ok(out)
+}

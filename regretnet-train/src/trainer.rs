@@ -227,7 +227,8 @@ impl Trainer {
         let search = SearchConfig {
             steps: t.validation_steps,
             lr: t.misreport_lr,
-            restarts: 2,
+            restarts: 1,
+            corners: false,
         };
         let mut rng = stream_rng(t.seed, Stream::ValidationMisreport);
         let est = estimate_regret_with(

@@ -50,7 +50,8 @@ fn gradient_search_finds_the_regret_a_dense_grid_finds() {
     let search = SearchConfig {
         steps: 300,
         lr: 0.1,
-        restarts: 10,
+        restarts: 9,
+        corners: false,
     };
     let est = estimate_regret(
         trainer.net(),
