@@ -62,9 +62,10 @@ pub struct TrainArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProtocolName {
-    /// The run's `[eval]` section: a strong search sized for a CPU.
+    /// The run's `[eval]` section: a strong search sized for a CPU, audited by a grid.
     Default,
-    /// The reference protocol: 10,000 profiles, 1,000 starts x 2,000 Adam steps (hours on CPU).
+    /// The reference protocol: 10,000 profiles, 1,000 prior starts x 2,000 Adam steps, plus
+    /// the truthful report, the corners and the default audit (hours on CPU).
     Paper,
 }
 
@@ -75,8 +76,9 @@ pub struct EvalArgs {
     /// The search protocol.
     #[arg(long, value_enum, default_value_t = ProtocolName::Default)]
     pub protocol: ProtocolName,
-    /// Override the starts per profile and bidder.
-    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    /// Override the starts drawn from the prior per profile and bidder (the truthful report
+    /// and the support's corners are always starts too).
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u64).range(0..=100_000))]
     pub restarts: Option<u64>,
     /// Override the Adam steps per start.
     #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
@@ -84,6 +86,14 @@ pub struct EvalArgs {
     /// Override the number of test profiles.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub samples: Option<u64>,
+    /// Override the audit's grid points per report coordinate (0: no audit; a full grid when
+    /// a bidder reports at most 2 values, one item at a time otherwise).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=4001))]
+    pub grid: Option<u64>,
+    /// Exit with status 1 when the audited regret (mean over bidders and profiles) exceeds X;
+    /// the report is printed and saved first.
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub max_regret: Option<f64>,
     /// Evaluate this checkpoint instead of the run's latest.
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,

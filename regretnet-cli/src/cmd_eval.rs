@@ -1,7 +1,11 @@
 //! `regretnet eval`: load a run's checkpoint and evaluate it under a named protocol.
 
+use std::sync::Mutex;
+
+use indicatif::ProgressBar;
+use regretnet_train::core::EvalConfig;
 use regretnet_train::nets::{checkpoint, NetSpec};
-use regretnet_train::{evaluate, Protocol, RunDir, TrainError};
+use regretnet_train::{evaluate, Phase, Protocol, RunDir, TrainError};
 
 use crate::cli::{EvalArgs, ProtocolName};
 use crate::failure::Failure;
@@ -20,41 +24,32 @@ pub fn run(args: &EvalArgs) -> Result<(), Failure> {
         net: config.net.clone(),
     };
     let ckpt = checkpoint::load_expecting(&path, &spec)?;
-    let mut protocol = match args.protocol {
-        ProtocolName::Default => Protocol::from_config("default", &config.eval),
-        ProtocolName::Paper => Protocol::paper(),
-    };
-    let overridden = args.restarts.is_some() || args.steps.is_some() || args.samples.is_some();
-    if let Some(r) = args.restarts {
-        protocol.restarts = r as usize;
-    }
-    if let Some(s) = args.steps {
-        protocol.steps = s as usize;
-    }
-    if let Some(k) = args.samples {
-        protocol.samples = k as usize;
-    }
-    if overridden {
-        protocol.name = format!(
-            "{}-r{}-s{}-n{}",
-            protocol.name, protocol.restarts, protocol.steps, protocol.samples
+    let protocol = protocol_of(args, &config.eval)?;
+    if !args.quiet {
+        eprintln!(
+            "evaluating {} under protocol {} ({} profiles, {} threads)",
+            path.display(),
+            protocol.name,
+            protocol.samples,
+            args.threads.count
         );
     }
-    let pb = progress::bar(protocol.samples as u64, "profiles", args.quiet);
-    progress::line(
-        &pb,
-        args.quiet,
-        &format!(
-            "evaluating {} ({} profiles x {} starts x {} steps, {} threads)",
-            path.display(),
-            protocol.samples,
-            protocol.restarts,
-            protocol.steps,
-            args.threads.count
-        ),
-    );
+    let current: Mutex<Option<(Phase, ProgressBar)>> = Mutex::new(None);
     let report = {
-        let tick = |done: usize| pb.set_position(done as u64);
+        let tick = |phase: Phase, done: usize| {
+            let mut cur = current.lock().expect("progress lock");
+            if cur.as_ref().map(|(p, _)| *p) != Some(phase) {
+                if let Some((_, old)) = cur.take() {
+                    old.finish_and_clear();
+                }
+                let pb = progress::bar(protocol.samples as u64, "profiles", args.quiet);
+                pb.set_message(phase.to_string());
+                *cur = Some((phase, pb));
+            }
+            if let Some((_, pb)) = cur.as_ref() {
+                pb.set_position(done as u64);
+            }
+        };
         evaluate(
             &ckpt.net,
             &setting,
@@ -63,7 +58,9 @@ pub fn run(args: &EvalArgs) -> Result<(), Failure> {
             Some(&tick),
         )?
     };
-    pb.finish_and_clear();
+    if let Some((_, pb)) = current.lock().expect("progress lock").take() {
+        pb.finish_and_clear();
+    }
     // The report's fields plus where it came from, as one flat object (`--json` and the file).
     let mut flat = serde_json::to_value(&report).map_err(|e| Failure::Runtime(e.into()))?;
     if let Some(obj) = flat.as_object_mut() {
@@ -95,5 +92,55 @@ pub fn run(args: &EvalArgs) -> Result<(), Failure> {
         print!("{}", report.to_text());
         println!("saved        {}", out.display());
     }
-    Ok(())
+    match args.max_regret {
+        Some(limit) if report.regret > limit => Err(Failure::Runtime(anyhow::anyhow!(
+            "audited regret {:.4e} exceeds --max-regret {limit:e}",
+            report.regret
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The named protocol with the flags' overrides; a name that spells out every override, so
+/// that saved evaluations of different strengths never overwrite each other.
+fn protocol_of(args: &EvalArgs, eval: &EvalConfig) -> Result<Protocol, Failure> {
+    let mut protocol = match args.protocol {
+        ProtocolName::Default => Protocol::from_config("default", eval),
+        ProtocolName::Paper => Protocol::paper(),
+    };
+    if let Some(x) = args.max_regret {
+        if !(x.is_finite() && x >= 0.0) {
+            return Err(Failure::usage(format!(
+                "--max-regret must be a non-negative number, not {x}"
+            )));
+        }
+    }
+    if args.grid == Some(1) {
+        return Err(Failure::usage(
+            "--grid 1 is not a grid: use 0 (no audit) or 2 to 4001 points per coordinate",
+        ));
+    }
+    let overridden = args.restarts.is_some()
+        || args.steps.is_some()
+        || args.samples.is_some()
+        || args.grid.is_some();
+    if let Some(r) = args.restarts {
+        protocol.restarts = r as usize;
+    }
+    if let Some(s) = args.steps {
+        protocol.steps = s as usize;
+    }
+    if let Some(k) = args.samples {
+        protocol.samples = k as usize;
+    }
+    if let Some(g) = args.grid {
+        protocol.grid = g as usize;
+    }
+    if overridden {
+        protocol.name = format!(
+            "{}-r{}-s{}-n{}-g{}",
+            protocol.name, protocol.restarts, protocol.steps, protocol.samples, protocol.grid
+        );
+    }
+    Ok(protocol)
 }

@@ -121,8 +121,12 @@ fn bad_input_exits_2_with_a_message_naming_the_problem() {
     );
     assert_input_error(&regretnet(&["eval", d.to_str().unwrap()]), "no config.toml");
     assert_input_error(
-        &regretnet(&["eval", d.to_str().unwrap(), "--restarts", "0"]),
+        &regretnet(&["eval", d.to_str().unwrap(), "--restarts=-1"]),
         "restarts",
+    );
+    assert_input_error(
+        &regretnet(&["eval", d.to_str().unwrap(), "--grid", "5000"]),
+        "--grid",
     );
     assert_input_error(&regretnet(&["frobnicate"]), "frobnicate");
     // Nothing was written by the refused runs.
@@ -169,10 +173,15 @@ fn train_then_eval_writes_the_run_directory_and_json() {
         "revenue",
         "revenue_se",
         "regret",
-        "regret_per_bidder",
+        "regret_se",
         "regret_max",
+        "gradient",
+        "audit_stats",
+        "audited",
+        "audit_to_gradient",
         "ir_violation",
         "protocol",
+        "timings",
     ] {
         assert!(report.get(key).is_some(), "eval --json lacks {key}");
     }
@@ -180,6 +189,20 @@ fn train_then_eval_writes_the_run_directory_and_json() {
     assert_eq!(report["samples"], 100);
     assert_eq!(report["protocol"]["restarts"], 3);
     assert_eq!(report["protocol"]["steps"], 20);
+    assert_eq!(report["protocol"]["grid"], 101);
+    assert_eq!(report["protocol"]["corners"], true);
+    assert_eq!(report["audit"], "grid");
+    for key in ["mean", "se", "max", "share_above"] {
+        assert!(report["audited"].get(key).is_some(), "audited lacks {key}");
+    }
+    for key in ["q50", "q90", "q99"] {
+        assert!(report["audited"]["bidders"][0].get(key).is_some(), "bidder lacks {key}");
+    }
+    // The headline is the audited regret, never below either estimate.
+    let headline = report["regret"].as_f64().unwrap();
+    assert_eq!(headline, report["audited"]["mean"].as_f64().unwrap());
+    assert!(headline >= report["gradient"]["mean"].as_f64().unwrap());
+    assert!(headline >= report["audit_stats"]["mean"].as_f64().unwrap());
     assert_eq!(report["iteration"], 30);
     assert!(report["regret"].as_f64().unwrap() >= 0.0);
     assert_eq!(report["ir_violation"].as_f64().unwrap(), 0.0);
@@ -188,7 +211,44 @@ fn train_then_eval_writes_the_run_directory_and_json() {
     // Overrides are recorded in the protocol name and the file name.
     let o = regretnet(&["eval", run_s, "--samples", "20", "--steps", "5", "--quiet"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(run.join("eval-default-r3-s5-n20.json").exists());
+    assert!(run.join("eval-default-r3-s5-n20-g101.json").exists());
+
+    // --max-regret gates on the audited regret: exit 1 above it (report saved first), 0 at
+    // or below it; bad limits and a one-point grid are input errors.
+    let eval_small = |extra: &[&str]| {
+        let mut a = vec!["eval", run_s, "--samples", "20", "--steps", "5", "--grid", "11"];
+        a.extend_from_slice(&["--quiet", "--json"]);
+        a.extend_from_slice(extra);
+        regretnet(&a)
+    };
+    let o = eval_small(&["--max-regret", "0"]);
+    let saved = run.join("eval-default-r3-s5-n20-g11.json");
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let audited = r["regret"].as_f64().unwrap();
+    assert!(audited > 0.0, "an untrained net has some regret");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("exceeds --max-regret"), "{}", stderr(&o));
+    assert!(saved.exists());
+    let limit = format!("{}", audited * 1.001);
+    let o = eval_small(&["--max-regret", &limit]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_input_error(
+        &eval_small(&["--max-regret", "-1"]),
+        "--max-regret",
+    );
+    assert_input_error(
+        &regretnet(&["eval", run_s, "--grid", "1", "--quiet"]),
+        "--grid 1",
+    );
+    // --grid 0 turns the audit off: the headline is the gradient regret.
+    let o = regretnet(&[
+        "eval", run_s, "--samples", "20", "--steps", "5", "--grid", "0", "--json", "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["audit"], "none");
+    assert!(r["audit_stats"].is_null());
+    assert_eq!(r["regret"], r["gradient"]["mean"]);
 
     // A checkpoint of another setting is refused with exit 2.
     let other_cfg = tiny_config(dir.path(), "tiny_1x3", 3);

@@ -258,15 +258,29 @@ pub struct EvalConfig {
     pub samples: usize,
     /// Seed of the test sample and of the search restarts.
     pub seed: u64,
-    /// Starts per profile and bidder: the truthful report plus `restarts - 1` prior draws.
+    /// Starts drawn from the prior per profile and bidder, besides the truthful report and
+    /// the corners.
     pub restarts: usize,
+    /// Whether the corners of each bidder's support are extra starts (all `2^m` up to 6
+    /// items, `2m + 2` above).
+    pub corners: bool,
     /// Projected-Adam steps per start.
     pub steps: usize,
     /// Adam learning rate of the search.
     pub lr: f64,
     /// Profiles per evaluation chunk.
     pub batch_size: usize,
+    /// Grid points per report coordinate of the audit: a full grid when a bidder reports at
+    /// most 2 values, an item-wise 1-D grid otherwise; 0 turns the audit off.
+    pub grid: usize,
+    /// Best grid points per profile and bidder that the audit refines by gradient ascent.
+    pub grid_refine_top: usize,
+    /// Projected-Adam steps of that refinement.
+    pub grid_refine_steps: usize,
 }
+
+/// The largest `eval.grid` accepted (a 2-D grid of 16 million points per bidder).
+pub const MAX_GRID: usize = 4001;
 
 impl Default for EvalConfig {
     fn default() -> Self {
@@ -274,24 +288,27 @@ impl Default for EvalConfig {
             samples: 10_000,
             seed: 100,
             restarts: 10,
+            corners: true,
             steps: 300,
             lr: 0.1,
             batch_size: 50,
+            grid: 101,
+            grid_refine_top: 4,
+            grid_refine_steps: 50,
         }
     }
 }
 
 impl EvalConfig {
     /// The reference implementation's test protocol: 1,000 starts x 2,000 steps at lr 0.1
-    /// on 10,000 profiles drawn with seed 100 (`regretnet-paper.md`, "Reference protocol").
+    /// on 10,000 profiles drawn with seed 100 (`regretnet-paper.md`, "Reference protocol"),
+    /// plus the truthful report and the corners as extra starts and the default audit.
     pub fn paper() -> Self {
         EvalConfig {
-            samples: 10_000,
-            seed: 100,
             restarts: 1_000,
             steps: 2_000,
-            lr: 0.1,
             batch_size: 5,
+            ..EvalConfig::default()
         }
     }
 }
@@ -485,17 +502,31 @@ impl Config {
         }
         let e = &self.eval;
         positive("eval.samples", e.samples)?;
-        positive("eval.restarts", e.restarts)?;
         positive_finite("eval.lr", e.lr)?;
         positive("eval.batch_size", e.batch_size)?;
+        if e.grid == 1 || e.grid > MAX_GRID {
+            return Err(ConfigError::invalid(
+                "eval.grid",
+                format!(
+                    "{} grid points per coordinate: use 0 (no audit) or 2 to {MAX_GRID}",
+                    e.grid
+                ),
+            ));
+        }
+        if e.grid > 0 && !(1..=64).contains(&e.grid_refine_top) {
+            return Err(ConfigError::invalid(
+                "eval.grid_refine_top",
+                format!("{} refined points: use 1 to 64", e.grid_refine_top),
+            ));
+        }
         let rows = (e.batch_size as u64)
-            .saturating_mul(e.restarts as u64)
+            .saturating_mul(e.restarts as u64 + 1 + (1u64 << setting.items.min(6)))
             .saturating_mul(setting.bidders as u64);
         if rows > 50_000_000 {
             return Err(ConfigError::invalid(
                 "eval.batch_size",
                 format!(
-                    "{} profiles x {} restarts x {} bidders per chunk is too large to fit in \
+                    "{} profiles x {} starts x {} bidders per chunk is too large to fit in \
                      memory; lower eval.batch_size",
                     e.batch_size, e.restarts, setting.bidders
                 ),
@@ -579,7 +610,11 @@ prior = { kind = "uniform", lo = 0.0, hi = 1.0 }
             ("[net]\nalloc_hidden = []\n", "net.alloc_hidden"),
             ("[net]\npay_hidden = [100, 0]\n", "net.pay_hidden"),
             ("[eval]\nsamples = 0\n", "eval.samples"),
-            ("[eval]\nrestarts = 0\n", "eval.restarts"),
+            ("[eval]\nrestarts = -1\n", "restarts"),
+            ("[eval]\ngrid = 1\n", "eval.grid"),
+            ("[eval]\ngrid = 5000\n", "eval.grid"),
+            ("[eval]\ngrid_refine_top = 0\n", "eval.grid_refine_top"),
+            ("[eval]\ncorners = 3\n", "corners"),
             ("[eval]\nlr = -0.1\n", "eval.lr"),
             (
                 "[eval]\nbatch_size = 1000000\nrestarts = 1000\n",

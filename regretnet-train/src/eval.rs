@@ -1,32 +1,56 @@
-//! Test-time evaluation: revenue, regret and IR violation on a fixed test sample, with the
-//! search protocol recorded beside every number.
+//! Test-time evaluation: revenue, regret by gradient search and by audit, and IR violation on
+//! a fixed test sample, with the protocol that produced them recorded beside every number.
+//!
+//! The gradient search ([`regretnet_regret::estimate_regret_with`]) is the paper's estimate.
+//! The audit checks it: a dense grid over each bidder's support refined by gradient ascent
+//! where a bidder reports at most two values ([`regretnet_regret::grid_audit`]), an item-wise
+//! 1-D grid otherwise ([`regretnet_regret::itemwise_audit`]). Every estimate is a lower bound
+//! on the true regret, so the report's headline, the *audited* regret, takes the larger of the
+//! two per profile and bidder, and the ratio of audit to search says how much the search
+//! missed.
 
 use std::time::Instant;
 
 use regretnet_core::optimal::known_optimum;
 use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::{EvalConfig, Setting};
-use regretnet_nets::RegretNet;
-use regretnet_regret::{estimate_regret_with, SearchConfig, Work};
+use regretnet_regret::grid::MAX_GRID_ITEMS;
+use regretnet_regret::stats::{elementwise_max, mean_se};
+use regretnet_regret::{
+    estimate_regret_with, grid_audit, itemwise_audit, GridConfig, Mechanism, RegretStats,
+    SearchConfig, Work,
+};
 use serde::Serialize;
 
 use crate::error::Result;
+pub use crate::report::{Audit, EvalReport, Timings};
 
-/// A named search protocol: the test sample and the strength of the misreport search.
+/// A named search protocol: the test sample, the strength of the misreport search and the
+/// density of the audit.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Protocol {
-    /// Name (`default`, `paper`, or `custom` when flags changed it).
+    /// Name (`default`, `paper`, or one that spells out the overrides).
     pub name: String,
     /// Test profiles.
     pub samples: usize,
-    /// Seed of the test sample and of the restarts.
+    /// Seed of the test sample and of the prior-drawn starts.
     pub seed: u64,
-    /// Starts per profile and bidder (the truthful report plus prior draws).
+    /// Starts drawn from the prior per profile and bidder.
     pub restarts: usize,
+    /// Whether the truthful report starts a search too (always true; recorded for readers).
+    pub truthful_start: bool,
+    /// Whether the corners of the support are starts.
+    pub corners: bool,
     /// Projected-Adam steps per start.
     pub steps: usize,
     /// Adam learning rate.
     pub lr: f64,
+    /// Grid points per report coordinate of the audit (0: no audit).
+    pub grid: usize,
+    /// Best grid points refined per profile and bidder.
+    pub grid_refine_top: usize,
+    /// Projected-Adam steps of the refinement.
+    pub grid_refine_steps: usize,
     /// Profiles per chunk of work (memory bound; does not change results).
     #[serde(skip)]
     pub chunk: usize,
@@ -40,108 +64,141 @@ impl Protocol {
             samples: e.samples,
             seed: e.seed,
             restarts: e.restarts,
+            truthful_start: true,
+            corners: e.corners,
             steps: e.steps,
             lr: e.lr,
+            grid: e.grid,
+            grid_refine_top: e.grid_refine_top,
+            grid_refine_steps: e.grid_refine_steps,
             chunk: e.batch_size,
         }
     }
 
-    /// The reference test protocol (`regretnet-paper.md`, "Test"): 10,000 profiles with seed 100,
-    /// 1,000 starts x 2,000 Adam steps at lr 0.1.
+    /// The reference test protocol (`regretnet-paper.md`, "Test"): 10,000 profiles with seed
+    /// 100, 1,000 prior starts x 2,000 Adam steps at lr 0.1, plus the truthful report and the
+    /// corners, audited like the default.
     pub fn paper() -> Self {
         Protocol::from_config("paper", &EvalConfig::paper())
     }
+
+    /// The search part of the protocol.
+    pub fn search(&self) -> SearchConfig {
+        SearchConfig {
+            steps: self.steps,
+            lr: self.lr,
+            restarts: self.restarts,
+            corners: self.corners,
+        }
+    }
+
+    /// Which audit this protocol runs on `setting`.
+    pub fn audit_for(&self, setting: &Setting) -> Audit {
+        if self.grid == 0 {
+            Audit::None
+        } else if setting.items <= MAX_GRID_ITEMS {
+            Audit::Grid
+        } else {
+            Audit::ItemWise
+        }
+    }
 }
 
-/// The result of an evaluation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EvalReport {
-    /// Setting name.
-    pub setting: String,
-    /// Number of test profiles.
-    pub samples: usize,
-    /// Mean revenue.
-    pub revenue: f64,
-    /// Standard error of the mean revenue.
-    pub revenue_se: f64,
-    /// Regret: mean over profiles, then mean over bidders (the reference's convention).
-    pub regret: f64,
-    /// Standard error of `regret`.
-    pub regret_se: f64,
-    /// Mean regret of each bidder.
-    pub regret_per_bidder: Vec<f64>,
-    /// Largest per-profile regret of each bidder.
-    pub regret_max_per_bidder: Vec<f64>,
-    /// Largest per-profile regret of any bidder.
-    pub regret_max: f64,
-    /// `mean(max(0, -u_truthful))` over profiles and bidders (0 by construction of the payment
-    /// head; reported as a check).
-    pub ir_violation: f64,
-    /// Revenue of the known optimal mechanism on the same test profiles, where one is known
-    /// (`regretnet_core::optimal`); `None` otherwise.
-    pub optimal_revenue: Option<f64>,
-    /// The search protocol.
-    pub protocol: Protocol,
-    /// Wall-clock seconds.
-    pub seconds: f64,
-    /// Threads used.
-    pub threads: usize,
+/// Which part of an evaluation is running, for progress displays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// The gradient search.
+    Search,
+    /// The audit.
+    Audit(Audit),
 }
 
-fn mean_se(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
-    let n = values.clone().count().max(1) as f64;
-    let mean = values.clone().sum::<f64>() / n;
-    let var = values.map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, (var / n).sqrt())
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Phase::Search => write!(f, "gradient search"),
+            Phase::Audit(a) => write!(f, "{a} audit"),
+        }
+    }
 }
 
-/// Evaluate `net` on the protocol's test sample; `progress` receives profiles done.
-pub fn evaluate(
-    net: &RegretNet,
+/// Profiles per chunk of the one-bidder grid audit, whose per-profile work is a row of one
+/// matrix product and a short refinement: large chunks keep the tensors worth their overhead.
+const SHARED_GRID_CHUNK: usize = 500;
+
+/// Evaluate `mech` on the protocol's test sample; `progress` receives the phase and the
+/// profiles done in it.
+pub fn evaluate<M: Mechanism>(
+    mech: &M,
     setting: &Setting,
     protocol: &Protocol,
     threads: usize,
-    progress: Option<&(dyn Fn(usize) + Sync)>,
+    progress: Option<&(dyn Fn(Phase, usize) + Sync)>,
 ) -> Result<EvalReport> {
     let start = Instant::now();
     let profiles = setting.sample_profiles(
         &mut stream_rng(protocol.seed, Stream::Test),
         protocol.samples,
     );
-    let search = SearchConfig {
-        steps: protocol.steps,
-        lr: protocol.lr,
-        restarts: protocol.restarts,
+    let n = setting.bidders;
+    let search_progress = |done: usize| {
+        if let Some(p) = progress {
+            p(Phase::Search, done)
+        }
     };
     let est = estimate_regret_with(
-        net,
+        mech,
         setting,
         &profiles,
-        &search,
+        &protocol.search(),
         &mut stream_rng(protocol.seed, Stream::TestMisreport),
         Work {
             chunk: protocol.chunk,
             threads,
-            progress,
+            progress: Some(&search_progress),
         },
     )?;
-    let n = setting.bidders;
-    let (revenue, revenue_se) = mean_se(est.revenue.iter().map(|&r| r as f64));
-    let per_profile_mean = est
-        .regret
-        .chunks_exact(n)
-        .map(|row| row.iter().map(|&r| r as f64).sum::<f64>() / n as f64);
-    let (regret, regret_se) = mean_se(per_profile_mean);
-    let regret_max_per_bidder: Vec<f64> = (0..n)
-        .map(|i| {
-            est.regret
-                .iter()
-                .skip(i)
-                .step_by(n)
-                .cloned()
-                .fold(0.0f32, f32::max) as f64
-        })
-        .collect();
+    let search_seconds = start.elapsed().as_secs_f64();
+    let audit_start = Instant::now();
+    let audit = protocol.audit_for(setting);
+    let audit_progress = |done: usize| {
+        if let Some(p) = progress {
+            p(Phase::Audit(audit), done)
+        }
+    };
+    let audit_regret = match audit {
+        Audit::None => None,
+        Audit::Grid => {
+            let config = GridConfig {
+                resolution: protocol.grid,
+                refine_top: protocol.grid_refine_top,
+                refine_steps: protocol.grid_refine_steps,
+            };
+            let chunk = if n == 1 {
+                SHARED_GRID_CHUNK
+            } else {
+                protocol.chunk
+            };
+            let work = Work {
+                chunk,
+                threads,
+                progress: Some(&audit_progress),
+            };
+            Some(grid_audit(mech, setting, &profiles, &config, work)?.regret)
+        }
+        Audit::ItemWise => {
+            let work = Work {
+                chunk: protocol.chunk,
+                threads,
+                progress: Some(&audit_progress),
+            };
+            Some(itemwise_audit(mech, setting, &profiles, protocol.grid, work)?.regret)
+        }
+    };
+    let audit_seconds = audit_start.elapsed().as_secs_f64();
+
+    let revenue: Vec<f64> = est.revenue.iter().map(|&r| r as f64).collect();
+    let (revenue, revenue_se) = mean_se(&revenue);
     let ir_violation = est
         .truthful_utility
         .iter()
@@ -149,70 +206,54 @@ pub fn evaluate(
         .sum::<f64>()
         / est.truthful_utility.len().max(1) as f64;
     let optimal_revenue = known_optimum(setting).map(|menu| {
-        let len = setting.profile_len();
         profiles
-            .chunks_exact(len)
+            .chunks_exact(setting.profile_len())
             .map(|v| menu.revenue(v))
             .sum::<f64>()
-            / est.samples as f64
+            / est.samples.max(1) as f64
+    });
+    let gradient = RegretStats::from_regret(&est.regret, n);
+    let (audit_stats, audited) = match &audit_regret {
+        Some(a) => (
+            Some(RegretStats::from_regret(a, n)),
+            RegretStats::from_regret(&elementwise_max(&est.regret, a), n),
+        ),
+        None => (None, gradient.clone()),
+    };
+    let audit_to_gradient = audit_stats.as_ref().map(|a| {
+        if gradient.mean > 0.0 {
+            a.mean / gradient.mean
+        } else if a.mean > 0.0 {
+            f64::INFINITY
+        } else {
+            1.0
+        }
     });
     Ok(EvalReport {
-        optimal_revenue,
         setting: setting.name.clone(),
         samples: est.samples,
         revenue,
         revenue_se,
-        regret,
-        regret_se,
-        regret_per_bidder: est.mean_per_bidder(),
-        regret_max: regret_max_per_bidder.iter().cloned().fold(0.0, f64::max),
-        regret_max_per_bidder,
+        optimal_revenue,
         ir_violation,
+        regret: audited.mean,
+        regret_se: audited.se,
+        regret_max: audited.max,
+        audit,
+        audit_to_gradient,
+        gradient,
+        audit_stats,
+        audited,
         protocol: protocol.clone(),
-        seconds: start.elapsed().as_secs_f64(),
+        timings: Timings {
+            search: search_seconds,
+            audit: audit_seconds,
+            total: start.elapsed().as_secs_f64(),
+        },
         threads,
     })
 }
 
-impl EvalReport {
-    /// A human-readable summary (what `regretnet eval` prints without `--json`).
-    pub fn to_text(&self) -> String {
-        let p = &self.protocol;
-        let mut s = format!(
-            "setting      {}\nprotocol     {} ({} profiles, seed {}, {} starts x {} Adam steps, lr {})\n",
-            self.setting, p.name, self.samples, p.seed, p.restarts, p.steps, p.lr
-        );
-        s += &format!(
-            "revenue      {:.4} +- {:.4} (standard error)\n",
-            self.revenue, self.revenue_se
-        );
-        if let Some(opt) = self.optimal_revenue {
-            s += &format!(
-                "optimum      {opt:.4} (the known optimal mechanism on the same profiles)\n"
-            );
-        }
-        s += &format!(
-            "regret       {:.3e} +- {:.1e} (mean over bidders of the mean over profiles)\n",
-            self.regret, self.regret_se
-        );
-        for (i, (m, x)) in self
-            .regret_per_bidder
-            .iter()
-            .zip(&self.regret_max_per_bidder)
-            .enumerate()
-        {
-            s += &format!("  bidder {i}   mean {m:.3e}  max {x:.3e}\n");
-        }
-        s += &format!("IR violation {:.3e}\n", self.ir_violation);
-        s += &format!(
-            "time         {:.1} s on {} threads\n",
-            self.seconds, self.threads
-        );
-        if p.name.starts_with("default") {
-            s += "note         the default protocol is a strong search sized for a CPU (best iterate of \
-                  the truthful start and prior draws);\n             --protocol paper runs the \
-                  reference's 1,000 starts x 2,000 steps\n";
-        }
-        s
-    }
-}
+#[cfg(test)]
+#[path = "eval_tests.rs"]
+mod tests;

@@ -37,11 +37,12 @@ pub mod eval;
 pub mod lagrangian;
 pub mod metrics;
 pub mod optim;
+pub mod report;
 pub mod rundir;
 pub mod trainer;
 
 pub use error::{Result, TrainError};
-pub use eval::{evaluate, EvalReport, Protocol};
+pub use eval::{evaluate, Audit, EvalReport, Phase, Protocol};
 pub use lagrangian::Lagrangian;
 pub use rundir::RunDir;
 pub use trainer::{Event, StepStats, TrainSummary, Trainer};

@@ -7,7 +7,7 @@ use regretnet_train::core::presets;
 use regretnet_train::core::rng::{stream_rng, Stream};
 use regretnet_train::metrics::MemorySink;
 use regretnet_train::nets::WeightGrad;
-use regretnet_train::regret::{estimate_regret, SearchConfig};
+use regretnet_train::regret::{estimate_regret, grid_audit, GridConfig, SearchConfig, Work};
 use regretnet_train::Trainer;
 
 /// Grid audit, computed independently of the search code: for a 1-bidder, 2-item profile `v`,
@@ -78,4 +78,30 @@ fn gradient_search_finds_the_regret_a_dense_grid_finds() {
     for (k, (s, gr)) in est.regret.iter().zip(&grid).enumerate() {
         assert!(*s >= gr - 0.02, "profile {k}: search {s} grid {gr}");
     }
+    // The library's grid audit (shared outcome table, matrix product, chunks on 2 threads)
+    // scores the same 101 x 101 reports as this independent loop: equal up to f32 rounding;
+    // its refinement can only add.
+    let audit = grid_audit(
+        trainer.net(),
+        setting,
+        &profiles,
+        &GridConfig::default(),
+        Work::new(64, 2),
+    )
+    .unwrap();
+    for (k, ((lib, mine), refined)) in audit
+        .grid_regret
+        .iter()
+        .zip(&grid)
+        .zip(&audit.regret)
+        .enumerate()
+    {
+        assert!((lib - mine).abs() < 1e-5, "profile {k}: library {lib} vs loop {mine}");
+        assert!(refined >= lib, "profile {k}: refined {refined} < grid {lib}");
+    }
+    eprintln!(
+        "library grid {:.3e}, refined {:.3e}",
+        mean(&audit.grid_regret),
+        mean(&audit.regret)
+    );
 }

@@ -6,8 +6,10 @@
 //! 4. `cargo build --release -p regretnet-cli` and a smoke run of the binary: train the default
 //!    preset for a few hundred iterations into a temporary directory, then `eval` it.
 //! 5. the long checks (`cargo test --release -- --ignored`), which train and audit real models.
+//! 6. every criterion benchmark once (`cargo bench ... -- --test`), so that the benches that
+//!    back BENCHMARKS.md keep building and running.
 //!
-//! `cargo xtask ci --quick` skips steps 4 and 5.
+//! `cargo xtask ci --quick` skips steps 4 to 6.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -98,6 +100,18 @@ fn ci(quick: bool) -> Result<()> {
             "1",
         ]),
     )?;
+    run(
+        "benchmarks, one pass each (release)",
+        cargo().args([
+            "bench",
+            "-p",
+            "regretnet-regret",
+            "--bench",
+            "grid_audit",
+            "--",
+            "--test",
+        ]),
+    )?;
     eprintln!("\nci: all steps passed");
     Ok(())
 }
@@ -131,6 +145,8 @@ fn smoke() -> Result<()> {
                 "3",
                 "--steps",
                 "50",
+                "--max-regret",
+                "1.0",
                 "--json",
             ]),
         )?;

@@ -1,0 +1,117 @@
+//! Tests of the evaluation protocols and report on mechanisms with closed-form regret.
+
+use regretnet_core::{Config, EvalConfig, Setting};
+use regretnet_regret::closed_form::{BidLottery, SecondPrice, Trap};
+
+use super::*;
+
+fn unit_box(n: usize, m: usize) -> Setting {
+    Config::from_toml_str(&format!(
+        "[setting]\nname='u{n}x{m}'\nbidders={n}\nitems={m}\nprior={{kind='uniform',lo=0,hi=1}}\n"
+    ))
+    .unwrap()
+    .setting
+    .build()
+    .unwrap()
+}
+
+/// The named protocols on a few profiles (their strength per profile is unchanged).
+fn protocols(samples: usize) -> Vec<Protocol> {
+    let mut out = vec![
+        Protocol::from_config("default", &EvalConfig::default()),
+        Protocol::paper(),
+    ];
+    for p in &mut out {
+        p.samples = samples;
+    }
+    out
+}
+
+#[test]
+fn a_truthful_auction_has_zero_regret_under_every_named_protocol() {
+    // A second-price auction per item is truthful for additive bidders: regret exactly 0,
+    // whatever the search and audit (paper protocol included: 1,005 starts x 2,000 steps).
+    let setting = unit_box(2, 2);
+    let mech = SecondPrice {
+        bidders: 2,
+        items: 2,
+    };
+    for p in protocols(3) {
+        let r = evaluate(&mech, &setting, &p, 2, None).unwrap();
+        assert_eq!(r.audit, Audit::Grid);
+        assert!(r.gradient.max <= 1e-6, "{}: {:?}", p.name, r.gradient);
+        assert!(r.audited.max <= 1e-6, "{}: {:?}", p.name, r.audited);
+        assert_eq!(r.ir_violation, 0.0);
+    }
+    // More items than a grid covers: the item-wise audit runs instead, and finds nothing.
+    let setting = unit_box(2, 3);
+    let mech = SecondPrice {
+        bidders: 2,
+        items: 3,
+    };
+    let mut p = Protocol::from_config("default", &EvalConfig::default());
+    p.samples = 20;
+    let r = evaluate(&mech, &setting, &p, 2, None).unwrap();
+    assert_eq!(r.audit, Audit::ItemWise);
+    assert!(r.audited.max <= 1e-6, "{:?}", r.audited);
+}
+
+#[test]
+fn the_report_carries_the_analytic_regret_of_a_manipulable_mechanism() {
+    // Bid lottery, one bidder, two items uniform on [0, 1]: regret sum_j v_j^2 / 4 per
+    // profile (closed_form::BidLottery), 1/6 in expectation.
+    let setting = unit_box(1, 2);
+    let mech = BidLottery {
+        bidders: 1,
+        items: 2,
+    };
+    let mut p = Protocol::from_config("default", &EvalConfig::default());
+    p.samples = 400;
+    let r = evaluate(&mech, &setting, &p, 2, None).unwrap();
+    let profiles = setting.sample_profiles(
+        &mut regretnet_core::rng::stream_rng(p.seed, regretnet_core::rng::Stream::Test),
+        p.samples,
+    );
+    let exact = profiles.chunks_exact(2).map(|v| mech.regret(v)).sum::<f64>() / 400.0;
+    for (what, found) in [("gradient", r.gradient.mean), ("grid", r.audit_stats.unwrap().mean)] {
+        assert!(
+            (found - exact).abs() < 0.01 * exact,
+            "{what}: {found} vs {exact}"
+        );
+    }
+    assert!((r.audit_to_gradient.unwrap() - 1.0).abs() < 0.01);
+    // Every profile has regret above 1e-3 unless both values are below ~0.063.
+    assert!(r.audited.share_above > 0.99);
+}
+
+#[test]
+fn the_report_shows_what_a_weak_search_missed() {
+    // A planted trap (closed_form::Trap): profitable only within 0.02 of (0.8137, 0.2719).
+    let setting = unit_box(1, 2);
+    let trap = Trap::new(vec![0.8137, 0.2719], 0.02);
+    let mut p = Protocol::from_config("default", &EvalConfig::default());
+    p.samples = 200;
+    p.steps = 50;
+    let r = evaluate(&trap, &setting, &p, 2, None).unwrap();
+    let grid = r.audit_stats.clone().unwrap();
+    assert!(grid.mean > 0.9, "the grid finds the trap: {grid:?}");
+    assert!(r.gradient.mean < 0.1 * grid.mean, "{:?}", r.gradient);
+    assert!(r.audit_to_gradient.unwrap() > 10.0);
+    assert_eq!(r.regret, r.audited.mean);
+    assert!(r.regret >= grid.mean);
+    let text = r.to_text();
+    assert!(text.contains("audit/search"), "{text}");
+    assert!(text.contains("too weak"), "{text}");
+}
+
+#[test]
+fn protocols_record_their_strength() {
+    let p = Protocol::paper();
+    assert_eq!((p.samples, p.seed, p.restarts, p.steps), (10_000, 100, 1_000, 2_000));
+    assert!(p.corners && p.truthful_start);
+    assert_eq!(p.grid, 101);
+    let mut none = Protocol::from_config("x", &EvalConfig::default());
+    none.grid = 0;
+    assert_eq!(none.audit_for(&unit_box(1, 2)), Audit::None);
+    assert_eq!(p.audit_for(&unit_box(3, 10)), Audit::ItemWise);
+}

@@ -1,0 +1,174 @@
+//! The evaluation report: its fields (serialised as the JSON that `regretnet eval` saves) and
+//! its text form.
+
+use regretnet_regret::stats::SHARE_THRESHOLD;
+use regretnet_regret::RegretStats;
+use serde::Serialize;
+
+use crate::eval::Protocol;
+
+/// Which audit checked the gradient search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Audit {
+    /// None (`grid = 0`).
+    None,
+    /// A full grid over each bidder's support, refined by gradient ascent (at most 2 items).
+    Grid,
+    /// A 1-D grid per item, the other items truthful (more than 2 items).
+    ItemWise,
+}
+
+impl std::fmt::Display for Audit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Audit::None => "no",
+            Audit::Grid => "grid",
+            Audit::ItemWise => "item-wise",
+        })
+    }
+}
+
+/// Wall-clock seconds of each part of an evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timings {
+    /// The gradient search.
+    pub search: f64,
+    /// The audit.
+    pub audit: f64,
+    /// Everything.
+    pub total: f64,
+}
+
+/// The result of an evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvalReport {
+    /// Setting name.
+    pub setting: String,
+    /// Number of test profiles.
+    pub samples: usize,
+    /// Mean revenue.
+    pub revenue: f64,
+    /// Standard error of the mean revenue.
+    pub revenue_se: f64,
+    /// Revenue of the known optimal mechanism on the same test profiles, where one is known
+    /// (`regretnet_core::optimal`); `None` otherwise.
+    pub optimal_revenue: Option<f64>,
+    /// `mean(max(0, -u_truthful))` over profiles and bidders (0 by construction of the payment
+    /// head; reported as a check).
+    pub ir_violation: f64,
+    /// The headline regret: `audited.mean`.
+    pub regret: f64,
+    /// Standard error of `regret`.
+    pub regret_se: f64,
+    /// Largest audited per-profile regret of any bidder.
+    pub regret_max: f64,
+    /// Which audit ran.
+    pub audit: Audit,
+    /// Mean audit regret over mean gradient regret (above 1: the search missed regret the
+    /// audit found); `None` without an audit, infinite (`null` in JSON) when only the audit
+    /// found any.
+    pub audit_to_gradient: Option<f64>,
+    /// Regret found by the gradient search.
+    pub gradient: RegretStats,
+    /// Regret found by the audit.
+    pub audit_stats: Option<RegretStats>,
+    /// Per profile and bidder the larger of the two (both are lower bounds on the truth).
+    pub audited: RegretStats,
+    /// The protocol.
+    pub protocol: Protocol,
+    /// Wall-clock seconds.
+    pub timings: Timings,
+    /// Threads used.
+    pub threads: usize,
+}
+
+fn stats_lines(label: &str, s: &RegretStats) -> String {
+    let mut out = format!(
+        "  {label:<10} {:>9.3e} {:>8.1e} {:>9.3e} {:>8.1}%\n",
+        s.mean,
+        s.se,
+        s.max,
+        100.0 * s.share_above
+    );
+    if s.bidders.len() > 1 {
+        for (i, b) in s.bidders.iter().enumerate() {
+            out += &format!(
+                "    bidder {i:<2} {:>9.3e} {:>8.1e} {:>9.3e} {:>8.1}%  q50 {:.2e} q90 {:.2e} q99 {:.2e}\n",
+                b.mean, b.se, b.max, 100.0 * b.share_above, b.q50, b.q90, b.q99
+            );
+        }
+    } else if let Some(b) = s.bidders.first() {
+        out += &format!(
+            "             quantiles q50 {:.2e}  q90 {:.2e}  q99 {:.2e}\n",
+            b.q50, b.q90, b.q99
+        );
+    }
+    out
+}
+
+impl EvalReport {
+    /// A human-readable summary (what `regretnet eval` prints without `--json`).
+    pub fn to_text(&self) -> String {
+        let p = &self.protocol;
+        let corners = if p.corners { " + corners" } else { "" };
+        let mut s = format!(
+            "setting      {}\nprotocol     {}: {} profiles (seed {}); search from the truthful report{corners} + {} prior draws, {} Adam steps at lr {}\n",
+            self.setting, p.name, self.samples, p.seed, p.restarts, p.steps, p.lr
+        );
+        match self.audit {
+            Audit::None => s += "audit        none (grid = 0)\n",
+            Audit::Grid => {
+                s += &format!(
+                    "audit        grid of {} points per item, best {} refined by {} Adam steps\n",
+                    p.grid, p.grid_refine_top, p.grid_refine_steps
+                )
+            }
+            Audit::ItemWise => {
+                s += &format!(
+                    "audit        item-wise: {} points per item, one item at a time\n",
+                    p.grid
+                )
+            }
+        }
+        s += &format!(
+            "revenue      {:.4} +- {:.4} (standard error)\n",
+            self.revenue, self.revenue_se
+        );
+        if let Some(opt) = self.optimal_revenue {
+            s += &format!(
+                "optimum      {opt:.4} (the known optimal mechanism on the same profiles)\n"
+            );
+        }
+        s += &format!(
+            "regret       {:.3e} +- {:.1e} (audited: per profile the larger of search and audit; mean over bidders of the mean over profiles)\n",
+            self.regret, self.regret_se
+        );
+        s += &format!(
+            "  {:<10} {:>9} {:>8} {:>9} {:>9}\n",
+            "",
+            "mean",
+            "se",
+            "max",
+            format!(">{SHARE_THRESHOLD:.0e}")
+        );
+        s += &stats_lines("gradient", &self.gradient);
+        if let Some(a) = &self.audit_stats {
+            s += &stats_lines(&self.audit.to_string(), a);
+            s += &stats_lines("audited", &self.audited);
+        }
+        if let Some(r) = self.audit_to_gradient {
+            s += &format!("audit/search {r:.3} (mean audit regret over mean gradient regret)\n");
+            if r > 1.1 {
+                s += "warning      the audit found more than 1.1x the search's regret: the search \
+                      is too weak for this model; raise --restarts or --steps\n";
+            }
+        }
+        s += &format!("IR violation {:.3e}\n", self.ir_violation);
+        s += &format!(
+            "time         {:.1} s ({:.1} s search, {:.1} s audit) on {} threads\n",
+            self.timings.total, self.timings.search, self.timings.audit, self.threads
+        );
+        s
+    }
+}
