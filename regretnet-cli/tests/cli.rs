@@ -196,7 +196,10 @@ fn train_then_eval_writes_the_run_directory_and_json() {
         assert!(report["audited"].get(key).is_some(), "audited lacks {key}");
     }
     for key in ["q50", "q90", "q99"] {
-        assert!(report["audited"]["bidders"][0].get(key).is_some(), "bidder lacks {key}");
+        assert!(
+            report["audited"]["bidders"][0].get(key).is_some(),
+            "bidder lacks {key}"
+        );
     }
     // The headline is the audited regret, never below either estimate.
     let headline = report["regret"].as_f64().unwrap();
@@ -216,7 +219,16 @@ fn train_then_eval_writes_the_run_directory_and_json() {
     // --max-regret gates on the audited regret: exit 1 above it (report saved first), 0 at
     // or below it; bad limits and a one-point grid are input errors.
     let eval_small = |extra: &[&str]| {
-        let mut a = vec!["eval", run_s, "--samples", "20", "--steps", "5", "--grid", "11"];
+        let mut a = vec![
+            "eval",
+            run_s,
+            "--samples",
+            "20",
+            "--steps",
+            "5",
+            "--grid",
+            "11",
+        ];
         a.extend_from_slice(&["--quiet", "--json"]);
         a.extend_from_slice(extra);
         regretnet(&a)
@@ -227,22 +239,32 @@ fn train_then_eval_writes_the_run_directory_and_json() {
     let audited = r["regret"].as_f64().unwrap();
     assert!(audited > 0.0, "an untrained net has some regret");
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("exceeds --max-regret"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("exceeds --max-regret"),
+        "{}",
+        stderr(&o)
+    );
     assert!(saved.exists());
     let limit = format!("{}", audited * 1.001);
     let o = eval_small(&["--max-regret", &limit]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_input_error(
-        &eval_small(&["--max-regret", "-1"]),
-        "--max-regret",
-    );
+    assert_input_error(&eval_small(&["--max-regret", "-1"]), "--max-regret");
     assert_input_error(
         &regretnet(&["eval", run_s, "--grid", "1", "--quiet"]),
         "--grid 1",
     );
     // --grid 0 turns the audit off: the headline is the gradient regret.
     let o = regretnet(&[
-        "eval", run_s, "--samples", "20", "--steps", "5", "--grid", "0", "--json", "--quiet",
+        "eval",
+        run_s,
+        "--samples",
+        "20",
+        "--steps",
+        "5",
+        "--grid",
+        "0",
+        "--json",
+        "--quiet",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

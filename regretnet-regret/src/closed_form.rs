@@ -64,7 +64,8 @@ impl Mechanism for SecondPrice {
     }
     fn outcome(&self, bids: &Tensor, _: WeightGrad) -> Result<Outcome> {
         let n = self.bidders;
-        let others_only = (1.0 - Tensor::eye(n, DType::F32, &Device::Cpu)?)?.reshape((1, n, n, 1))?;
+        let others_only =
+            (1.0 - Tensor::eye(n, DType::F32, &Device::Cpu)?)?.reshape((1, n, n, 1))?;
         // [B, n(copy i), n, m] with bidder i's own row zeroed; the max over bidders is the
         // highest other bid (bids are non-negative).
         let others = bids.unsqueeze(1)?.broadcast_mul(&others_only)?.max(2)?;

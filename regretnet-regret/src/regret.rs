@@ -9,8 +9,8 @@ use crate::error::Result;
 use crate::mechanism::Mechanism;
 use crate::search::{ascend_tracking_best, Autograd, SearchConfig};
 use crate::starts::{draw_starts, starts_per_profile};
-use crate::work::{for_each_chunk, Work};
 use crate::utility::truthful_utilities;
+use crate::work::{for_each_chunk, Work};
 
 /// Per-profile results of a regret search.
 #[derive(Debug, Clone)]
@@ -55,7 +55,14 @@ pub fn estimate_regret<M: Mechanism, R: Rng + ?Sized>(
     rng: &mut R,
     threads: usize,
 ) -> Result<RegretEstimate> {
-    estimate_regret_with(mech, setting, profiles, search, rng, Work::new(256, threads))
+    estimate_regret_with(
+        mech,
+        setting,
+        profiles,
+        search,
+        rng,
+        Work::new(256, threads),
+    )
 }
 
 /// Estimate every profile's regret: for each profile and bidder, one projected Adam ascent
@@ -101,7 +108,8 @@ pub fn estimate_regret_with<M: Mechanism, R: Rng + ?Sized>(
     };
     for part in parts {
         est.regret.extend_from_slice(&part.regret);
-        est.truthful_utility.extend_from_slice(&part.truthful_utility);
+        est.truthful_utility
+            .extend_from_slice(&part.truthful_utility);
         est.revenue.extend_from_slice(&part.revenue);
         est.best_misreport.extend_from_slice(&part.best_misreport);
     }

@@ -5,9 +5,9 @@ use regretnet_core::{presets, rng::stream_rng, rng::Stream, Config, Setting};
 use regretnet_nets::{NetSpec, Outcome, RegretNet, WeightGrad};
 
 use crate::regret::estimate_regret_with;
-use crate::work::Work;
 use crate::search::{ascend_tracking_best, Autograd, SearchConfig, UtilityGradient};
 use crate::utility::{misreport_profiles, misreport_utilities, utilities};
+use crate::work::Work;
 use crate::{estimate_regret, Mechanism, Result};
 
 /// One bidder, one item, always sold at the bidder's own bid: `a = 1`, `p = b`.

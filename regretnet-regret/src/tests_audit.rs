@@ -76,7 +76,11 @@ fn assert_truthful<M: Mechanism>(mech: &M, setting: &Setting, grid: bool) {
             ..GridConfig::default()
         };
         let audit = grid_audit(mech, setting, &v, &config, Work::new(8, 2)).unwrap();
-        assert!(audit.regret.iter().all(|&x| x <= 1e-6), "{:?}", audit.regret);
+        assert!(
+            audit.regret.iter().all(|&x| x <= 1e-6),
+            "{:?}",
+            audit.regret
+        );
     }
     let item = itemwise_audit(mech, setting, &v, 41, Work::new(8, 2)).unwrap();
     assert!(item.regret.iter().all(|&x| x <= 1e-6), "{:?}", item.regret);
@@ -133,10 +137,16 @@ fn lottery_truth(mech: &BidLottery, v: &[f32]) -> Vec<f32> {
 
 fn assert_within_one_percent(found: &[f32], exact: &[f32], what: &str) {
     let (f, e) = (mean(found), mean(exact));
-    assert!((f - e).abs() <= 0.01 * e, "{what}: found {f:.5}, exact {e:.5}");
+    assert!(
+        (f - e).abs() <= 0.01 * e,
+        "{what}: found {f:.5}, exact {e:.5}"
+    );
     // Never above the truth (every estimate is a lower bound), up to f32 rounding.
     for (k, (x, y)) in found.iter().zip(exact).enumerate() {
-        assert!(*x <= y + 1e-5, "{what}: profile {k} found {x} above exact {y}");
+        assert!(
+            *x <= y + 1e-5,
+            "{what}: profile {k} found {x} above exact {y}"
+        );
     }
 }
 
@@ -145,7 +155,10 @@ fn paying_the_bid_has_its_analytic_regret_in_the_grid_and_the_search() {
     // One bidder (grid through the shared outcome table) and two bidders (grid per profile).
     for (n, resolution) in [(1, 101), (2, 31)] {
         let setting = unit_box(n, 2);
-        let mech = BidLottery { bidders: n, items: 2 };
+        let mech = BidLottery {
+            bidders: n,
+            items: 2,
+        };
         let v = profiles(&setting, 40, 11);
         let exact = lottery_truth(&mech, &v);
         let config = GridConfig {
@@ -158,7 +171,10 @@ fn paying_the_bid_has_its_analytic_regret_in_the_grid_and_the_search() {
         // 2/n per coordinate, and the best grid point is at most half a step away per item.
         let step = 1.0 / (resolution - 1) as f32;
         for (g, e) in audit.grid_regret.iter().zip(&exact) {
-            assert!(*g >= e - 2.0 * (step / 2.0).powi(2), "grid {g} vs exact {e}");
+            assert!(
+                *g >= e - 2.0 * (step / 2.0).powi(2),
+                "grid {g} vs exact {e}"
+            );
         }
         let search = SearchConfig {
             steps: 300,
@@ -176,7 +192,10 @@ fn item_wise_audit_finds_the_best_single_item_lie() {
     // so the item-wise bound is max_j v_j^2 / (4n), up to the grid step (values on a grid of
     // 101 points lie within 0.005 of v_j / 2: a loss of at most 0.005^2 / n).
     let setting = unit_box(2, 3);
-    let mech = BidLottery { bidders: 2, items: 3 };
+    let mech = BidLottery {
+        bidders: 2,
+        items: 3,
+    };
     let v = profiles(&setting, 30, 5);
     let audit = itemwise_audit(&mech, &setting, &v, 101, Work::new(4, 2)).unwrap();
     for (k, (found, vi)) in audit.regret.iter().zip(v.chunks_exact(3)).enumerate() {
@@ -206,10 +225,20 @@ fn the_grid_finds_a_planted_trap_that_a_weak_search_misses() {
         corners: true,
     };
     let found = gradient(&trap, &setting, &v, &weak);
-    let audit = grid_audit(&trap, &setting, &v, &GridConfig::default(), Work::new(64, 2)).unwrap();
+    let audit = grid_audit(
+        &trap,
+        &setting,
+        &v,
+        &GridConfig::default(),
+        Work::new(64, 2),
+    )
+    .unwrap();
     assert_within_one_percent(&audit.regret, &exact, "grid");
     let (g, e) = (mean(&found), mean(&exact));
-    eprintln!("trap: exact {e:.4}, grid {:.4}, weak search {g:.4}", mean(&audit.regret));
+    eprintln!(
+        "trap: exact {e:.4}, grid {:.4}, weak search {g:.4}",
+        mean(&audit.regret)
+    );
     assert!(g < 0.1 * e, "weak search {g:.4} should miss most of {e:.4}");
 }
 
@@ -232,7 +261,10 @@ fn grid_points_cover_the_support_ends_included() {
 #[test]
 fn audits_reject_what_they_cannot_cover() {
     let setting = unit_box(1, 3);
-    let mech = BidLottery { bidders: 1, items: 3 };
+    let mech = BidLottery {
+        bidders: 1,
+        items: 3,
+    };
     let v = profiles(&setting, 2, 1);
     let e = grid_audit(&mech, &setting, &v, &GridConfig::default(), Work::new(1, 1));
     assert!(matches!(e, Err(crate::RegretError::Unsupported(s)) if s.contains("item-wise")));
@@ -253,7 +285,10 @@ fn audits_reject_what_they_cannot_cover() {
 #[test]
 fn grid_results_do_not_depend_on_chunks_or_threads() {
     let setting = unit_box(2, 2);
-    let mech = BidLottery { bidders: 2, items: 2 };
+    let mech = BidLottery {
+        bidders: 2,
+        items: 2,
+    };
     let v = profiles(&setting, 9, 2);
     let config = GridConfig {
         resolution: 11,

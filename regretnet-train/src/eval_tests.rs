@@ -72,8 +72,15 @@ fn the_report_carries_the_analytic_regret_of_a_manipulable_mechanism() {
         &mut regretnet_core::rng::stream_rng(p.seed, regretnet_core::rng::Stream::Test),
         p.samples,
     );
-    let exact = profiles.chunks_exact(2).map(|v| mech.regret(v)).sum::<f64>() / 400.0;
-    for (what, found) in [("gradient", r.gradient.mean), ("grid", r.audit_stats.unwrap().mean)] {
+    let exact = profiles
+        .chunks_exact(2)
+        .map(|v| mech.regret(v))
+        .sum::<f64>()
+        / 400.0;
+    for (what, found) in [
+        ("gradient", r.gradient.mean),
+        ("grid", r.audit_stats.unwrap().mean),
+    ] {
         assert!(
             (found - exact).abs() < 0.01 * exact,
             "{what}: {found} vs {exact}"
@@ -107,7 +114,10 @@ fn the_report_shows_what_a_weak_search_missed() {
 #[test]
 fn protocols_record_their_strength() {
     let p = Protocol::paper();
-    assert_eq!((p.samples, p.seed, p.restarts, p.steps), (10_000, 100, 1_000, 2_000));
+    assert_eq!(
+        (p.samples, p.seed, p.restarts, p.steps),
+        (10_000, 100, 1_000, 2_000)
+    );
     assert!(p.corners && p.truthful_start);
     assert_eq!(p.grid, 101);
     let mut none = Protocol::from_config("x", &EvalConfig::default());

@@ -96,8 +96,14 @@ fn gradient_search_finds_the_regret_a_dense_grid_finds() {
         .zip(&audit.regret)
         .enumerate()
     {
-        assert!((lib - mine).abs() < 1e-5, "profile {k}: library {lib} vs loop {mine}");
-        assert!(refined >= lib, "profile {k}: refined {refined} < grid {lib}");
+        assert!(
+            (lib - mine).abs() < 1e-5,
+            "profile {k}: library {lib} vs loop {mine}"
+        );
+        assert!(
+            refined >= lib,
+            "profile {k}: refined {refined} < grid {lib}"
+        );
     }
     eprintln!(
         "library grid {:.3e}, refined {:.3e}",
