@@ -35,10 +35,14 @@ pub struct TrainArgs {
     /// --config is given.
     #[arg(long, conflicts_with = "config")]
     pub preset: Option<String>,
+    /// Continue the run in this directory from its newest usable checkpoint (exactly: the
+    /// same metrics and weights as a run that was never interrupted).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["preset", "config", "seed", "out", "force"])]
+    pub resume: Option<PathBuf>,
     /// A TOML config file.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Override `train.iterations`.
+    /// Override `train.iterations` (with --resume: extend the run to N iterations).
     #[arg(long, value_name = "N")]
     pub iterations: Option<u64>,
     /// Override `train.seed`.

@@ -1,10 +1,14 @@
-//! `regretnet train`: resolve the config, create the run directory, train, summarise.
+//! `regretnet train`: resolve the config (or resume a run), train, summarise. Ctrl-C stops
+//! after the current iteration with a checkpoint (exit 130); a second Ctrl-C quits at once
+//! (checkpoint writes are atomic, so nothing is left half-written).
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use regretnet_train::core::presets::{self, DEFAULT_PRESET};
 use regretnet_train::core::Config;
-use regretnet_train::metrics::CsvSink;
+use regretnet_train::metrics::{truncate_after, CsvSink};
 use regretnet_train::{Event, RunDir, Trainer};
 
 use crate::cli::TrainArgs;
@@ -18,9 +22,6 @@ fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
         (None, None) => presets::preset(DEFAULT_PRESET)?,
     };
     if let Some(n) = args.iterations {
-        if n == 0 {
-            return Err(Failure::usage("--iterations must be at least 1"));
-        }
         config.train.iterations = n;
     }
     if let Some(s) = args.seed {
@@ -31,28 +32,110 @@ fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
     Ok(config)
 }
 
+/// The trainer of the newest checkpoint that resumes; unusable newer ones are renamed
+/// `*.unusable` (kept for inspection) with a warning.
+fn resume(run: &RunDir, quiet: bool) -> Result<Trainer, Failure> {
+    let candidates = run.checkpoints()?;
+    if candidates.is_empty() {
+        return Err(Failure::usage(format!(
+            "run directory {} has no checkpoint to resume from (checkpoints/iter-*.safetensors)",
+            run.path().display()
+        )));
+    }
+    let mut last_error = String::new();
+    for (_, path) in candidates.iter().rev() {
+        match Trainer::resume(path) {
+            Ok(trainer) => return Ok(trainer),
+            Err(e) if e.is_input_error() => {
+                let aside = path.with_extension("safetensors.unusable");
+                if !quiet {
+                    eprintln!(
+                        "warning: {e}\nwarning: moved it to {} and trying the previous checkpoint",
+                        aside.display()
+                    );
+                }
+                std::fs::rename(path, &aside)
+                    .map_err(|io| Failure::Runtime(anyhow::anyhow!("{}: {io}", path.display())))?;
+                last_error = e.to_string();
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Failure::usage(format!(
+        "no usable checkpoint in {} (tried {}; the last: {last_error})",
+        run.path().join("checkpoints").display(),
+        candidates.len()
+    )))
+}
+
 pub fn run(args: &TrainArgs) -> Result<(), Failure> {
-    let config = resolve(args)?;
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("runs").join(format!("{}-seed{}", config.setting.name, config.train.seed))
-    });
-    let run = RunDir::create(&out, args.force)?;
-    run.write_config(&config)?;
-    let mut sink = CsvSink::open(run.path(), config.setting.bidders)?;
-    let total = config.train.iterations;
     let quiet = args.quiet;
+    if args.iterations == Some(0) {
+        return Err(Failure::usage("--iterations must be at least 1"));
+    }
+    let (run, out, mut trainer) = match &args.resume {
+        Some(dir) => {
+            let run = RunDir::open(dir)?;
+            let mut trainer = resume(&run, quiet)?;
+            if let Some(n) = args.iterations {
+                trainer.set_iterations(n)?;
+            }
+            // The run's files as they were at the checkpoint, then onwards.
+            truncate_after(run.path(), trainer.iteration())?;
+            run.write_config(trainer.config())?;
+            (run, dir.clone(), trainer)
+        }
+        None => {
+            let config = resolve(args)?;
+            let out = args.out.clone().unwrap_or_else(|| {
+                PathBuf::from("runs")
+                    .join(format!("{}-seed{}", config.setting.name, config.train.seed))
+            });
+            let run = RunDir::create(&out, args.force)?;
+            run.write_config(&config)?;
+            (run, out, Trainer::new(config)?)
+        }
+    };
+    if trainer.iteration() >= trainer.config().train.iterations {
+        println!(
+            "run {} is complete ({} iterations); pass --iterations to extend it",
+            out.display(),
+            trainer.iteration()
+        );
+        return Ok(());
+    }
+    let bidders = trainer.setting().bidders;
+    let mut sink = CsvSink::open(run.path(), bidders)?;
+    let total = trainer.config().train.iterations;
     let pb = progress::bar(total, "iterations", quiet);
+    pb.set_position(trainer.iteration());
+    let verb = if trainer.iteration() > 0 {
+        format!("resuming at iteration {}", trainer.iteration())
+    } else {
+        "training".to_string()
+    };
     progress::line(
         &pb,
         quiet,
         &format!(
-            "training {} for {} iterations into {}",
-            config.setting.name,
+            "{verb} {} for {} iterations into {}",
+            trainer.setting().name,
             total,
             out.display()
         ),
     );
-    let mut trainer = Trainer::new(config)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    // Only one handler per process; a second `train` in the same process cannot happen.
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!(
+            "\ninterrupt: writing a checkpoint after this iteration (Ctrl-C again to quit now)"
+        );
+    });
+    trainer.set_stop_flag(stop);
     let summary = trainer.run(&mut sink, Some(&run), args.threads.count as usize, &mut |event| {
         match event {
             Event::Logged(row) => {
@@ -75,7 +158,16 @@ pub fn run(args: &TrainArgs) -> Result<(), Failure> {
         }
     })?;
     pb.finish_and_clear();
-    let v = &summary.validation;
+    let v = match (&summary.validation, summary.interrupted) {
+        (Some(v), false) => v,
+        _ => {
+            return Err(Failure::Interrupted(anyhow::anyhow!(
+                "stopped at iteration {}, checkpoint written; continue with `regretnet train --resume {}`",
+                summary.iterations,
+                out.display()
+            )))
+        }
+    };
     let regret = v.regret.iter().sum::<f64>() / v.regret.len() as f64;
     if args.json {
         println!(

@@ -9,12 +9,14 @@ pub enum Failure {
     Input(anyhow::Error),
     /// The computation or the file system failed.
     Runtime(anyhow::Error),
+    /// Stopped by Ctrl-C after writing a checkpoint (exit 130, as shells report SIGINT).
+    Interrupted(anyhow::Error),
 }
 
 impl Failure {
     pub fn error(&self) -> &anyhow::Error {
         match self {
-            Failure::Input(e) | Failure::Runtime(e) => e,
+            Failure::Input(e) | Failure::Runtime(e) | Failure::Interrupted(e) => e,
         }
     }
 
@@ -22,6 +24,15 @@ impl Failure {
         match self {
             Failure::Input(_) => 2,
             Failure::Runtime(_) => 1,
+            Failure::Interrupted(_) => 130,
+        }
+    }
+
+    /// How the message starts on stderr.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Failure::Interrupted(_) => "interrupted",
+            _ => "error",
         }
     }
 

@@ -1,8 +1,9 @@
 //! The `regretnet` command: parse flags, validate them into typed configs, call the library,
 //! print results on stdout and progress on stderr.
 //!
-//! Exit codes: 0 success, 1 a failure of the computation, 2 a usage or input error (flags,
-//! config, run directory, checkpoint).
+//! Exit codes: 0 success, 1 a failure of the computation (or `eval --max-regret` exceeded), 2 a
+//! usage or input error (flags, config, run directory, checkpoint), 130 `train` stopped by
+//! Ctrl-C after writing a checkpoint.
 
 mod cli;
 mod cmd_eval;
@@ -28,7 +29,7 @@ fn main() {
         Command::Eval(args) => cmd_eval::run(&args),
     };
     if let Err(failure) = result {
-        eprintln!("error: {:#}", failure.error());
+        eprintln!("{}: {:#}", failure.label(), failure.error());
         std::process::exit(failure.exit_code());
     }
 }

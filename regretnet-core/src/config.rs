@@ -197,6 +197,11 @@ pub struct TrainConfig {
     pub validation_steps: usize,
     /// Iterations between checkpoints (0: only the final one).
     pub checkpoint_every: u64,
+    /// Periodic checkpoints kept in the run directory (the newest; `best` is kept besides).
+    pub keep_checkpoints: usize,
+    /// A validation qualifies for `checkpoints/best.safetensors` when its regret (mean over
+    /// bidders) is at most this; the best is the qualifying one with the highest revenue.
+    pub best_regret_bound: f64,
 }
 
 impl Default for TrainConfig {
@@ -221,6 +226,8 @@ impl Default for TrainConfig {
             validation_samples: 2_000,
             validation_steps: 200,
             checkpoint_every: 5_000,
+            keep_checkpoints: 3,
+            best_regret_bound: 1e-3,
         }
     }
 }
@@ -481,6 +488,13 @@ impl Config {
         non_negative_finite("train.rho_increment", t.rho_increment)?;
         positive("train.rho_increment_every", t.rho_increment_every)?;
         positive("train.log_every", t.log_every)?;
+        positive("train.keep_checkpoints", t.keep_checkpoints)?;
+        if !(t.best_regret_bound.is_finite() && t.best_regret_bound >= 0.0) {
+            return Err(ConfigError::invalid(
+                "train.best_regret_bound",
+                format!("{} is not a non-negative number", t.best_regret_bound),
+            ));
+        }
         if t.validate_every > 0 {
             positive("train.validation_samples", t.validation_samples)?;
         }
@@ -610,6 +624,11 @@ prior = { kind = "uniform", lo = 0.0, hi = 1.0 }
             ("[net]\nalloc_hidden = []\n", "net.alloc_hidden"),
             ("[net]\npay_hidden = [100, 0]\n", "net.pay_hidden"),
             ("[eval]\nsamples = 0\n", "eval.samples"),
+            ("[train]\nkeep_checkpoints = 0\n", "train.keep_checkpoints"),
+            (
+                "[train]\nbest_regret_bound = -1.0\n",
+                "train.best_regret_bound",
+            ),
             ("[eval]\nrestarts = -1\n", "restarts"),
             ("[eval]\ngrid = 1\n", "eval.grid"),
             ("[eval]\ngrid = 5000\n", "eval.grid"),

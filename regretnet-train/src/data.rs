@@ -5,6 +5,21 @@ use rand_chacha::ChaCha8Rng;
 use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::Setting;
 
+/// The evolving part of a [`TrainingSet`] (see [`TrainingSet::state`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataState {
+    /// Cached misreports, flat `[size, n, m]`.
+    pub cache: Vec<f32>,
+    /// The current epoch's permutation of the profiles.
+    pub order: Vec<u32>,
+    /// Batches already taken from `order`, in profiles.
+    pub cursor: usize,
+    /// Completed epochs.
+    pub epoch: u64,
+    /// Word position of the shuffle stream (ChaCha8).
+    pub shuffle_word_pos: u128,
+}
+
 /// A fixed sample of profiles with one cached misreport per profile and bidder.
 ///
 /// The cache is the warm start of the misreport search: each iteration starts from the
@@ -74,6 +89,52 @@ impl TrainingSet {
         (truth, mis)
     }
 
+    /// Everything that evolves during training, for checkpoints: the misreport cache (flat
+    /// `[size, n, m]`), the current permutation, the position in it, the epoch and the shuffle
+    /// stream's word position. The profiles themselves are redrawn from the seed.
+    pub fn state(&self) -> DataState {
+        DataState {
+            cache: self.cache.clone(),
+            order: self.order.iter().map(|&k| k as u32).collect(),
+            cursor: self.cursor,
+            epoch: self.epoch,
+            shuffle_word_pos: self.shuffle.get_word_pos(),
+        }
+    }
+
+    /// Restore a [`TrainingSet::state`] taken from a set built with the same setting, size and
+    /// seed; `Err` names what does not fit.
+    pub fn restore(&mut self, state: DataState) -> Result<(), String> {
+        if state.cache.len() != self.cache.len() {
+            return Err(format!(
+                "misreport cache has {} values, expected {}",
+                state.cache.len(),
+                self.cache.len()
+            ));
+        }
+        let size = self.order.len();
+        let mut seen = vec![false; size];
+        for &k in &state.order {
+            let k = k as usize;
+            if k >= size || std::mem::replace(&mut seen[k], true) {
+                return Err(format!("profile order is not a permutation of 0..{size}"));
+            }
+        }
+        if state.order.len() != size || state.cursor > size {
+            return Err(format!(
+                "profile order of {} entries at position {}, expected {size} entries",
+                state.order.len(),
+                state.cursor
+            ));
+        }
+        self.cache = state.cache;
+        self.order = state.order.iter().map(|&k| k as usize).collect();
+        self.cursor = state.cursor;
+        self.epoch = state.epoch;
+        self.shuffle.set_word_pos(state.shuffle_word_pos);
+        Ok(())
+    }
+
     /// Write the misreports found for `idx` back into the cache.
     pub fn store(&mut self, idx: &[usize], mis: &[f32]) {
         for (b, &k) in idx.iter().enumerate() {
@@ -104,5 +165,29 @@ mod tests {
         assert_eq!(set.epoch(), 1);
         set.store(&idx, &[0.5; 8]);
         assert_eq!(set.gather(&idx).1, vec![0.5; 8]);
+    }
+
+    #[test]
+    fn a_restored_set_continues_exactly() {
+        let setting = preset("additive_1x2_uniform")
+            .unwrap()
+            .setting
+            .build()
+            .unwrap();
+        let mut a = TrainingSet::new(&setting, 10, 3);
+        for _ in 0..7 {
+            let idx = a.next_batch(3);
+            a.store(&idx, &vec![idx[0] as f32; 6]);
+        }
+        let mut b = TrainingSet::new(&setting, 10, 3);
+        b.restore(a.state()).unwrap();
+        for _ in 0..9 {
+            // Crosses several reshuffles.
+            assert_eq!(a.next_batch(3), b.next_batch(3));
+        }
+        assert_eq!(a.state(), b.state());
+        let mut bad = a.state();
+        bad.order[0] = bad.order[1];
+        assert!(b.restore(bad).unwrap_err().contains("permutation"));
     }
 }

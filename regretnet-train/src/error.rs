@@ -33,6 +33,14 @@ pub enum TrainError {
         /// Why.
         reason: String,
     },
+    /// A checkpoint cannot resume a run.
+    #[error("cannot resume from {path}: {reason}")]
+    Resume {
+        /// The checkpoint.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// Training produced a NaN or infinite value.
     #[error("training diverged at iteration {iteration}: {quantity} is not finite")]
     NonFinite {
@@ -49,7 +57,10 @@ impl TrainError {
     pub fn is_input_error(&self) -> bool {
         matches!(
             self,
-            TrainError::Config(_) | TrainError::RunDir { .. } | TrainError::Nets(_)
+            TrainError::Config(_)
+                | TrainError::RunDir { .. }
+                | TrainError::Nets(_)
+                | TrainError::Resume { .. }
         )
     }
 

@@ -23,7 +23,7 @@
 //! let mut sink = MemorySink::default();
 //! let summary = trainer.run(&mut sink, None, 1, &mut |_| {}).unwrap();
 //! assert_eq!(summary.iterations, 5);
-//! assert!(summary.validation.regret[0] >= 0.0);
+//! assert!(summary.validation.unwrap().regret[0] >= 0.0);
 //! ```
 #![deny(missing_docs)]
 
@@ -38,6 +38,7 @@ pub mod lagrangian;
 pub mod metrics;
 pub mod optim;
 pub mod report;
+pub mod resume;
 pub mod rundir;
 pub mod trainer;
 

@@ -110,6 +110,32 @@ fn join(v: &[f64]) -> String {
         .join(",")
 }
 
+/// Drop the rows of `metrics.csv` and `validation.csv` in `dir` after `iteration` (and any
+/// partial last line), rewriting each file atomically: what a resumed run does before it
+/// appends, so that the files read as if the run had never been interrupted.
+pub fn truncate_after(dir: &Path, iteration: u64) -> Result<()> {
+    for name in ["metrics.csv", "validation.csv"] {
+        let path = dir.join(name);
+        if !path.exists() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
+        let mut kept = String::with_capacity(text.len());
+        for (k, line) in text.split_inclusive('\n').enumerate() {
+            if !line.ends_with('\n') {
+                break; // a row cut short by a kill
+            }
+            let row_it = line.split(',').next().and_then(|f| f.parse::<u64>().ok());
+            if k == 0 || row_it.is_some_and(|it| it <= iteration) {
+                kept.push_str(line);
+            }
+        }
+        regretnet_nets::checkpoint::write_atomic(&path, kept.as_bytes())
+            .map_err(|e| TrainError::io(&path, e))?;
+    }
+    Ok(())
+}
+
 impl CsvSink {
     /// Open (or create, with a header) the CSV files of a run with `bidders` bidders.
     pub fn open(dir: &Path, bidders: usize) -> Result<Self> {
@@ -164,5 +190,29 @@ impl MetricsSink for CsvSink {
         )
         .and_then(|_| f.flush())
         .map_err(|e| TrainError::io(path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_keeps_the_header_and_rows_up_to_the_iteration() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("metrics.csv");
+        std::fs::write(&m, "iteration,x\n10,a\n20,b\n30,c\n40,d").unwrap();
+        std::fs::write(dir.path().join("validation.csv"), "iteration,y\n20,v\n").unwrap();
+        truncate_after(dir.path(), 20).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&m).unwrap(),
+            "iteration,x\n10,a\n20,b\n"
+        );
+        let v = std::fs::read_to_string(dir.path().join("validation.csv")).unwrap();
+        assert_eq!(v, "iteration,y\n20,v\n");
+        // A partial last row (killed mid-write) goes even when its iteration is early.
+        std::fs::write(&m, "iteration,x\n10,a\n20,b").unwrap();
+        truncate_after(dir.path(), 99).unwrap();
+        assert_eq!(std::fs::read_to_string(&m).unwrap(), "iteration,x\n10,a\n");
     }
 }

@@ -79,6 +79,41 @@ impl Adam {
         Ok(())
     }
 
+    /// Restore moments and step count from [`Adam::state`] tensors; `Err` names the first
+    /// missing or misshapen entry.
+    pub fn restore(&mut self, state: &BTreeMap<String, Tensor>) -> std::result::Result<(), String> {
+        let mut m = BTreeMap::new();
+        let mut v = BTreeMap::new();
+        for (name, var) in &self.vars {
+            for (prefix, out) in [("optim.m.", &mut m), ("optim.v.", &mut v)] {
+                let key = format!("{prefix}{name}");
+                let t = state
+                    .get(&key)
+                    .ok_or_else(|| format!("tensor `{key}` is missing"))?;
+                if t.shape() != var.as_tensor().shape() || t.dtype() != var.as_tensor().dtype() {
+                    return Err(format!(
+                        "tensor `{key}` is {:?} {:?}, expected {:?} {:?}",
+                        t.dtype(),
+                        t.dims(),
+                        var.as_tensor().dtype(),
+                        var.as_tensor().dims()
+                    ));
+                }
+                out.insert(name.clone(), t.clone());
+            }
+        }
+        let step = state
+            .get("optim.step")
+            .and_then(|t| t.to_vec1::<f64>().ok())
+            .and_then(|v| v.first().copied())
+            .filter(|s| s.is_finite() && *s >= 0.0 && s.fract() == 0.0)
+            .ok_or("tensor `optim.step` is missing or not a step count")?;
+        self.m = m;
+        self.v = v;
+        self.step = step as u64;
+        Ok(())
+    }
+
     /// The state as named tensors: `optim.m.{var}`, `optim.v.{var}`, and `optim.step` (a
     /// one-element f64 tensor).
     pub fn state(&self) -> Result<BTreeMap<String, Tensor>> {

@@ -4,7 +4,8 @@
 //! RUN_DIR/
 //!   config.toml                     resolved config, written before iteration 0
 //!   metrics.csv, validation.csv     see `metrics`
-//!   checkpoints/iter-000040000.safetensors
+//!   checkpoints/iter-000040000.safetensors   the newest `train.keep_checkpoints` periodic ones
+//!   checkpoints/best.safetensors    best validation revenue within `train.best_regret_bound`
 //!   eval-<protocol>.json            written by `regretnet eval`
 //! ```
 
@@ -126,7 +127,13 @@ impl RunDir {
             .join(format!("iter-{iteration:09}.safetensors"))
     }
 
-    /// Checkpoints present, oldest first, with their iterations.
+    /// Path of the best checkpoint (see `train.best_regret_bound`).
+    pub fn best_checkpoint_path(&self) -> PathBuf {
+        self.path.join(CHECKPOINTS).join("best.safetensors")
+    }
+
+    /// Periodic checkpoints present (`iter-*.safetensors`; temporary files of interrupted
+    /// writes are ignored), oldest first, with their iterations.
     pub fn checkpoints(&self) -> Result<Vec<(u64, PathBuf)>> {
         let dir = self.path.join(CHECKPOINTS);
         let mut out = Vec::new();

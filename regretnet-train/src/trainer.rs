@@ -10,16 +10,17 @@
 //!    weights only, and take one Adam step;
 //! 4. update lambda and rho on their schedules ([`Lagrangian::after_iteration`]).
 
-use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::{Config, Setting};
-use regretnet_nets::{checkpoint, NetSpec, RegretNet, WeightGrad};
+use regretnet_nets::{NetSpec, RegretNet, WeightGrad};
 use regretnet_regret::utility::{misreport_utilities, truthful_utilities};
-use regretnet_regret::{ascend, estimate_regret_with, Autograd, SearchConfig, Work};
+use regretnet_regret::{ascend, estimate_regret_with, Autograd, RegretError, SearchConfig, Work};
 
 use crate::data::TrainingSet;
 use crate::error::{Result, TrainError};
@@ -27,9 +28,6 @@ use crate::lagrangian::Lagrangian;
 use crate::metrics::{MetricsRow, MetricsSink, ValidationRow};
 use crate::optim::Adam;
 use crate::rundir::RunDir;
-
-/// Checkpoints kept in a run directory (the newest ones).
-pub const KEEP_CHECKPOINTS: usize = 3;
 
 /// What one iteration measured on its batch.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,15 +51,34 @@ pub enum Event<'a> {
     Checkpoint(&'a Path),
 }
 
-/// Summary of a finished run.
+/// Summary of a finished (or interrupted) run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainSummary {
     /// Iterations completed.
     pub iterations: u64,
     /// Wall-clock seconds of this call.
     pub seconds: f64,
-    /// The final validation.
-    pub validation: ValidationRow,
+    /// The final validation (`None` when interrupted).
+    pub validation: Option<ValidationRow>,
+    /// Whether the stop flag ended the run early (a checkpoint was written when a run
+    /// directory was given).
+    pub interrupted: bool,
+}
+
+/// Sums over the iterations since the last `metrics.csv` row (part of the resumable state).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Window {
+    pub(crate) count: u64,
+    pub(crate) revenue: f64,
+    pub(crate) loss: f64,
+    pub(crate) regret: Vec<f64>,
+}
+
+/// The best validation so far that met `train.best_regret_bound`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Best {
+    pub(crate) iteration: u64,
+    pub(crate) revenue: f64,
 }
 
 /// The outer loss on one batch and its parts (scalars and `[n]` tensors).
@@ -102,17 +119,23 @@ pub fn lagrangian_loss(
     })
 }
 
-/// The trainer's whole state.
+/// The trainer's whole state: everything a checkpoint holds ([`Trainer::save_checkpoint`],
+/// [`Trainer::resume`]) plus what is redrawn from the seed (profiles, validation sample).
 #[derive(Debug)]
 pub struct Trainer {
-    config: Config,
-    setting: Setting,
-    net: RegretNet,
-    adam: Adam,
-    lagrangian: Lagrangian,
-    data: TrainingSet,
-    validation: Vec<f32>,
-    iteration: u64,
+    pub(crate) config: Config,
+    pub(crate) setting: Setting,
+    pub(crate) net: RegretNet,
+    pub(crate) adam: Adam,
+    pub(crate) lagrangian: Lagrangian,
+    pub(crate) data: TrainingSet,
+    pub(crate) validation: Vec<f32>,
+    pub(crate) iteration: u64,
+    pub(crate) window: Window,
+    pub(crate) best: Option<Best>,
+    /// Wall-clock seconds of the run before this process (resumed runs).
+    pub(crate) elapsed: f64,
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl Trainer {
@@ -135,6 +158,10 @@ impl Trainer {
             config.train.validation_samples.max(1),
         );
         Ok(Trainer {
+            window: Window {
+                regret: vec![0.0; setting.bidders],
+                ..Window::default()
+            },
             config,
             setting,
             net,
@@ -143,7 +170,16 @@ impl Trainer {
             data,
             validation,
             iteration: 0,
+            best: None,
+            elapsed: 0.0,
+            stop: None,
         })
+    }
+
+    /// A flag that, once set (by a Ctrl-C handler, say), makes [`Trainer::run`] stop after the
+    /// current iteration, write a checkpoint and return with `interrupted`.
+    pub fn set_stop_flag(&mut self, flag: Arc<AtomicBool>) {
+        self.stop = Some(flag);
     }
 
     /// The network being trained.
@@ -188,7 +224,14 @@ impl Trainer {
             &mut mis,
             t.misreport_steps,
             t.misreport_lr,
-        )?;
+        )
+        .map_err(|e| match e {
+            RegretError::NonFinite { what } => TrainError::NonFinite {
+                iteration: self.iteration,
+                quantity: format!("misreport {what} (inner search)"),
+            },
+            other => other.into(),
+        })?;
         self.data.store(&idx, &mis);
 
         // Outer loop: misreports are constants, gradients reach the weights only.
@@ -210,6 +253,20 @@ impl Trainer {
         self.adam.step(&grads)?;
 
         let regret: Vec<f64> = rgt.to_vec1::<f32>()?.iter().map(|&r| r as f64).collect();
+        if let Some(i) = regret.iter().position(|r| !r.is_finite()) {
+            return Err(TrainError::NonFinite {
+                iteration: self.iteration,
+                quantity: format!("regret of bidder {i}"),
+            });
+        }
+        for (name, var) in self.net.named_vars() {
+            if !var.as_tensor().sum_all()?.to_scalar::<f32>()?.is_finite() {
+                return Err(TrainError::NonFinite {
+                    iteration: self.iteration,
+                    quantity: format!("weights `{name}` after the Adam step"),
+                });
+            }
+        }
         self.lagrangian
             .after_iteration(self.iteration, &regret, &self.config.train);
         self.iteration += 1;
@@ -255,27 +312,11 @@ impl Trainer {
         })
     }
 
-    /// Write a checkpoint: weights, Adam state, multipliers; metadata holds the iteration,
-    /// rho and the resolved config.
-    pub fn save_checkpoint(&self, path: &Path) -> Result<()> {
-        let mut extra = self.adam.state()?;
-        extra.insert(
-            "lagrange.lambda".into(),
-            Tensor::new(self.lagrangian.lambda.as_slice(), &Device::Cpu)?,
-        );
-        let meta: BTreeMap<String, String> = [
-            ("iteration".to_string(), self.iteration.to_string()),
-            ("rho".to_string(), self.lagrangian.rho.to_string()),
-            ("config".to_string(), self.config.to_toml_string()),
-        ]
-        .into();
-        checkpoint::save(&self.net, &extra, &meta, path)?;
-        Ok(())
-    }
-
     /// Train until `train.iterations` iterations are done, logging to `sink`, validating and
-    /// checkpointing on the config's schedules (checkpoints only when `run` is given), and
-    /// reporting progress to `observer`. Ends with a validation and, with `run`, a checkpoint.
+    /// checkpointing on the config's schedules (checkpoints only when `run` is given, keeping
+    /// `train.keep_checkpoints` plus the best), and reporting progress to `observer`. Ends with
+    /// a validation and, with `run`, a checkpoint. When the stop flag is set it ends after the
+    /// current iteration with a checkpoint instead.
     pub fn run(
         &mut self,
         sink: &mut dyn MetricsSink,
@@ -284,72 +325,109 @@ impl Trainer {
         observer: &mut dyn FnMut(Event<'_>),
     ) -> Result<TrainSummary> {
         let start = Instant::now();
-        let total = self.config.train.iterations;
-        let (log_every, validate_every, checkpoint_every) = (
-            self.config.train.log_every,
-            self.config.train.validate_every,
-            self.config.train.checkpoint_every,
-        );
-        let n = self.setting.bidders;
-        let (mut rev_sum, mut loss_sum, mut count) = (0.0, 0.0, 0u64);
-        let mut rgt_sum = vec![0.0; n];
+        let before = self.elapsed;
+        let seconds = |start: &Instant| before + start.elapsed().as_secs_f64();
+        let t = self.config.train.clone();
+        let total = t.iterations;
         while self.iteration < total {
             let s = self.step()?;
-            rev_sum += s.revenue;
-            loss_sum += s.loss;
-            count += 1;
-            for (a, r) in rgt_sum.iter_mut().zip(&s.regret) {
+            self.window.count += 1;
+            self.window.revenue += s.revenue;
+            self.window.loss += s.loss;
+            for (a, r) in self.window.regret.iter_mut().zip(&s.regret) {
                 *a += r;
             }
             let it = self.iteration;
-            if it % log_every == 0 || it == total {
-                let c = count as f64;
+            self.elapsed = seconds(&start);
+            if it % t.log_every == 0 || it == total {
+                let w = std::mem::take(&mut self.window);
+                let c = w.count as f64;
                 let row = MetricsRow {
                     iteration: it,
-                    revenue: rev_sum / c,
-                    regret: rgt_sum.iter().map(|r| r / c).collect(),
+                    revenue: w.revenue / c,
+                    regret: w.regret.iter().map(|r| r / c).collect(),
                     lambda: self.lagrangian.lambda.clone(),
                     rho: self.lagrangian.rho,
-                    loss: loss_sum / c,
-                    seconds: start.elapsed().as_secs_f64(),
+                    loss: w.loss / c,
+                    seconds: self.elapsed,
                 };
+                self.window.regret = vec![0.0; self.setting.bidders];
                 sink.record(&row)?;
                 observer(Event::Logged(&row));
-                (rev_sum, loss_sum, count) = (0.0, 0.0, 0);
-                rgt_sum.iter_mut().for_each(|r| *r = 0.0);
             }
-            if validate_every > 0 && it % validate_every == 0 && it < total {
-                let v = self.validate(threads, start.elapsed().as_secs_f64())?;
+            if t.validate_every > 0 && it % t.validate_every == 0 && it < total {
+                let v = self.validate(threads, self.elapsed)?;
                 sink.record_validation(&v)?;
                 observer(Event::Validated(&v));
+                self.consider_best(&v, run, observer)?;
             }
+            let stop = self.stop.as_ref().is_some_and(|f| f.load(Ordering::SeqCst));
             if let Some(run) = run {
-                if checkpoint_every > 0 && it % checkpoint_every == 0 && it < total {
+                let due = t.checkpoint_every > 0 && it % t.checkpoint_every == 0 && it < total;
+                if due || (stop && it < total) {
                     self.checkpoint_into(run, observer)?;
                 }
             }
+            if stop && it < total {
+                return Ok(TrainSummary {
+                    iterations: self.iteration,
+                    seconds: start.elapsed().as_secs_f64(),
+                    validation: None,
+                    interrupted: true,
+                });
+            }
         }
-        let validation = self.validate(threads, start.elapsed().as_secs_f64())?;
+        let validation = self.validate(threads, seconds(&start))?;
         sink.record_validation(&validation)?;
         observer(Event::Validated(&validation));
+        self.consider_best(&validation, run, observer)?;
         if let Some(run) = run {
             self.checkpoint_into(run, observer)?;
         }
         Ok(TrainSummary {
             iterations: self.iteration,
             seconds: start.elapsed().as_secs_f64(),
-            validation,
+            validation: Some(validation),
+            interrupted: false,
         })
+    }
+
+    /// Keep `v` as the best when its regret meets the bound and its revenue is the highest so
+    /// far; with a run directory, write the current state to `checkpoints/best.safetensors`.
+    fn consider_best(
+        &mut self,
+        v: &ValidationRow,
+        run: Option<&RunDir>,
+        observer: &mut dyn FnMut(Event<'_>),
+    ) -> Result<()> {
+        let regret = v.regret.iter().sum::<f64>() / v.regret.len().max(1) as f64;
+        let better = self.best.is_none_or(|b| v.revenue > b.revenue);
+        if regret <= self.config.train.best_regret_bound && better {
+            self.best = Some(Best {
+                iteration: v.iteration,
+                revenue: v.revenue,
+            });
+            if let Some(run) = run {
+                let path = run.best_checkpoint_path();
+                self.save_checkpoint(&path)?;
+                observer(Event::Checkpoint(&path));
+            }
+        }
+        Ok(())
     }
 
     fn checkpoint_into(&self, run: &RunDir, observer: &mut dyn FnMut(Event<'_>)) -> Result<()> {
         let path = run.checkpoint_path(self.iteration);
         self.save_checkpoint(&path)?;
-        run.prune_checkpoints(KEEP_CHECKPOINTS)?;
+        run.prune_checkpoints(self.config.train.keep_checkpoints)?;
         observer(Event::Checkpoint(&path));
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "tests_resume.rs"]
+mod tests_resume;
 
 #[cfg(test)]
 mod tests {
