@@ -34,7 +34,7 @@ fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
 
 /// The trainer of the newest checkpoint that resumes; unusable newer ones are renamed
 /// `*.unusable` (kept for inspection) with a warning.
-fn resume(run: &RunDir, quiet: bool) -> Result<Trainer, Failure> {
+fn resume(run: &RunDir) -> Result<Trainer, Failure> {
     let candidates = run.checkpoints()?;
     if candidates.is_empty() {
         return Err(Failure::usage(format!(
@@ -48,12 +48,11 @@ fn resume(run: &RunDir, quiet: bool) -> Result<Trainer, Failure> {
             Ok(trainer) => return Ok(trainer),
             Err(e) if e.is_input_error() => {
                 let aside = path.with_extension("safetensors.unusable");
-                if !quiet {
-                    eprintln!(
-                        "warning: {e}\nwarning: moved it to {} and trying the previous checkpoint",
-                        aside.display()
-                    );
-                }
+                // Warnings are not progress: --quiet does not hide them.
+                eprintln!(
+                    "warning: {e}\nwarning: moved it to {} and trying the previous checkpoint",
+                    aside.display()
+                );
                 std::fs::rename(path, &aside)
                     .map_err(|io| Failure::Runtime(anyhow::anyhow!("{}: {io}", path.display())))?;
                 last_error = e.to_string();
@@ -76,7 +75,7 @@ pub fn run(args: &TrainArgs) -> Result<(), Failure> {
     let (run, out, mut trainer) = match &args.resume {
         Some(dir) => {
             let run = RunDir::open(dir)?;
-            let mut trainer = resume(&run, quiet)?;
+            let mut trainer = resume(&run)?;
             if let Some(n) = args.iterations {
                 trainer.set_iterations(n)?;
             }

@@ -33,6 +33,10 @@ use crate::setting::{Setting, ValuationKind};
 /// Memory we allow the training set plus its misreport cache to take, in bytes.
 pub const MAX_TRAIN_BYTES: u64 = 8 << 30;
 
+/// Most weights one network may have (hidden layers; 4 bytes each, three times that with
+/// Adam's moments).
+pub const MAX_PARAMETERS: u64 = 50_000_000;
+
 /// A whole run configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -458,8 +462,25 @@ impl Config {
                     format!("layer width {w} must be between 1 and 65536"),
                 ));
             }
+            let mut params = 0u64;
+            let mut fan_in = setting.profile_len() as u64;
+            for &w in widths.iter() {
+                params = params.saturating_add(fan_in.saturating_mul(w as u64) + w as u64);
+                fan_in = w as u64;
+            }
+            if params > MAX_PARAMETERS {
+                return Err(ConfigError::invalid(
+                    field,
+                    format!(
+                        "{params} weights (about {} MB with the optimizer state) are more than \
+                         the {MAX_PARAMETERS} allowed; use narrower layers",
+                        params * 12 >> 20
+                    ),
+                ));
+            }
         }
         let t = &self.train;
+        positive("train.iterations", t.iterations)?;
         positive("train.batch_size", t.batch_size)?;
         positive("train.train_size", t.train_size)?;
         if t.batch_size > t.train_size {
@@ -623,6 +644,7 @@ prior = { kind = "uniform", lo = 0.0, hi = 1.0 }
             ("[train]\ntrain_size = 100000000000\n", "train.train_size"),
             ("[net]\nalloc_hidden = []\n", "net.alloc_hidden"),
             ("[net]\npay_hidden = [100, 0]\n", "net.pay_hidden"),
+            ("[net]\nalloc_hidden = [60000, 60000]\n", "net.alloc_hidden"),
             ("[eval]\nsamples = 0\n", "eval.samples"),
             ("[train]\nkeep_checkpoints = 0\n", "train.keep_checkpoints"),
             (

@@ -35,7 +35,7 @@ pub mod prior;
 pub mod rng;
 pub mod setting;
 
-pub use config::{Config, EvalConfig, NetConfig, PriorConfig, SettingConfig, TrainConfig};
+pub use config::{Bound, Config, EvalConfig, NetConfig, PriorConfig, SettingConfig, TrainConfig};
 pub use error::ConfigError;
 pub use prior::{Prior, UniformBox};
 pub use setting::{Setting, ValuationKind};

@@ -13,8 +13,9 @@ use std::time::Instant;
 
 use regretnet_core::optimal::known_optimum;
 use regretnet_core::rng::{stream_rng, Stream};
-use regretnet_core::{EvalConfig, Setting};
+use regretnet_core::{ConfigError, EvalConfig, Setting};
 use regretnet_regret::grid::MAX_GRID_ITEMS;
+use regretnet_regret::starts::starts_per_profile;
 use regretnet_regret::stats::{elementwise_max, mean_se};
 use regretnet_regret::{
     estimate_regret_with, grid_audit, itemwise_audit, GridConfig, Mechanism, RegretStats,
@@ -126,6 +127,34 @@ impl std::fmt::Display for Phase {
 /// matrix product and a short refinement: large chunks keep the tensors worth their overhead.
 const SHARED_GRID_CHUNK: usize = 500;
 
+/// Memory an evaluation may take for its sample and starts, in bytes.
+pub const MAX_EVAL_BYTES: u64 = 8 << 30;
+
+/// Refuse, before allocating, a protocol whose test sample and search starts would not fit
+/// in [`MAX_EVAL_BYTES`].
+fn check_memory(setting: &Setting, protocol: &Protocol) -> Result<()> {
+    let per_profile = starts_per_profile(setting, &protocol.search()) as u64 + 3;
+    let bytes = (protocol.samples as u64)
+        .saturating_mul(setting.profile_len() as u64)
+        .saturating_mul(per_profile)
+        .saturating_mul(4);
+    if bytes > MAX_EVAL_BYTES {
+        return Err(ConfigError::invalid(
+            "eval.samples",
+            format!(
+                "{} profiles x {} starts need {:.1} GiB (limit {} GiB); use fewer --samples or \
+                 --restarts",
+                protocol.samples,
+                per_profile - 3,
+                bytes as f64 / (1u64 << 30) as f64,
+                MAX_EVAL_BYTES >> 30
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// Evaluate `mech` on the protocol's test sample; `progress` receives the phase and the
 /// profiles done in it.
 pub fn evaluate<M: Mechanism>(
@@ -135,6 +164,7 @@ pub fn evaluate<M: Mechanism>(
     threads: usize,
     progress: Option<&(dyn Fn(Phase, usize) + Sync)>,
 ) -> Result<EvalReport> {
+    check_memory(setting, protocol)?;
     let start = Instant::now();
     let profiles = setting.sample_profiles(
         &mut stream_rng(protocol.seed, Stream::Test),
