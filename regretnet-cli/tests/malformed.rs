@@ -49,11 +49,21 @@ fn train(dir: &Path, name: &str, items: usize) -> PathBuf {
     let cfg = dir.join(format!("{name}.toml"));
     std::fs::write(
         &cfg,
-        format!("{}{SMALL}", SETTING.replace("items = 2", &format!("items = {items}"))),
+        format!(
+            "{}{SMALL}",
+            SETTING.replace("items = 2", &format!("items = {items}"))
+        ),
     )
     .unwrap();
     let out = dir.join(name);
-    let o = regretnet(&s(&["train", "--quiet", "--config", p(&cfg), "--out", p(&out)]));
+    let o = regretnet(&s(&[
+        "train",
+        "--quiet",
+        "--config",
+        p(&cfg),
+        "--out",
+        p(&out),
+    ]));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     out
 }
@@ -86,7 +96,10 @@ fn rewrite(
     let views: Vec<(String, safetensors::tensor::TensorView)> = tensors
         .iter()
         .map(|(k, shape, data)| {
-            let dtype = st.tensor(k).map(|t| t.dtype()).unwrap_or(safetensors::Dtype::F32);
+            let dtype = st
+                .tensor(k)
+                .map(|t| t.dtype())
+                .unwrap_or(safetensors::Dtype::F32);
             (
                 k.clone(),
                 safetensors::tensor::TensorView::new(dtype, shape.clone(), data).unwrap(),
@@ -110,35 +123,139 @@ fn malformed_inputs_exit_2_with_a_message_and_no_panic() {
     // Config files: (name, contents after the [setting] table or replacing it, needle).
     let configs: &[(&str, String, &str)] = &[
         ("unknown_table", format!("{SETTING}[extra]\n"), "extra"),
-        ("unknown_key", format!("{SETTING}[train]\nlr_typo = 1\n"), "lr_typo"),
-        ("wrong_type", format!("{SETTING}[train]\niterations = \"many\"\n"), "iterations"),
-        ("zero_iterations", format!("{SETTING}[train]\niterations = 0\n"), "train.iterations"),
-        ("zero_batch", format!("{SETTING}[train]\nbatch_size = 0\n"), "train.batch_size"),
-        ("negative_count", format!("{SETTING}[train]\nbatch_size = -5\n"), "batch_size"),
-        ("zero_bidders", SETTING.replace("bidders = 1", "bidders = 0"), "bidders"),
-        ("zero_items", SETTING.replace("items = 2", "items = 0"), "items"),
-        ("lo_equals_hi", SETTING.replace("hi = 1.0", "hi = 0.0"), "hi"),
+        (
+            "unknown_key",
+            format!("{SETTING}[train]\nlr_typo = 1\n"),
+            "lr_typo",
+        ),
+        (
+            "wrong_type",
+            format!("{SETTING}[train]\niterations = \"many\"\n"),
+            "iterations",
+        ),
+        (
+            "zero_iterations",
+            format!("{SETTING}[train]\niterations = 0\n"),
+            "train.iterations",
+        ),
+        (
+            "zero_batch",
+            format!("{SETTING}[train]\nbatch_size = 0\n"),
+            "train.batch_size",
+        ),
+        (
+            "negative_count",
+            format!("{SETTING}[train]\nbatch_size = -5\n"),
+            "batch_size",
+        ),
+        (
+            "zero_bidders",
+            SETTING.replace("bidders = 1", "bidders = 0"),
+            "bidders",
+        ),
+        (
+            "zero_items",
+            SETTING.replace("items = 2", "items = 0"),
+            "items",
+        ),
+        (
+            "lo_equals_hi",
+            SETTING.replace("hi = 1.0", "hi = 0.0"),
+            "hi",
+        ),
         ("lo_above_hi", SETTING.replace("lo = 0.0", "lo = 2.0"), "lo"),
         ("nan_bound", SETTING.replace("lo = 0.0", "lo = nan"), "lo"),
-        ("infinite_bound", SETTING.replace("hi = 1.0", "hi = inf"), "hi"),
-        ("bounds_of_wrong_length", SETTING.replace("hi = 1.0", "hi = [1.0, 2.0, 3.0]"), "hi"),
-        ("unknown_valuation", SETTING.replace("items = 2", "items = 2\nvaluation = \"subadditive\""), "subadditive"),
-        ("unknown_prior", SETTING.replace("kind = \"uniform\"", "kind = \"normal\""), "normal"),
-        ("negative_lr", format!("{SETTING}[train]\nlr = -0.001\n"), "train.lr"),
-        ("infinite_misreport_lr", format!("{SETTING}[train]\nmisreport_lr = inf\n"), "train.misreport_lr"),
-        ("decay_from_one", format!("{SETTING}[train]\nlr_decay_from = 1.0\n"), "train.lr_decay_from"),
-        ("zero_rho_every", format!("{SETTING}[train]\nrho_increment_every = 0\n"), "train.rho_increment_every"),
-        ("zero_keep", format!("{SETTING}[train]\nkeep_checkpoints = 0\n"), "train.keep_checkpoints"),
-        ("negative_best_bound", format!("{SETTING}[train]\nbest_regret_bound = -1.0\n"), "train.best_regret_bound"),
-        ("training_set_too_big", format!("{SETTING}[train]\ntrain_size = 100000000000\n"), "train.train_size"),
-        ("nets_too_big", format!("{SETTING}[net]\nalloc_hidden = [60000, 60000]\n"), "net.alloc_hidden"),
-        ("no_hidden_layer", format!("{SETTING}[net]\npay_hidden = []\n"), "net.pay_hidden"),
-        ("zero_width", format!("{SETTING}[net]\nalloc_hidden = [100, 0]\n"), "net.alloc_hidden"),
-        ("eval_chunk_too_big", format!("{SETTING}[eval]\nbatch_size = 1000000\nrestarts = 1000\n"), "eval.batch_size"),
-        ("one_point_grid", format!("{SETTING}[eval]\ngrid = 1\n"), "eval.grid"),
-        ("no_setting", "[train]\niterations = 5\n".to_string(), "setting"),
+        (
+            "infinite_bound",
+            SETTING.replace("hi = 1.0", "hi = inf"),
+            "hi",
+        ),
+        (
+            "bounds_of_wrong_length",
+            SETTING.replace("hi = 1.0", "hi = [1.0, 2.0, 3.0]"),
+            "hi",
+        ),
+        (
+            "unknown_valuation",
+            SETTING.replace("items = 2", "items = 2\nvaluation = \"subadditive\""),
+            "subadditive",
+        ),
+        (
+            "unknown_prior",
+            SETTING.replace("kind = \"uniform\"", "kind = \"normal\""),
+            "normal",
+        ),
+        (
+            "negative_lr",
+            format!("{SETTING}[train]\nlr = -0.001\n"),
+            "train.lr",
+        ),
+        (
+            "infinite_misreport_lr",
+            format!("{SETTING}[train]\nmisreport_lr = inf\n"),
+            "train.misreport_lr",
+        ),
+        (
+            "decay_from_one",
+            format!("{SETTING}[train]\nlr_decay_from = 1.0\n"),
+            "train.lr_decay_from",
+        ),
+        (
+            "zero_rho_every",
+            format!("{SETTING}[train]\nrho_increment_every = 0\n"),
+            "train.rho_increment_every",
+        ),
+        (
+            "zero_keep",
+            format!("{SETTING}[train]\nkeep_checkpoints = 0\n"),
+            "train.keep_checkpoints",
+        ),
+        (
+            "negative_best_bound",
+            format!("{SETTING}[train]\nbest_regret_bound = -1.0\n"),
+            "train.best_regret_bound",
+        ),
+        (
+            "training_set_too_big",
+            format!("{SETTING}[train]\ntrain_size = 100000000000\n"),
+            "train.train_size",
+        ),
+        (
+            "nets_too_big",
+            format!("{SETTING}[net]\nalloc_hidden = [60000, 60000]\n"),
+            "net.alloc_hidden",
+        ),
+        (
+            "no_hidden_layer",
+            format!("{SETTING}[net]\npay_hidden = []\n"),
+            "net.pay_hidden",
+        ),
+        (
+            "zero_width",
+            format!("{SETTING}[net]\nalloc_hidden = [100, 0]\n"),
+            "net.alloc_hidden",
+        ),
+        (
+            "eval_chunk_too_big",
+            format!("{SETTING}[eval]\nbatch_size = 1000000\nrestarts = 1000\n"),
+            "eval.batch_size",
+        ),
+        (
+            "one_point_grid",
+            format!("{SETTING}[eval]\ngrid = 1\n"),
+            "eval.grid",
+        ),
+        (
+            "no_setting",
+            "[train]\niterations = 5\n".to_string(),
+            "setting",
+        ),
         ("empty_file", String::new(), "setting"),
-        ("toml_syntax", "[setting\nname = \"x\"\n".to_string(), "TOML"),
+        (
+            "toml_syntax",
+            "[setting\nname = \"x\"\n".to_string(),
+            "TOML",
+        ),
     ];
     let mut cases: Vec<(String, Vec<String>, String)> = Vec::new();
     for (name, text, needle) in configs {
@@ -171,15 +288,25 @@ fn malformed_inputs_exit_2_with_a_message_and_no_panic() {
         true,
     );
     let newer = d.join("newer.safetensors");
-    rewrite(&ckpt, &newer, |_, m| {
-        m.insert("format_version".into(), "99".into());
-    }, true);
+    rewrite(
+        &ckpt,
+        &newer,
+        |_, m| {
+            m.insert("format_version".into(), "99".into());
+        },
+        true,
+    );
     let bare = d.join("bare.safetensors");
     rewrite(&ckpt, &bare, |_, _| {}, false);
     let bad_setting = d.join("bad-setting.safetensors");
-    rewrite(&ckpt, &bad_setting, |_, m| {
-        m.insert("setting".into(), "{not json".into());
-    }, true);
+    rewrite(
+        &ckpt,
+        &bad_setting,
+        |_, m| {
+            m.insert("setting".into(), "{not json".into());
+        },
+        true,
+    );
     let foreign = other.join("checkpoints/iter-000000020.safetensors");
     let good = p(&run).to_string();
     let eval_ckpt = |f: &Path| s(&["eval", &good, "--quiet", "--checkpoint", p(f)]);
@@ -189,56 +316,200 @@ fn malformed_inputs_exit_2_with_a_message_and_no_panic() {
     let net_only = d.join("net-only");
     std::fs::create_dir_all(net_only.join("checkpoints")).unwrap();
     std::fs::copy(run.join("config.toml"), net_only.join("config.toml")).unwrap();
-    rewrite(&ckpt, &net_only.join("checkpoints/iter-000000020.safetensors"), |t, m| {
-        t.retain(|(k, _, _)| k.starts_with("alloc.") || k.starts_with("pay."));
-        m.remove("trainer_state");
-    }, true);
+    rewrite(
+        &ckpt,
+        &net_only.join("checkpoints/iter-000000020.safetensors"),
+        |t, m| {
+            t.retain(|(k, _, _)| k.starts_with("alloc.") || k.starts_with("pay."));
+            m.remove("trainer_state");
+        },
+        true,
+    );
     let empty_run = d.join("empty-run");
     std::fs::create_dir_all(&empty_run).unwrap();
     std::fs::copy(run.join("config.toml"), empty_run.join("config.toml")).unwrap();
     let broken_run = d.join("broken-run");
     std::fs::create_dir_all(&broken_run).unwrap();
-    std::fs::write(broken_run.join("config.toml"), "[setting]\nbidders = \"two\"\n").unwrap();
+    std::fs::write(
+        broken_run.join("config.toml"),
+        "[setting]\nbidders = \"two\"\n",
+    )
+    .unwrap();
     let not_a_run = d.join("not-a-run");
     std::fs::create_dir_all(&not_a_run).unwrap();
 
     let more: Vec<(&str, Vec<String>, &str)> = vec![
-        ("config missing", s(&["train", "--config", p(&d.join("nope.toml"))]), "nope.toml"),
-        ("config not UTF-8", s(&["train", "--config", p(&d.join("binary.toml"))]), "binary.toml"),
-        ("config a directory", s(&["train", "--config", p(&d.join("dir.toml"))]), "dir.toml"),
-        ("flag --iterations 0", s(&["train", "--iterations", "0"]), "--iterations"),
-        ("flag --iterations many", s(&["train", "--iterations", "many"]), "many"),
+        (
+            "config missing",
+            s(&["train", "--config", p(&d.join("nope.toml"))]),
+            "nope.toml",
+        ),
+        (
+            "config not UTF-8",
+            s(&["train", "--config", p(&d.join("binary.toml"))]),
+            "binary.toml",
+        ),
+        (
+            "config a directory",
+            s(&["train", "--config", p(&d.join("dir.toml"))]),
+            "dir.toml",
+        ),
+        (
+            "flag --iterations 0",
+            s(&["train", "--iterations", "0"]),
+            "--iterations",
+        ),
+        (
+            "flag --iterations many",
+            s(&["train", "--iterations", "many"]),
+            "many",
+        ),
         ("flag --seed -1", s(&["train", "--seed=-1"]), "--seed"),
-        ("flag --preset unknown", s(&["train", "--preset", "nope"]), "nope"),
-        ("flag --preset and --config", s(&["train", "--preset", "a", "--config", "b"]), "cannot be used with"),
-        ("flag --resume and --preset", s(&["train", "--resume", &good, "--preset", "a"]), "cannot be used with"),
-        ("flag --threads 0", s(&["train", "--threads", "0"]), "threads"),
-        ("flag eval --samples 0", s(&["eval", &good, "--samples", "0"]), "samples"),
-        ("flag eval --grid 1", s(&["eval", &good, "--grid", "1"]), "--grid 1"),
-        ("flag eval --grid 9999", s(&["eval", &good, "--grid", "9999"]), "--grid"),
-        ("flag eval --max-regret -1", s(&["eval", &good, "--max-regret", "-1"]), "--max-regret"),
-        ("flag eval --max-regret nan", s(&["eval", &good, "--max-regret", "NaN"]), "--max-regret"),
-        ("flag eval --protocol", s(&["eval", &good, "--protocol", "best"]), "best"),
-        ("flag eval too many samples", s(&["eval", &good, "--samples", "10000000", "--restarts", "100000"]), "eval.samples"),
+        (
+            "flag --preset unknown",
+            s(&["train", "--preset", "nope"]),
+            "nope",
+        ),
+        (
+            "flag --preset and --config",
+            s(&["train", "--preset", "a", "--config", "b"]),
+            "cannot be used with",
+        ),
+        (
+            "flag --resume and --preset",
+            s(&["train", "--resume", &good, "--preset", "a"]),
+            "cannot be used with",
+        ),
+        (
+            "flag --threads 0",
+            s(&["train", "--threads", "0"]),
+            "threads",
+        ),
+        (
+            "flag eval --samples 0",
+            s(&["eval", &good, "--samples", "0"]),
+            "samples",
+        ),
+        (
+            "flag eval --grid 1",
+            s(&["eval", &good, "--grid", "1"]),
+            "--grid 1",
+        ),
+        (
+            "flag eval --grid 9999",
+            s(&["eval", &good, "--grid", "9999"]),
+            "--grid",
+        ),
+        (
+            "flag eval --max-regret -1",
+            s(&["eval", &good, "--max-regret", "-1"]),
+            "--max-regret",
+        ),
+        (
+            "flag eval --max-regret nan",
+            s(&["eval", &good, "--max-regret", "NaN"]),
+            "--max-regret",
+        ),
+        (
+            "flag eval --protocol",
+            s(&["eval", &good, "--protocol", "best"]),
+            "best",
+        ),
+        (
+            "flag eval too many samples",
+            s(&[
+                "eval",
+                &good,
+                "--samples",
+                "10000000",
+                "--restarts",
+                "100000",
+            ]),
+            "eval.samples",
+        ),
         ("unknown subcommand", s(&["frobnicate"]), "frobnicate"),
-        ("eval missing directory", s(&["eval", p(&d.join("missing"))]), "does not exist"),
+        (
+            "eval missing directory",
+            s(&["eval", p(&d.join("missing"))]),
+            "does not exist",
+        ),
         ("eval not a run", s(&["eval", p(&not_a_run)]), "config.toml"),
-        ("eval run without checkpoints", s(&["eval", p(&empty_run)]), "no checkpoint"),
-        ("eval broken config.toml", s(&["eval", p(&broken_run)]), "bidders"),
-        ("train into a non-empty run", s(&["train", "--iterations", "5", "--out", &good]), "--force"),
-        ("resume missing directory", s(&["train", "--resume", p(&d.join("missing"))]), "does not exist"),
-        ("resume not a run", s(&["train", "--resume", p(&not_a_run)]), "config.toml"),
-        ("resume without checkpoints", s(&["train", "--resume", p(&empty_run)]), "no checkpoint"),
-        ("resume net-only checkpoint", s(&["train", "--resume", p(&net_only)]), "trainer_state"),
-        ("resume shorter --iterations", s(&["train", "--resume", &good, "--iterations", "10"]), "fewer than"),
-        ("checkpoint missing", eval_ckpt(&d.join("gone.safetensors")), "gone.safetensors"),
-        ("checkpoint truncated", eval_ckpt(&truncated), "truncated.safetensors"),
-        ("checkpoint not safetensors", eval_ckpt(&text), "not a safetensors file"),
-        ("checkpoint of another setting", eval_ckpt(&foreign), "does not match"),
-        ("checkpoint with a wrong shape", eval_ckpt(&misshapen), "pay.out.bias"),
-        ("checkpoint of a newer format", eval_ckpt(&newer), "format version 99"),
+        (
+            "eval run without checkpoints",
+            s(&["eval", p(&empty_run)]),
+            "no checkpoint",
+        ),
+        (
+            "eval broken config.toml",
+            s(&["eval", p(&broken_run)]),
+            "bidders",
+        ),
+        (
+            "train into a non-empty run",
+            s(&["train", "--iterations", "5", "--out", &good]),
+            "--force",
+        ),
+        (
+            "resume missing directory",
+            s(&["train", "--resume", p(&d.join("missing"))]),
+            "does not exist",
+        ),
+        (
+            "resume not a run",
+            s(&["train", "--resume", p(&not_a_run)]),
+            "config.toml",
+        ),
+        (
+            "resume without checkpoints",
+            s(&["train", "--resume", p(&empty_run)]),
+            "no checkpoint",
+        ),
+        (
+            "resume net-only checkpoint",
+            s(&["train", "--resume", p(&net_only)]),
+            "trainer_state",
+        ),
+        (
+            "resume shorter --iterations",
+            s(&["train", "--resume", &good, "--iterations", "10"]),
+            "fewer than",
+        ),
+        (
+            "checkpoint missing",
+            eval_ckpt(&d.join("gone.safetensors")),
+            "gone.safetensors",
+        ),
+        (
+            "checkpoint truncated",
+            eval_ckpt(&truncated),
+            "truncated.safetensors",
+        ),
+        (
+            "checkpoint not safetensors",
+            eval_ckpt(&text),
+            "not a safetensors file",
+        ),
+        (
+            "checkpoint of another setting",
+            eval_ckpt(&foreign),
+            "does not match",
+        ),
+        (
+            "checkpoint with a wrong shape",
+            eval_ckpt(&misshapen),
+            "pay.out.bias",
+        ),
+        (
+            "checkpoint of a newer format",
+            eval_ckpt(&newer),
+            "format version 99",
+        ),
         ("checkpoint without metadata", eval_ckpt(&bare), "metadata"),
-        ("checkpoint with a broken setting", eval_ckpt(&bad_setting), "setting"),
+        (
+            "checkpoint with a broken setting",
+            eval_ckpt(&bad_setting),
+            "setting",
+        ),
     ];
     for (name, args, needle) in more {
         cases.push((name.to_string(), args, needle.to_string()));
@@ -249,7 +520,9 @@ fn malformed_inputs_exit_2_with_a_message_and_no_panic() {
     for (name, args, needle) in &cases {
         let o = regretnet(args);
         let err = String::from_utf8_lossy(&o.stderr);
-        let ok = o.status.code() == Some(2) && err.contains(needle.as_str()) && !err.contains("panicked");
+        let ok = o.status.code() == Some(2)
+            && err.contains(needle.as_str())
+            && !err.contains("panicked");
         if !ok {
             failures.push(format!(
                 "{name}: exit {:?}, expected {needle:?} in stderr:\n{err}",
@@ -257,11 +530,23 @@ fn malformed_inputs_exit_2_with_a_message_and_no_panic() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 
     // Nothing that existed was changed, and the refused trains created no run directory.
-    assert_eq!((snapshot(&ckpt), snapshot(&run.join("metrics.csv"))), before);
+    assert_eq!(
+        (snapshot(&ckpt), snapshot(&run.join("metrics.csv"))),
+        before
+    );
     for (name, _, _) in configs {
-        assert!(!d.join(format!("out-{name}")).exists(), "{name} created its run directory");
+        assert!(
+            !d.join(format!("out-{name}")).exists(),
+            "{name} created its run directory"
+        );
     }
 }

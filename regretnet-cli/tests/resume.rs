@@ -51,7 +51,15 @@ lr_decay_from = 0.5
 
 fn start(cfg: &str, out: &Path) -> Child {
     bin()
-        .args(["train", "--config", cfg, "--quiet", "--threads", "2", "--out"])
+        .args([
+            "train",
+            "--config",
+            cfg,
+            "--quiet",
+            "--threads",
+            "2",
+            "--out",
+        ])
         .arg(out)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -68,7 +76,10 @@ fn wait_for_checkpoint(child: &mut Child, out: &Path, iteration: u64) {
             child.try_wait().unwrap().is_none(),
             "the run ended before its checkpoint {iteration}"
         );
-        assert!(t0.elapsed() < Duration::from_secs(120), "no checkpoint {iteration}");
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "no checkpoint {iteration}"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
 }
@@ -100,17 +111,27 @@ fn checkpoint(path: PathBuf) -> (BTreeMap<String, Vec<u8>>, BTreeMap<String, Str
         .map(|(k, v)| (k, v.data().to_vec()))
         .collect();
     let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
-    let mut meta: BTreeMap<String, String> =
-        header.metadata().clone().unwrap_or_default().into_iter().collect();
+    let mut meta: BTreeMap<String, String> = header
+        .metadata()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     meta.remove("elapsed_seconds");
     (tensors, meta)
 }
 
 fn assert_same_run(a: &Path, b: &Path) {
     assert_eq!(rows(a.join("metrics.csv")), rows(b.join("metrics.csv")));
-    assert_eq!(rows(a.join("validation.csv")), rows(b.join("validation.csv")));
+    assert_eq!(
+        rows(a.join("validation.csv")),
+        rows(b.join("validation.csv"))
+    );
     let last = "checkpoints/iter-000000600.safetensors";
-    assert!(checkpoint(a.join(last)) == checkpoint(b.join(last)), "final checkpoints differ");
+    assert!(
+        checkpoint(a.join(last)) == checkpoint(b.join(last)),
+        "final checkpoints differ"
+    );
 }
 
 #[test]
@@ -119,12 +140,24 @@ fn killed_or_interrupted_runs_resume_to_the_uninterrupted_result() {
     let cfg = config(dir.path());
     let reference = dir.path().join("reference");
     let o = bin()
-        .args(["train", "--config", &cfg, "--quiet", "--threads", "2", "--out"])
+        .args([
+            "train",
+            "--config",
+            &cfg,
+            "--quiet",
+            "--threads",
+            "2",
+            "--out",
+        ])
         .arg(&reference)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(rows(reference.join("metrics.csv")).len(), 61, "header + 60 rows");
+    assert_eq!(
+        rows(reference.join("metrics.csv")).len(),
+        61,
+        "header + 60 rows"
+    );
 
     // SIGKILL in the middle: whatever the process was doing, resume continues exactly.
     let killed = dir.path().join("killed");
@@ -162,7 +195,10 @@ fn killed_or_interrupted_runs_resume_to_the_uninterrupted_result() {
     let o = resume(&killed);
     let err = stderr(&o);
     assert!(o.status.success(), "{err}");
-    assert!(err.contains("warning") && err.contains("iter-000000600"), "{err}");
+    assert!(
+        err.contains("warning") && err.contains("iter-000000600"),
+        "{err}"
+    );
     assert!(killed
         .join("checkpoints/iter-000000600.safetensors.unusable")
         .exists());
@@ -213,5 +249,8 @@ fn thread_count_does_not_change_training() {
         rows(outs[0].join("validation.csv")),
         rows(outs[1].join("validation.csv"))
     );
-    assert_eq!(rows(outs[0].join("metrics.csv")), rows(outs[1].join("metrics.csv")));
+    assert_eq!(
+        rows(outs[0].join("metrics.csv")),
+        rows(outs[1].join("metrics.csv"))
+    );
 }

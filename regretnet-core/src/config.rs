@@ -474,7 +474,7 @@ impl Config {
                     format!(
                         "{params} weights (about {} MB with the optimizer state) are more than \
                          the {MAX_PARAMETERS} allowed; use narrower layers",
-                        params * 12 >> 20
+                        (params * 12) >> 20
                     ),
                 ));
             }

@@ -154,3 +154,25 @@ fn checkpoint_errors_name_the_problem() {
     let missing = checkpoint::load(&dir.path().join("nope.safetensors")).unwrap_err();
     assert!(matches!(missing, NetsError::Io { .. }));
 }
+
+#[test]
+fn a_failed_write_keeps_the_old_file_and_leaves_no_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state");
+    checkpoint::write_atomic(&path, b"old").unwrap();
+    // A failure after the temporary file is fully written (as when the disk fills up at the
+    // end): the rename onto a non-empty directory fails; the temporary is removed.
+    let blocked = dir.path().join("blocked");
+    std::fs::create_dir(&blocked).unwrap();
+    std::fs::write(blocked.join("inside"), b"x").unwrap();
+    assert!(checkpoint::write_atomic(&blocked, b"new").is_err());
+    assert!(blocked.join("inside").exists());
+    // A failure before anything is written: no directory.
+    assert!(checkpoint::write_atomic(&dir.path().join("missing/f"), b"new").is_err());
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.iter().all(|n| !n.ends_with(".tmp")), "{left:?}");
+    assert_eq!(std::fs::read(&path).unwrap(), b"old");
+}

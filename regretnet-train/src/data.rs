@@ -177,7 +177,7 @@ mod tests {
         let mut a = TrainingSet::new(&setting, 10, 3);
         for _ in 0..7 {
             let idx = a.next_batch(3);
-            a.store(&idx, &vec![idx[0] as f32; 6]);
+            a.store(&idx, &[idx[0] as f32; 6]);
         }
         let mut b = TrainingSet::new(&setting, 10, 3);
         b.restore(a.state()).unwrap();

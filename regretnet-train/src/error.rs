@@ -52,8 +52,9 @@ pub enum TrainError {
 }
 
 impl TrainError {
-    /// Whether the error is the user's input (config, run directory, checkpoint) rather than a
-    /// failure of the computation: the CLI exits with 2 for these.
+    /// Whether the error is the user's input or environment (config, run directory, checkpoint,
+    /// a file that cannot be read or written, a full disk) rather than a failure of the
+    /// computation: the CLI exits with 2 for these.
     pub fn is_input_error(&self) -> bool {
         matches!(
             self,
@@ -61,6 +62,7 @@ impl TrainError {
                 | TrainError::RunDir { .. }
                 | TrainError::Nets(_)
                 | TrainError::Resume { .. }
+                | TrainError::Io { .. }
         )
     }
 
