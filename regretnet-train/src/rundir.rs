@@ -44,8 +44,8 @@ impl RunDir {
                 .is_some();
             if non_empty && !force {
                 return Err(err(
-                    "exists and is not empty; choose another --out, or pass --force to replace \
-                     the run in it"
+                    "exists and is not empty; choose another --out, continue the run in it with \
+                     `regretnet train --resume DIR`, or pass --force to replace it"
                         .into(),
                 ));
             }
