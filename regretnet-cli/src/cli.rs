@@ -20,6 +20,23 @@ pub enum Command {
     Train(TrainArgs),
     /// Evaluate a run's latest checkpoint on the test sample.
     Eval(EvalArgs),
+    /// Time the hot loop (forward, misreport step, training iteration, eval step) per setting.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Settings to measure, comma-separated, from 1x2, 2x2 and 5x10.
+    #[arg(long, value_name = "LIST", default_value = "1x2,2x2,5x10")]
+    pub settings: String,
+    /// Multiply the number of timed calls (0.2 for a quick look, 3 for steadier medians).
+    #[arg(long, value_name = "F", default_value_t = 1.0)]
+    pub scale: f64,
+    #[command(flatten)]
+    pub threads: Threads,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -114,7 +131,8 @@ pub struct EvalArgs {
 /// `--threads`, shared by the commands that spread work over worker threads.
 #[derive(Debug, Args)]
 pub struct Threads {
-    /// Worker threads (validation in `train`, the search in `eval`).
+    /// Worker threads (the shards of each training iteration and validation in `train`, the
+    /// search and audit in `eval`); results do not depend on it.
     #[arg(long = "threads", value_name = "T", default_value_t = default_threads(), value_parser = clap::value_parser!(u64).range(1..=256))]
     pub count: u64,
 }

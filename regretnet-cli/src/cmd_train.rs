@@ -135,6 +135,7 @@ pub fn run(args: &TrainArgs) -> Result<(), Failure> {
         );
     });
     trainer.set_stop_flag(stop);
+    trainer.set_threads(args.threads.count as usize);
     let summary = trainer.run(&mut sink, Some(&run), args.threads.count as usize, &mut |event| {
         match event {
             Event::Logged(row) => {

@@ -6,6 +6,7 @@
 //! Ctrl-C after writing a checkpoint.
 
 mod cli;
+mod cmd_bench;
 mod cmd_eval;
 mod cmd_presets;
 mod cmd_train;
@@ -13,6 +14,12 @@ mod failure;
 mod progress;
 
 use clap::Parser;
+
+/// mimalloc instead of the system allocator: candle allocates a fresh buffer for every tensor,
+/// and glibc returns the large ones to the kernel and faults them back in, step after step
+/// (BENCHMARKS.md, "What each change bought").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use crate::cli::{Cli, Command};
 
@@ -27,6 +34,7 @@ fn main() {
         Command::Presets(args) => cmd_presets::run(&args),
         Command::Train(args) => cmd_train::run(&args),
         Command::Eval(args) => cmd_eval::run(&args),
+        Command::Bench(args) => cmd_bench::run(&args),
     };
     if let Err(failure) = result {
         eprintln!("{}: {:#}", failure.label(), failure.error());

@@ -8,6 +8,9 @@ pub enum NetsError {
     /// A candle operation failed (shape mismatch, ...).
     #[error("tensor error: {0}")]
     Candle(#[from] candle_core::Error),
+    /// Inputs of inconsistent sizes.
+    #[error("shape error: {0}")]
+    Shape(String),
     /// The checkpoint file could not be read or written.
     #[error("checkpoint {path}: {source}")]
     Io {

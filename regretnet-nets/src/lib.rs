@@ -31,6 +31,8 @@
 
 pub mod checkpoint;
 pub mod error;
+pub mod frozen;
+pub mod fused;
 pub mod heads;
 pub mod init;
 pub mod mlp;
@@ -38,8 +40,11 @@ pub mod net;
 
 pub use checkpoint::Checkpoint;
 pub use error::{NetsError, Result};
+pub use frozen::{FrozenNet, OwnUtility};
 pub use mlp::{Dense, Mlp, WeightGrad};
 pub use net::{NetSpec, Outcome, RegretNet};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fused;

@@ -4,6 +4,7 @@ use candle_core::{Tensor, Var};
 use rand::Rng;
 
 use crate::error::Result;
+use crate::fused::bias_tanh;
 use crate::init::{glorot_uniform, zeros};
 
 /// Whether a forward pass records gradients for the weights.
@@ -29,8 +30,8 @@ pub struct Dense {
 }
 
 impl Dense {
-    fn apply(&self, x: &Tensor, mode: WeightGrad) -> Result<Tensor> {
-        let (w, b) = match mode {
+    fn params(&self, mode: WeightGrad) -> (Tensor, Tensor) {
+        match mode {
             WeightGrad::Track => (
                 self.weight.as_tensor().clone(),
                 self.bias.as_tensor().clone(),
@@ -39,7 +40,11 @@ impl Dense {
                 self.weight.as_detached_tensor(),
                 self.bias.as_detached_tensor(),
             ),
-        };
+        }
+    }
+
+    fn apply(&self, x: &Tensor, mode: WeightGrad) -> Result<Tensor> {
+        let (w, b) = self.params(mode);
         Ok(x.matmul(&w)?.broadcast_add(&b)?)
     }
 }
@@ -80,8 +85,20 @@ impl Mlp {
         })
     }
 
-    /// `x: [batch, input]` to `[batch, output]`.
+    /// `x: [batch, input]` to `[batch, output]`. Hidden layers run as one fused
+    /// `tanh(x W + b)` op ([`crate::fused::bias_tanh`]); [`Mlp::forward_plain`] is the same
+    /// computation in candle's own ops, the reference the fused path is tested against.
     pub fn forward(&self, x: &Tensor, mode: WeightGrad) -> Result<Tensor> {
+        let mut h = x.clone();
+        for layer in &self.hidden {
+            let (w, b) = layer.params(mode);
+            h = bias_tanh(&h.matmul(&w)?, &b)?;
+        }
+        self.output.apply(&h, mode)
+    }
+
+    /// [`Mlp::forward`] with candle's `broadcast_add` and `tanh` (slower; for tests).
+    pub fn forward_plain(&self, x: &Tensor, mode: WeightGrad) -> Result<Tensor> {
         let mut h = x.clone();
         for layer in &self.hidden {
             h = layer.apply(&h, mode)?.tanh()?;

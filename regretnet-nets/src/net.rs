@@ -95,6 +95,17 @@ impl RegretNet {
         Ok(Outcome { alloc, pay })
     }
 
+    /// [`RegretNet::forward`] in candle's own ops only (no fused kernels): slower, the
+    /// reference that the fast paths are tested against.
+    pub fn forward_plain(&self, bids: &Tensor, mode: WeightGrad) -> Result<Outcome> {
+        let batch = bids.dim(0)?;
+        let x = bids.reshape((batch, self.bidders * self.items))?;
+        let logits = self.alloc.forward_plain(&x, mode)?;
+        let alloc = additive_allocation(&logits, self.bidders, self.items)?;
+        let pay = payment(&self.pay.forward_plain(&x, mode)?, &alloc, bids)?;
+        Ok(Outcome { alloc, pay })
+    }
+
     /// Every trainable variable by name, in name order (the order of optimizer state and of
     /// checkpoints; never a `HashMap` order).
     pub fn named_vars(&self) -> BTreeMap<String, Var> {

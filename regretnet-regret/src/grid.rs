@@ -20,7 +20,7 @@ use regretnet_nets::WeightGrad;
 
 use crate::error::{RegretError, Result};
 use crate::mechanism::Mechanism;
-use crate::search::{ascend_tracking_best, Autograd};
+use crate::search::ascend_tracking_best;
 use crate::utility::{truthful_utilities, utilities_at_reports, BLOCK_ROWS};
 use crate::work::{for_each_chunk, Work};
 
@@ -349,8 +349,9 @@ fn finish_chunk<M: Mechanism>(
             }
         }
         let truth_rep = Tensor::from_vec(replicated, (samples * k, n, m), &Device::Cpu)?;
+        let grad = mech.utility_gradient()?;
         let ascent = ascend_tracking_best(
-            &Autograd(mech),
+            &*grad,
             setting,
             &truth_rep,
             &mut starts,

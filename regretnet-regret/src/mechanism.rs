@@ -1,9 +1,10 @@
 //! The view of a mechanism that utilities and the misreport search need.
 
 use candle_core::Tensor;
-use regretnet_nets::{Outcome, RegretNet, WeightGrad};
+use regretnet_nets::{FrozenNet, Outcome, RegretNet, WeightGrad};
 
 use crate::error::Result;
+use crate::search::{Autograd, UtilityGradient};
 
 /// A direct mechanism on `n` bidders and `m` items, computed with candle operations so that it
 /// can be differentiated with respect to the bids.
@@ -15,6 +16,14 @@ pub trait Mechanism: Sync {
     /// Allocations `[batch, n, m]` and payments `[batch, n]` for `bids: [batch, n, m]`.
     /// With [`WeightGrad::Frozen`] no gradient may reach the mechanism's parameters.
     fn outcome(&self, bids: &Tensor, mode: WeightGrad) -> Result<Outcome>;
+
+    /// The utility gradient a misreport search on this mechanism uses: candle's autograd on
+    /// [`Mechanism::outcome`] unless the mechanism knows a faster exact one (a
+    /// [`RegretNet`] uses its hand-written input gradient, [`FrozenNet`]). Built once per
+    /// search; the mechanism must not change while it lives.
+    fn utility_gradient(&self) -> Result<Box<dyn UtilityGradient + '_>> {
+        Ok(Box::new(Autograd(self)))
+    }
 }
 
 impl Mechanism for RegretNet {
@@ -26,5 +35,8 @@ impl Mechanism for RegretNet {
     }
     fn outcome(&self, bids: &Tensor, mode: WeightGrad) -> Result<Outcome> {
         Ok(self.forward(bids, mode)?)
+    }
+    fn utility_gradient(&self) -> Result<Box<dyn UtilityGradient + '_>> {
+        Ok(Box::new(FrozenNet::new(self)?))
     }
 }

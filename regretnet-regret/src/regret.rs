@@ -7,7 +7,7 @@ use regretnet_nets::WeightGrad;
 
 use crate::error::Result;
 use crate::mechanism::Mechanism;
-use crate::search::{ascend_tracking_best, Autograd, SearchConfig};
+use crate::search::{ascend_tracking_best, SearchConfig};
 use crate::starts::{draw_starts, starts_per_profile};
 use crate::utility::truthful_utilities;
 use crate::work::{for_each_chunk, Work};
@@ -46,7 +46,8 @@ impl RegretEstimate {
     }
 }
 
-/// Estimate every profile's regret with [`Autograd`] gradients; see [`estimate_regret_with`].
+/// Estimate every profile's regret with the mechanism's utility gradient; see
+/// [`estimate_regret_with`].
 pub fn estimate_regret<M: Mechanism, R: Rng + ?Sized>(
     mech: &M,
     setting: &Setting,
@@ -146,8 +147,9 @@ fn estimate_chunk<M: Mechanism>(
     }
     let truth_rep = Tensor::from_vec(replicated, (samples * restarts, n, m), &Device::Cpu)?;
     let mut mis = starts.to_vec();
+    let grad = mech.utility_gradient()?;
     let ascent = ascend_tracking_best(
-        &Autograd(mech),
+        &*grad,
         setting,
         &truth_rep,
         &mut mis,

@@ -7,7 +7,7 @@
 
 use candle_core::{Device, Tensor, Var};
 use regretnet_core::Setting;
-use regretnet_nets::WeightGrad;
+use regretnet_nets::{FrozenNet, WeightGrad};
 
 use crate::adam::SliceAdam;
 use crate::error::{RegretError, Result};
@@ -61,6 +61,46 @@ impl<M: Mechanism + ?Sized> UtilityGradient for Autograd<'_, M> {
         let t = Tensor::from_slice(mis, truth.shape(), &Device::Cpu)?;
         let u = misreport_utilities(self.0, truth, &t, WeightGrad::Frozen)?;
         Ok(u.flatten_all()?.to_vec1::<f32>()?)
+    }
+}
+
+/// The misreport search's layout for [`FrozenNet`]: row `b * n + k` is profile `b` with
+/// bidder `k`'s row replaced by `mis[b, k]`, scored with `k`'s true values.
+fn misreport_rows(truth: &[f32], mis: &[f32], n: usize, m: usize) -> (Vec<f32>, Vec<f32>) {
+    let len = n * m;
+    let b = truth.len() / len.max(1);
+    let mut reports = Vec::with_capacity(b * n * len);
+    let mut values = Vec::with_capacity(b * len);
+    for p in 0..b {
+        let profile = &truth[p * len..(p + 1) * len];
+        for k in 0..n {
+            let at = reports.len();
+            reports.extend_from_slice(profile);
+            reports[at + k * m..at + (k + 1) * m]
+                .copy_from_slice(&mis[(p * n + k) * m..(p * n + k + 1) * m]);
+            values.extend_from_slice(&profile[k * m..(k + 1) * m]);
+        }
+    }
+    (reports, values)
+}
+
+/// [`UtilityGradient`] of a RegretNet by its hand-written input gradient
+/// ([`regretnet_nets::frozen`]): the same values as [`Autograd`] to 1e-5, without the weight
+/// gradients that candle's `backward()` cannot skip.
+impl UtilityGradient for FrozenNet {
+    fn utility_and_grad(&self, truth: &Tensor, mis: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
+        let (_, n, m) = truth.dims3()?;
+        let t = truth.flatten_all()?.to_vec1::<f32>()?;
+        let (reports, values) = misreport_rows(&t, mis, n, m);
+        let out = self.own_utility_and_grad(&reports, &values, true)?;
+        Ok((out.utility, out.grad))
+    }
+
+    fn utility(&self, truth: &Tensor, mis: &[f32]) -> Result<Vec<f32>> {
+        let (_, n, m) = truth.dims3()?;
+        let t = truth.flatten_all()?.to_vec1::<f32>()?;
+        let (reports, values) = misreport_rows(&t, mis, n, m);
+        Ok(self.own_utility_and_grad(&reports, &values, false)?.utility)
     }
 }
 

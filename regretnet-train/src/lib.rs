@@ -31,6 +31,7 @@ pub use regretnet_core as core;
 pub use regretnet_nets as nets;
 pub use regretnet_regret as regret;
 
+pub mod bench;
 pub mod data;
 pub mod error;
 pub mod eval;
@@ -40,6 +41,7 @@ pub mod optim;
 pub mod report;
 pub mod resume;
 pub mod rundir;
+pub mod sharded;
 pub mod trainer;
 
 pub use error::{Result, TrainError};

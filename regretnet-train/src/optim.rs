@@ -57,6 +57,11 @@ impl Adam {
     /// One descent step on the gradients in `grads` (variables without a gradient keep their
     /// value; their moments decay as if the gradient were zero).
     pub fn step(&mut self, grads: &GradStore) -> Result<()> {
+        self.step_sum(std::slice::from_ref(grads))
+    }
+
+    /// One descent step on the sum of several gradient stores (one per shard of a batch).
+    pub fn step_sum(&mut self, stores: &[GradStore]) -> Result<()> {
         self.step += 1;
         let t = self.step as i32;
         let c1 = 1.0 - self.beta1.powi(t);
@@ -64,7 +69,14 @@ impl Adam {
         for (name, var) in &self.vars {
             let m = &self.m[name];
             let v = &self.v[name];
-            let (m_new, v_new) = match grads.get(var.as_tensor()) {
+            let mut sum: Option<Tensor> = None;
+            for g in stores.iter().filter_map(|s| s.get(var.as_tensor())) {
+                sum = Some(match sum {
+                    None => g.clone(),
+                    Some(acc) => (acc + g)?,
+                });
+            }
+            let (m_new, v_new) = match sum.as_ref() {
                 Some(g) => (
                     ((m * self.beta1)? + (g * (1.0 - self.beta1))?)?,
                     ((v * self.beta2)? + (g.sqr()? * (1.0 - self.beta2))?)?,

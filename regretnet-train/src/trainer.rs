@@ -18,9 +18,9 @@ use std::time::Instant;
 use candle_core::{DType, Device, Tensor};
 use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::{Config, Setting};
-use regretnet_nets::{NetSpec, RegretNet, WeightGrad};
+use regretnet_nets::{FrozenNet, NetSpec, RegretNet, WeightGrad};
 use regretnet_regret::utility::{misreport_utilities, truthful_utilities};
-use regretnet_regret::{ascend, estimate_regret_with, Autograd, RegretError, SearchConfig, Work};
+use regretnet_regret::{ascend, estimate_regret_with, Mechanism, RegretError, SearchConfig, Work};
 
 use crate::data::TrainingSet;
 use crate::error::{Result, TrainError};
@@ -28,6 +28,8 @@ use crate::lagrangian::Lagrangian;
 use crate::metrics::{MetricsRow, MetricsSink, ValidationRow};
 use crate::optim::Adam;
 use crate::rundir::RunDir;
+use crate::sharded;
+pub use crate::sharded::SHARDS;
 
 /// What one iteration measured on its batch.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +83,12 @@ pub(crate) struct Best {
     pub(crate) revenue: f64,
 }
 
+/// The utility gradient the misreport searches use (training, validation, benchmarks): the
+/// hand-written input gradient of the frozen net.
+pub fn search_gradient(net: &RegretNet) -> Result<FrozenNet> {
+    Ok(FrozenNet::new(net)?)
+}
+
 /// The outer loss on one batch and its parts (scalars and `[n]` tensors).
 #[derive(Debug)]
 pub struct LossParts {
@@ -94,8 +102,8 @@ pub struct LossParts {
 
 /// The augmented-Lagrangian loss of `net` on `truth` with the misreports `mis` held fixed
 /// (both `[B, n, m]`), differentiable with respect to the weights only.
-pub fn lagrangian_loss(
-    net: &RegretNet,
+pub fn lagrangian_loss<M: Mechanism>(
+    net: &M,
     truth: &Tensor,
     mis: &Tensor,
     lagrangian: &Lagrangian,
@@ -136,6 +144,7 @@ pub struct Trainer {
     /// Wall-clock seconds of the run before this process (resumed runs).
     pub(crate) elapsed: f64,
     stop: Option<Arc<AtomicBool>>,
+    threads: usize,
 }
 
 impl Trainer {
@@ -173,7 +182,14 @@ impl Trainer {
             best: None,
             elapsed: 0.0,
             stop: None,
+            threads: 1,
         })
+    }
+
+    /// Worker threads of each iteration (the batch is always cut into the same
+    /// [`SHARDS`] shards, so results do not depend on this; only speed does).
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
     }
 
     /// A flag that, once set (by a Ctrl-C handler, say), makes [`Trainer::run`] stop after the
@@ -209,71 +225,81 @@ impl Trainer {
 
     /// One training iteration (see the module docs).
     pub fn step(&mut self) -> Result<StepStats> {
-        let t = &self.config.train;
+        let t = self.config.train.clone();
         let (n, m) = (self.setting.bidders, self.setting.items);
-        let batch = t.batch_size;
-        let idx = self.data.next_batch(batch);
+        let len = n * m;
+        let idx = self.data.next_batch(t.batch_size);
         let (truth, mut mis) = self.data.gather(&idx);
-        let truth = Tensor::from_vec(truth, (batch, n, m), &Device::Cpu)?;
-
-        // Inner loop: gradients reach the misreports only.
-        ascend(
-            &Autograd(&self.net),
-            &self.setting,
-            &truth,
-            &mut mis,
-            t.misreport_steps,
-            t.misreport_lr,
-        )
-        .map_err(|e| match e {
+        let iteration = self.iteration;
+        let non_finite = |e: RegretError| match e {
             RegretError::NonFinite { what } => TrainError::NonFinite {
-                iteration: self.iteration,
+                iteration,
                 quantity: format!("misreport {what} (inner search)"),
             },
             other => other.into(),
-        })?;
+        };
+
+        // Inner loop: gradients reach the misreports only; each shard of the batch ascends on
+        // its own thread.
+        let frozen = search_gradient(&self.net)?;
+        let setting = &self.setting;
+        let bounds = sharded::bounds(t.batch_size);
+        let jobs: Vec<_> = bounds
+            .iter()
+            .copied()
+            .zip(sharded::split_mut(&mut mis, &bounds, len))
+            .map(|((lo, hi), shard)| {
+                let (frozen, truth) = (&frozen, &truth[lo * len..hi * len]);
+                let (steps, lr) = (t.misreport_steps, t.misreport_lr);
+                move || -> std::result::Result<(), RegretError> {
+                    let truth = Tensor::from_slice(truth, (hi - lo, n, m), &Device::Cpu)?;
+                    ascend(frozen, setting, &truth, shard, steps, lr)
+                }
+            })
+            .collect();
+        for r in sharded::parallel(self.threads, jobs) {
+            r.map_err(non_finite)?;
+        }
         self.data.store(&idx, &mis);
 
         // Outer loop: misreports are constants, gradients reach the weights only.
-        let mis = Tensor::from_vec(mis, (batch, n, m), &Device::Cpu)?;
-        let LossParts {
-            loss,
-            regret: rgt,
-            revenue,
-        } = lagrangian_loss(&self.net, &truth, &mis, &self.lagrangian)?;
-        let loss_value = loss.to_scalar::<f32>()? as f64;
-        if !loss_value.is_finite() {
+        let outer = sharded::outer_gradients(
+            &self.net,
+            &truth,
+            &mis,
+            (n, m),
+            &self.lagrangian,
+            self.threads,
+        )?;
+        if !outer.loss.is_finite() {
             return Err(TrainError::NonFinite {
-                iteration: self.iteration,
+                iteration,
                 quantity: "loss".into(),
             });
         }
-        let grads = loss.backward()?;
-        self.adam.set_lr(t.lr_at(self.iteration));
-        self.adam.step(&grads)?;
-
-        let regret: Vec<f64> = rgt.to_vec1::<f32>()?.iter().map(|&r| r as f64).collect();
-        if let Some(i) = regret.iter().position(|r| !r.is_finite()) {
+        if let Some(i) = outer.regret.iter().position(|r| !r.is_finite()) {
             return Err(TrainError::NonFinite {
-                iteration: self.iteration,
+                iteration,
                 quantity: format!("regret of bidder {i}"),
             });
         }
+        self.adam.set_lr(t.lr_at(iteration));
+        self.adam.step_sum(&outer.grads)?;
         for (name, var) in self.net.named_vars() {
             if !var.as_tensor().sum_all()?.to_scalar::<f32>()?.is_finite() {
                 return Err(TrainError::NonFinite {
-                    iteration: self.iteration,
+                    iteration,
                     quantity: format!("weights `{name}` after the Adam step"),
                 });
             }
         }
         self.lagrangian
-            .after_iteration(self.iteration, &regret, &self.config.train);
+            .after_iteration(iteration, &outer.regret, &t);
         self.iteration += 1;
         Ok(StepStats {
-            revenue: revenue.to_scalar::<f32>()? as f64,
-            regret,
-            loss: loss_value,
+            revenue: outer.revenue,
+            regret: outer.regret,
+            loss: outer.loss,
         })
     }
 

@@ -1,0 +1,216 @@
+//! The mechanism with its weights frozen, and the misreport search's input gradient by hand.
+//!
+//! The misreport search needs, for every profile and bidder `k`, the utility of `k` at its
+//! misreport and the gradient with respect to that misreport, never a weight gradient.
+//! candle's `backward()` cannot skip the weight gradients (candle-notes.md), so this module
+//! computes the input gradient in closed form: with `x` the misreported profile (flat
+//! `[n*m]`), `v` bidder `k`'s true values, `P = softmax` over the `n + 1` bidder rows of the
+//! allocation logits, `a_kj = P_kj`, and `sigma = sigmoid(s_k)` the payment fraction,
+//!
+//! ```text
+//! u       = sum_j a_kj (v_j - sigma x_kj)
+//! du/da_kj = G_j = v_j - sigma x_kj
+//! du/dz_ij = P_ij G_j (1[i = k] - P_kj)           (softmax over i, per item j < m; 0 for j = m)
+//! du/ds_k  = -sigma (1 - sigma) sum_j a_kj x_kj
+//! du/dx_kj += -sigma a_kj                          (the payment's direct dependence on the bid)
+//! ```
+//!
+//! and back through each tanh MLP `d <- ((d W_out^T) * (1 - h^2)) W^T ...` layer by layer
+//! ([`crate::fused::tanh_backward`]). The forward pass uses the same fused layers as
+//! [`RegretNet::forward`]. Tested against candle's autograd to 1e-5.
+
+use candle_core::{Device, Tensor};
+
+use crate::error::{NetsError, Result};
+use crate::fused::{bias_tanh, tanh_backward};
+use crate::mlp::Mlp;
+use crate::net::RegretNet;
+
+/// One network's weights as constants, with the transposes its backward pass needs.
+#[derive(Debug, Clone)]
+struct FrozenMlp {
+    /// `(W, W^T, b)` per hidden layer.
+    hidden: Vec<(Tensor, Tensor, Tensor)>,
+    out_w: Tensor,
+    out_w_t: Tensor,
+    out_bias: Vec<f32>,
+}
+
+impl FrozenMlp {
+    fn new(mlp: &Mlp) -> Result<Self> {
+        let t = |x: &Tensor| -> Result<Tensor> { Ok(x.t()?.contiguous()?) };
+        let mut hidden = Vec::with_capacity(mlp.hidden.len());
+        for l in &mlp.hidden {
+            let w = l.weight.as_detached_tensor();
+            hidden.push((w.clone(), t(&w)?, l.bias.as_detached_tensor()));
+        }
+        let out_w = mlp.output.weight.as_detached_tensor();
+        Ok(FrozenMlp {
+            out_w_t: t(&out_w)?,
+            out_w,
+            out_bias: mlp.output.bias.as_detached_tensor().to_vec1::<f32>()?,
+            hidden,
+        })
+    }
+
+    /// Hidden activations (input side first) and the output, flat `[rows, out]` (the output
+    /// bias is added here, in the loop that copies the output out of its tensor).
+    fn forward(&self, x: &Tensor) -> Result<(Vec<Tensor>, Vec<f32>)> {
+        let mut acts = Vec::with_capacity(self.hidden.len());
+        let mut h = x.clone();
+        for (w, _, b) in &self.hidden {
+            h = bias_tanh(&h.matmul(w)?, b)?;
+            acts.push(h.clone());
+        }
+        let mut out = h.matmul(&self.out_w)?.flatten_all()?.to_vec1::<f32>()?;
+        for row in out.chunks_exact_mut(self.out_bias.len().max(1)) {
+            for (o, b) in row.iter_mut().zip(&self.out_bias) {
+                *o += b;
+            }
+        }
+        Ok((acts, out))
+    }
+
+    /// Gradient with respect to the input, from the gradient `d_out` of the output.
+    fn input_grad(&self, acts: &[Tensor], d_out: &Tensor) -> Result<Tensor> {
+        let mut d = d_out.matmul(&self.out_w_t)?;
+        for ((_, w_t, _), h) in self.hidden.iter().zip(acts).rev() {
+            d = tanh_backward(&d, h)?.matmul(w_t)?;
+        }
+        Ok(d)
+    }
+}
+
+/// A snapshot of a [`RegretNet`] for the misreport search: weights frozen, transposes cached.
+/// Build one per search (the weights do not change during it).
+#[derive(Debug, Clone)]
+pub struct FrozenNet {
+    bidders: usize,
+    items: usize,
+    alloc: FrozenMlp,
+    pay: FrozenMlp,
+}
+
+/// Per-row results of [`FrozenNet::own_utility_and_grad`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnUtility {
+    /// Utility of each row's own bidder, `[rows]`.
+    pub utility: Vec<f32>,
+    /// Its gradient with respect to the own bidder's report, flat `[rows, m]` (empty when not
+    /// asked for).
+    pub grad: Vec<f32>,
+}
+
+impl FrozenNet {
+    /// Freeze `net`'s current weights.
+    pub fn new(net: &RegretNet) -> Result<Self> {
+        Ok(FrozenNet {
+            bidders: net.bidders(),
+            items: net.items(),
+            alloc: FrozenMlp::new(net.alloc_net())?,
+            pay: FrozenMlp::new(net.pay_net())?,
+        })
+    }
+
+    /// For report profiles `reports` (flat `[rows, n, m]`) whose row `r` belongs to bidder
+    /// `k = r % n` with true values `values[r]` (flat `[rows, m]`): `k`'s utility at the
+    /// profile and, when `with_grad`, its gradient with respect to `k`'s own report. This is
+    /// the layout of the misreport search (profile `b`'s copy `k` is row `b * n + k`).
+    pub fn own_utility_and_grad(
+        &self,
+        reports: &[f32],
+        values: &[f32],
+        with_grad: bool,
+    ) -> Result<OwnUtility> {
+        let (n, m) = (self.bidders, self.items);
+        let len = n * m;
+        let rows = values.len() / m.max(1);
+        if reports.len() != rows * len || values.len() != rows * m {
+            return Err(NetsError::Shape(format!(
+                "{} report values and {} true values for rows of {n} x {m}",
+                reports.len(),
+                values.len()
+            )));
+        }
+        let x = Tensor::from_slice(reports, (rows, len), &Device::Cpu)?;
+        let (alloc_acts, z) = self.alloc.forward(&x)?;
+        let (pay_acts, s) = self.pay.forward(&x)?;
+        let cols = (n + 1) * (m + 1);
+        let mut utility = vec![0f32; rows];
+        let mut dz = if with_grad {
+            vec![0f32; rows * cols]
+        } else {
+            Vec::new()
+        };
+        let mut ds = if with_grad {
+            vec![0f32; rows * n]
+        } else {
+            Vec::new()
+        };
+        let mut direct = if with_grad {
+            vec![0f32; rows * m]
+        } else {
+            Vec::new()
+        };
+        // Softmax of one item column over the n + 1 bidder rows.
+        let mut p = vec![0f32; n + 1];
+        for r in 0..rows {
+            let k = r % n;
+            let zr = &z[r * cols..(r + 1) * cols];
+            let sigma = 1.0 / (1.0 + (-s[r * n + k]).exp());
+            let own_x = &reports[r * len + k * m..r * len + (k + 1) * m];
+            let v = &values[r * m..(r + 1) * m];
+            let mut u = 0f32;
+            let mut val = 0f32;
+            for j in 0..m {
+                let max = (0..=n)
+                    .map(|i| zr[i * (m + 1) + j])
+                    .fold(f32::MIN, f32::max);
+                let mut sum = 0f32;
+                for i in 0..=n {
+                    p[i] = (zr[i * (m + 1) + j] - max).exp();
+                    sum += p[i];
+                }
+                for pi in p.iter_mut() {
+                    *pi /= sum;
+                }
+                let a = p[k];
+                u += a * (v[j] - sigma * own_x[j]);
+                val += a * own_x[j];
+                if with_grad {
+                    let g = v[j] - sigma * own_x[j];
+                    for i in 0..=n {
+                        let own = if i == k { 1.0 } else { 0.0 };
+                        dz[r * cols + i * (m + 1) + j] = p[i] * g * (own - a);
+                    }
+                    direct[r * m + j] = -sigma * a;
+                }
+            }
+            utility[r] = u;
+            if with_grad {
+                ds[r * n + k] = -sigma * (1.0 - sigma) * val;
+            }
+        }
+        if !with_grad {
+            return Ok(OwnUtility {
+                utility,
+                grad: Vec::new(),
+            });
+        }
+        let dz = Tensor::from_vec(dz, (rows, cols), &Device::Cpu)?;
+        let ds = Tensor::from_vec(ds, (rows, n), &Device::Cpu)?;
+        let dx_alloc = self.alloc.input_grad(&alloc_acts, &dz)?;
+        let dx_pay = self.pay.input_grad(&pay_acts, &ds)?;
+        let dx_alloc = dx_alloc.flatten_all()?.to_vec1::<f32>()?;
+        let dx_pay = dx_pay.flatten_all()?.to_vec1::<f32>()?;
+        let mut grad = direct;
+        for r in 0..rows {
+            let k = r % n;
+            for j in 0..m {
+                let at = r * len + k * m + j;
+                grad[r * m + j] += dx_alloc[at] + dx_pay[at];
+            }
+        }
+        Ok(OwnUtility { utility, grad })
+    }
+}

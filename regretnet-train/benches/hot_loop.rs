@@ -1,0 +1,34 @@
+//! Criterion benchmarks of the hot loop: forward pass, one misreport step, one training
+//! iteration and one evaluation search step, for 1x2, 2x2 and 5x10 at the reference's sizes
+//! (workloads and FLOP counts in `regretnet_train::bench`). Run with
+//! `cargo bench -p regretnet-train --bench hot_loop`; `regretnet bench` prints the same
+//! operations as a table with GFLOP/s and the FLOP floor.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use criterion::{criterion_group, criterion_main, Criterion};
+
+/// The allocator the `regretnet` binary uses (see its `main.rs`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use regretnet_train::bench::{Op, Workload, SETTINGS};
+
+fn bench(c: &mut Criterion) {
+    // As the `regretnet` binary does: one gemm thread, parallelism in our own code.
+    std::env::set_var("RAYON_NUM_THREADS", "1");
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for (label, preset) in SETTINGS {
+        let mut group = c.benchmark_group(label);
+        if label == "5x10" {
+            group.sample_size(10);
+        }
+        let mut w = Workload::new(preset).unwrap();
+        w.trainer.set_threads(threads);
+        for op in Op::ALL {
+            group.bench_function(op.name(), |b| b.iter(|| w.run(op).unwrap()));
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

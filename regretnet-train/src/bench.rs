@@ -1,0 +1,204 @@
+//! Benchmark workloads of the hot loop, shared by the criterion benches
+//! (`cargo bench -p regretnet-train --bench hot_loop`) and `regretnet bench`.
+//!
+//! Four operations per setting, at the reference's sizes (batch 128, 25 misreport steps, the
+//! preset's networks): a forward pass of the mechanism on a batch, one misreport step (utility
+//! and input gradient for every bidder of a batch), one whole training iteration, and one
+//! step of the default test search (50 profiles x 15 starts). Each comes with its FLOP count
+//! from the architecture (matrix products only: `2 * rows * in * out` per layer and pass), the
+//! floor below which no implementation on this machine's matrix-multiply speed can go.
+
+use std::time::Instant;
+
+use candle_core::{Device, Tensor};
+use regretnet_core::presets::preset;
+use regretnet_core::rng::{stream_rng, Stream};
+use regretnet_core::{Config, Setting};
+use regretnet_nets::{RegretNet, WeightGrad};
+use regretnet_regret::starts::starts_per_profile;
+use regretnet_regret::UtilityGradient;
+
+use crate::error::Result;
+use crate::eval::Protocol;
+use crate::trainer::{search_gradient, Trainer};
+
+/// The settings `regretnet bench` measures by default, as (label, preset).
+pub const SETTINGS: [(&str, &str); 3] = [
+    ("1x2", "additive_1x2_uniform"),
+    ("2x2", "additive_2x2_uniform"),
+    ("5x10", "additive_5x10_uniform"),
+];
+
+/// One setting's workloads.
+#[derive(Debug)]
+pub struct Workload {
+    /// The trainer (its net, batch and search as configured by the preset).
+    pub trainer: Trainer,
+    truth: Tensor,
+    mis: Vec<f32>,
+    eval_truth: Tensor,
+    eval_mis: Vec<f32>,
+}
+
+/// The operations measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// The mechanism on a batch of truthful profiles.
+    Forward,
+    /// Utility and input gradient of every bidder on a batch (one inner-loop step).
+    MisreportStep,
+    /// One training iteration (25 misreport steps + the Lagrangian weight step).
+    Iteration,
+    /// One step of the default test search on a chunk of 50 profiles.
+    EvalStep,
+}
+
+impl Op {
+    /// All of them, in table order.
+    pub const ALL: [Op; 4] = [Op::Forward, Op::MisreportStep, Op::Iteration, Op::EvalStep];
+
+    /// Short name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Forward => "forward",
+            Op::MisreportStep => "misreport step",
+            Op::Iteration => "training iteration",
+            Op::EvalStep => "eval step",
+        }
+    }
+}
+
+/// The preset's config with a small training set (the per-iteration cost does not depend on
+/// its size) and no validation.
+pub fn bench_config(preset_name: &str) -> Result<Config> {
+    let mut c = preset(preset_name)?;
+    c.train.train_size = 16 * c.train.batch_size;
+    c.train.validate_every = 0;
+    Ok(c)
+}
+
+/// `2 * rows * sum(in * out)` over both networks' layers.
+pub fn forward_flops(net: &RegretNet, rows: usize) -> f64 {
+    let layers = net
+        .alloc_net()
+        .hidden
+        .iter()
+        .chain([&net.alloc_net().output])
+        .chain(&net.pay_net().hidden)
+        .chain([&net.pay_net().output]);
+    let macs: usize = layers.map(|l| l.weight.as_tensor().elem_count()).sum();
+    2.0 * rows as f64 * macs as f64
+}
+
+impl Workload {
+    /// Build the workloads of a preset, seeded.
+    pub fn new(preset_name: &str) -> Result<Self> {
+        let trainer = Trainer::new(bench_config(preset_name)?)?;
+        let s = trainer.setting().clone();
+        let batch = trainer.config().train.batch_size;
+        let truth_v = s.sample_profiles(&mut stream_rng(1, Stream::Test), batch);
+        let mis = s.sample_profiles(&mut stream_rng(2, Stream::Test), batch);
+        let protocol = Protocol::from_config("default", &trainer.config().eval);
+        let rows = protocol.chunk * starts_per_profile(&s, &protocol.search());
+        let eval_v = s.sample_profiles(&mut stream_rng(3, Stream::Test), rows);
+        let eval_mis = s.sample_profiles(&mut stream_rng(4, Stream::Test), rows);
+        let shape = |k: usize| (k, s.bidders, s.items);
+        Ok(Workload {
+            truth: Tensor::from_vec(truth_v, shape(batch), &Device::Cpu)?,
+            mis,
+            eval_truth: Tensor::from_vec(eval_v, shape(rows), &Device::Cpu)?,
+            eval_mis,
+            trainer,
+        })
+    }
+
+    /// The setting.
+    pub fn setting(&self) -> &Setting {
+        self.trainer.setting()
+    }
+
+    /// Run `op` once.
+    pub fn run(&mut self, op: Op) -> Result<()> {
+        match op {
+            Op::Forward => {
+                self.trainer
+                    .net()
+                    .forward(&self.truth, WeightGrad::Frozen)?;
+            }
+            Op::MisreportStep => {
+                search_gradient(self.trainer.net())?.utility_and_grad(&self.truth, &self.mis)?;
+            }
+            Op::Iteration => {
+                self.trainer.step()?;
+            }
+            Op::EvalStep => {
+                search_gradient(self.trainer.net())?
+                    .utility_and_grad(&self.eval_truth, &self.eval_mis)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// FLOPs of one `op` (matrix products only; see the module docs).
+    pub fn flops(&self, op: Op) -> f64 {
+        let net = self.trainer.net();
+        let n = self.setting().bidders;
+        let b = self.trainer.config().train.batch_size;
+        let k = self.trainer.config().train.misreport_steps as f64;
+        let eval_rows = self.eval_truth.dim(0).unwrap_or(0) * n;
+        match op {
+            Op::Forward => forward_flops(net, b),
+            // Forward and the input gradient (one product per layer each).
+            Op::MisreportStep => 2.0 * forward_flops(net, b * n),
+            // 25 misreport steps, then forward plus weight and input gradients on the truthful
+            // and misreported profiles.
+            Op::Iteration => {
+                k * 2.0 * forward_flops(net, b * n) + 3.0 * forward_flops(net, b * (n + 1))
+            }
+            Op::EvalStep => 2.0 * forward_flops(net, eval_rows),
+        }
+    }
+}
+
+/// Median, minimum and maximum of `samples` seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timing {
+    /// Median seconds.
+    pub median: f64,
+    /// Fastest.
+    pub min: f64,
+    /// Slowest.
+    pub max: f64,
+}
+
+/// Time `f` `samples` times after `warmup` untimed calls.
+pub fn time<F: FnMut() -> Result<()>>(warmup: usize, samples: usize, mut f: F) -> Result<Timing> {
+    for _ in 0..warmup {
+        f()?;
+    }
+    let mut t = Vec::with_capacity(samples.max(1));
+    for _ in 0..samples.max(1) {
+        let start = Instant::now();
+        f()?;
+        t.push(start.elapsed().as_secs_f64());
+    }
+    t.sort_by(f64::total_cmp);
+    Ok(Timing {
+        median: t[t.len() / 2],
+        min: t[0],
+        max: t[t.len() - 1],
+    })
+}
+
+/// GFLOP/s of candle's matrix product `[128, 100] x [100, 100]` on this machine (one thread):
+/// the speed the FLOP floor is measured against.
+pub fn gemm_gflops() -> Result<f64> {
+    let fill = |k: usize| -> Vec<f32> { (0..k).map(|i| (i % 97) as f32 / 97.0).collect() };
+    let a = Tensor::from_vec(fill(128 * 100), (128, 100), &Device::Cpu)?;
+    let b = Tensor::from_vec(fill(100 * 100), (100, 100), &Device::Cpu)?;
+    let t = time(50, 500, || {
+        a.matmul(&b)?;
+        Ok(())
+    })?;
+    Ok(2.0 * 128.0 * 100.0 * 100.0 / t.median / 1e9)
+}
