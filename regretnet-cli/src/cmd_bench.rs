@@ -11,7 +11,10 @@ fn samples(op: Op, label: &str, scale: f64) -> usize {
     let base = match (op, label) {
         (Op::Iteration, "5x10") => 10,
         (Op::Iteration, _) => 50,
-        (Op::EvalStep, _) | (Op::MisreportStep, "5x10") => 30,
+        (Op::MisreportStepPlain | Op::MisreportStepAutograd, "5x10") => 10,
+        (Op::EvalStep, _)
+        | (Op::MisreportStep, "5x10")
+        | (Op::MisreportStepPlain | Op::MisreportStepAutograd, _) => 30,
         _ => 200,
     };
     ((base as f64 * scale).round() as usize).max(3)

@@ -14,9 +14,9 @@ use candle_core::{Device, Tensor};
 use regretnet_core::presets::preset;
 use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::{Config, Setting};
-use regretnet_nets::{RegretNet, WeightGrad};
+use regretnet_nets::{Outcome, RegretNet, WeightGrad};
 use regretnet_regret::starts::starts_per_profile;
-use regretnet_regret::UtilityGradient;
+use regretnet_regret::{Autograd, Mechanism, UtilityGradient};
 
 use crate::error::Result;
 use crate::eval::Protocol;
@@ -40,12 +40,34 @@ pub struct Workload {
     eval_mis: Vec<f32>,
 }
 
+/// The network through candle's own ops only (no fused kernels), as a [`Mechanism`]: with
+/// [`Autograd`], the plain implementation the fast paths replaced.
+#[derive(Debug, Clone, Copy)]
+pub struct Plain<'a>(pub &'a RegretNet);
+
+impl Mechanism for Plain<'_> {
+    fn bidders(&self) -> usize {
+        self.0.bidders()
+    }
+    fn items(&self) -> usize {
+        self.0.items()
+    }
+    fn outcome(&self, bids: &Tensor, mode: WeightGrad) -> regretnet_regret::Result<Outcome> {
+        Ok(self.0.forward_plain(bids, mode)?)
+    }
+}
+
 /// The operations measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     /// The mechanism on a batch of truthful profiles.
     Forward,
-    /// Utility and input gradient of every bidder on a batch (one inner-loop step).
+    /// One inner-loop step by candle's autograd through candle's plain ops (the starting point).
+    MisreportStepPlain,
+    /// One inner-loop step by candle's autograd through the fused tanh layers.
+    MisreportStepAutograd,
+    /// Utility and input gradient of every bidder on a batch (one inner-loop step), by the
+    /// hand-written input gradient: what training uses.
     MisreportStep,
     /// One training iteration (25 misreport steps + the Lagrangian weight step).
     Iteration,
@@ -55,12 +77,21 @@ pub enum Op {
 
 impl Op {
     /// All of them, in table order.
-    pub const ALL: [Op; 4] = [Op::Forward, Op::MisreportStep, Op::Iteration, Op::EvalStep];
+    pub const ALL: [Op; 6] = [
+        Op::Forward,
+        Op::MisreportStepPlain,
+        Op::MisreportStepAutograd,
+        Op::MisreportStep,
+        Op::Iteration,
+        Op::EvalStep,
+    ];
 
     /// Short name.
     pub fn name(self) -> &'static str {
         match self {
             Op::Forward => "forward",
+            Op::MisreportStepPlain => "misreport (plain ad)",
+            Op::MisreportStepAutograd => "misreport (fused ad)",
             Op::MisreportStep => "misreport step",
             Op::Iteration => "training iteration",
             Op::EvalStep => "eval step",
@@ -125,6 +156,12 @@ impl Workload {
                     .net()
                     .forward(&self.truth, WeightGrad::Frozen)?;
             }
+            Op::MisreportStepPlain => {
+                Autograd(&Plain(self.trainer.net())).utility_and_grad(&self.truth, &self.mis)?;
+            }
+            Op::MisreportStepAutograd => {
+                Autograd(self.trainer.net()).utility_and_grad(&self.truth, &self.mis)?;
+            }
             Op::MisreportStep => {
                 search_gradient(self.trainer.net())?.utility_and_grad(&self.truth, &self.mis)?;
             }
@@ -149,7 +186,9 @@ impl Workload {
         match op {
             Op::Forward => forward_flops(net, b),
             // Forward and the input gradient (one product per layer each).
-            Op::MisreportStep => 2.0 * forward_flops(net, b * n),
+            Op::MisreportStep | Op::MisreportStepPlain | Op::MisreportStepAutograd => {
+                2.0 * forward_flops(net, b * n)
+            }
             // 25 misreport steps, then forward plus weight and input gradients on the truthful
             // and misreported profiles.
             Op::Iteration => {

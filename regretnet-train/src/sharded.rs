@@ -203,26 +203,10 @@ mod tests {
 mod against_plain {
     use candle_core::{Device, Tensor};
     use regretnet_core::presets::preset;
-    use regretnet_nets::{Outcome, RegretNet, WeightGrad};
-    use regretnet_regret::Mechanism;
 
     use super::*;
+    use crate::bench::Plain;
     use crate::trainer::{lagrangian_loss, Trainer};
-
-    /// The network through candle's plain ops (no fused kernels): the reference path.
-    struct Plain<'a>(&'a RegretNet);
-
-    impl Mechanism for Plain<'_> {
-        fn bidders(&self) -> usize {
-            self.0.bidders()
-        }
-        fn items(&self) -> usize {
-            self.0.items()
-        }
-        fn outcome(&self, bids: &Tensor, mode: WeightGrad) -> regretnet_regret::Result<Outcome> {
-            Ok(self.0.forward_plain(bids, mode)?)
-        }
-    }
 
     #[test]
     fn sharded_fused_gradients_match_one_plain_batch() {
