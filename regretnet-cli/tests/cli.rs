@@ -288,3 +288,31 @@ fn train_then_eval_writes_the_run_directory_and_json() {
     let o = regretnet(&["eval", run_s, "--checkpoint", foreign.to_str().unwrap()]);
     assert_input_error(&o, "does not match");
 }
+
+#[test]
+fn bench_prints_every_operation_as_json() {
+    let o = regretnet(&[
+        "bench",
+        "--settings",
+        "1x2",
+        "--scale",
+        "0.01",
+        "--threads",
+        "2",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["gemm_gflops"].as_f64().unwrap() > 0.0);
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 6, "{rows:?}");
+    for r in rows {
+        let (median, min, max) = (
+            r["median_ms"].as_f64().unwrap(),
+            r["min_ms"].as_f64().unwrap(),
+            r["max_ms"].as_f64().unwrap(),
+        );
+        assert!(min <= median && median <= max && min > 0.0, "{r}");
+        assert!(r["floor_ms"].as_f64().unwrap() > 0.0);
+    }
+}

@@ -429,6 +429,12 @@ fn malformed_inputs_exit_2_with_a_message_and_no_panic() {
         ),
         ("unknown subcommand", s(&["frobnicate"]), "frobnicate"),
         (
+            "bench unknown setting",
+            s(&["bench", "--settings", "3x3"]),
+            "3x3",
+        ),
+        ("bench zero scale", s(&["bench", "--scale", "0"]), "--scale"),
+        (
             "eval missing directory",
             s(&["eval", p(&d.join("missing"))]),
             "does not exist",

@@ -206,7 +206,9 @@ mod tests {
         // Whatever vector width the CPU gives the dispatched loop (AVX2 here when available),
         // every output bit equals the portable loop's.
         let h = 13;
-        let z: Vec<f32> = (0..h * 11).map(|k| ((k * 37 % 101) as f32 - 50.0) / 7.0).collect();
+        let z: Vec<f32> = (0..h * 11)
+            .map(|k| ((k * 37 % 101) as f32 - 50.0) / 7.0)
+            .collect();
         let b: Vec<f32> = (0..h).map(|k| (k as f32 - 6.0) / 5.0).collect();
         let (mut fast, mut generic) = (vec![0f32; z.len()], vec![0f32; z.len()]);
         bias_tanh_rows(&mut fast, &z, &b);

@@ -13,7 +13,7 @@ use std::time::Instant;
 use candle_core::{Device, Tensor};
 use regretnet_core::presets::preset;
 use regretnet_core::rng::{stream_rng, Stream};
-use regretnet_core::{Config, Setting};
+use regretnet_core::{Config, Setting, TrainConfig};
 use regretnet_nets::{Outcome, RegretNet, WeightGrad};
 use regretnet_regret::starts::starts_per_profile;
 use regretnet_regret::{Autograd, Mechanism, UtilityGradient};
@@ -99,10 +99,12 @@ impl Op {
     }
 }
 
-/// The preset's config with a small training set (the per-iteration cost does not depend on
-/// its size) and no validation.
+/// The preset's config at the reference's sizes (batch 128, 25 misreport steps, even where
+/// the preset trains with more), with a small training set (the per-iteration cost does not
+/// depend on its size) and no validation.
 pub fn bench_config(preset_name: &str) -> Result<Config> {
     let mut c = preset(preset_name)?;
+    c.train.misreport_steps = TrainConfig::default().misreport_steps;
     c.train.train_size = 16 * c.train.batch_size;
     c.train.validate_every = 0;
     Ok(c)
