@@ -27,7 +27,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
-use crate::prior::{Prior, UniformBox};
+use crate::prior::{Prior, Triangle, UniformBox};
 use crate::setting::{Setting, ValuationKind};
 
 /// Memory we allow the training set plus its misreport cache to take, in bytes.
@@ -89,6 +89,9 @@ pub enum PriorConfig {
         /// Upper bounds.
         hi: Bound,
     },
+    /// Each bidder uniform on `{v >= 0, sum_j v_j <= 1}` (`kind = "triangle"`; with two items
+    /// the triangle `v1 + v2 <= 1`).
+    Triangle {},
 }
 
 /// A bound given for all values at once, per item (shared by bidders), or per bidder and item.
@@ -407,6 +410,7 @@ impl SettingConfig {
                         ConfigError::invalid("setting.prior", "inconsistent bounds")
                     })?)
                 }
+                PriorConfig::Triangle {} => Prior::Triangle(Triangle::new(n, m)),
             };
         Ok(Setting {
             name: self.name.clone(),
@@ -620,8 +624,27 @@ prior = { kind = "uniform", lo = 0.0, hi = 1.0 }
         )
         .unwrap();
         let s = c.setting.build().unwrap();
-        let Prior::UniformBox(b) = &s.prior;
+        let Prior::UniformBox(b) = &s.prior else {
+            panic!("a box prior")
+        };
         assert_eq!((b.lo(1, 0), b.hi(1, 0), b.hi(0, 1)), (1.0, 2.0, 3.0));
+    }
+
+    #[test]
+    fn a_triangle_prior_parses_and_round_trips() {
+        let c = Config::from_toml_str(
+            "[setting]\nname='t'\nbidders=1\nitems=2\nprior={kind='triangle'}\n",
+        )
+        .unwrap();
+        assert_eq!(c.setting.prior, PriorConfig::Triangle {});
+        assert!(matches!(c.setting.build().unwrap().prior, Prior::Triangle(_)));
+        assert_eq!(Config::from_toml_str(&c.to_toml_string()).unwrap(), c);
+        let err = Config::from_toml_str(
+            "[setting]\nname='t'\nbidders=1\nitems=2\nprior={kind='triangle',hi=2}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("hi"), "{err}");
     }
 
     #[test]

@@ -57,6 +57,13 @@ pub const PRESETS: &[PresetInfo] = &[
         paper_regretnet: Some((9.734, 1e-3)),
     },
     PresetInfo {
+        name: "additive_1x2_uniform_triangle",
+        description: "1 bidder, 2 items, additive, v uniform on the triangle v1 + v2 <= 1",
+        optimal_revenue: Some(0.3849),
+        best_baseline: None,
+        paper_regretnet: Some((0.392, 1e-3)),
+    },
+    PresetInfo {
         name: "additive_1x2_uniform_04_03",
         description: "1 bidder, 2 items, additive, v1 ~ U[0,4], v2 ~ U[0,3]",
         optimal_revenue: None,
@@ -138,6 +145,17 @@ pub fn preset(name: &str) -> Result<Config, ConfigError> {
             ),
             NetConfig::default(),
             reference_train(5.0),
+        ),
+        "additive_1x2_uniform_triangle" => (
+            SettingConfig {
+                name: name.to_string(),
+                bidders: 1,
+                items: 2,
+                valuation: ValuationKind::Additive,
+                prior: PriorConfig::Triangle {},
+            },
+            NetConfig::default(),
+            reference_train(100.0),
         ),
         "additive_1x2_uniform_04_03" => (
             additive(
@@ -252,7 +270,9 @@ mod tests {
             .setting
             .build()
             .unwrap();
-        let Prior::UniformBox(b) = &s.prior;
+        let Prior::UniformBox(b) = &s.prior else {
+            panic!("a box prior")
+        };
         assert_eq!(
             (b.lo(0, 0), b.hi(0, 0), b.lo(0, 1), b.hi(0, 1)),
             (4.0, 16.0, 4.0, 7.0)
