@@ -637,7 +637,10 @@ prior = { kind = "uniform", lo = 0.0, hi = 1.0 }
         )
         .unwrap();
         assert_eq!(c.setting.prior, PriorConfig::Triangle {});
-        assert!(matches!(c.setting.build().unwrap().prior, Prior::Triangle(_)));
+        assert!(matches!(
+            c.setting.build().unwrap().prior,
+            Prior::Triangle(_)
+        ));
         assert_eq!(Config::from_toml_str(&c.to_toml_string()).unwrap(), c);
         let err = Config::from_toml_str(
             "[setting]\nname='t'\nbidders=1\nitems=2\nprior={kind='triangle',hi=2}\n",

@@ -59,17 +59,34 @@ impl Menu {
     }
 }
 
+impl Menu {
+    /// The optimal mechanism for one unit-demand bidder with 2 items U[0,1] (Pavlov 2011;
+    /// `regretnet-paper.md`): each item at `1/sqrt(3)`. It sells when `max(v1, v2) >= p`, with
+    /// probability `1 - p^2`, earning `p (1 - p^2) = 0.3849`. (With single-item offers only, a
+    /// menu's choice is the same for additive and unit-demand bidders.)
+    pub fn pavlov_unit_demand() -> Self {
+        let p = (1.0f64 / 3.0).sqrt();
+        Menu {
+            offers: vec![(p, vec![true, false]), (p, vec![false, true])],
+        }
+    }
+}
+
 /// The known optimal mechanism of `setting`, when one is implemented here.
 pub fn known_optimum(setting: &Setting) -> Option<Menu> {
-    if setting.bidders != 1 || setting.items != 2 || setting.valuation != ValuationKind::Additive
-    {
+    if setting.bidders != 1 || setting.items != 2 {
         return None;
     }
-    match &setting.prior {
-        Prior::UniformBox(b) => (0..setting.items)
-            .all(|j| b.lo(0, j) == 0.0 && b.hi(0, j) == 1.0)
-            .then(Menu::manelli_vincent),
-        Prior::Triangle(_) => Some(Menu::triangle_bundle()),
+    let unit_box = |b: &crate::prior::UniformBox| {
+        (0..setting.items).all(|j| b.lo(0, j) == 0.0 && b.hi(0, j) == 1.0)
+    };
+    match (&setting.prior, setting.valuation) {
+        (Prior::UniformBox(b), ValuationKind::Additive) => unit_box(b).then(Menu::manelli_vincent),
+        (Prior::UniformBox(b), ValuationKind::UnitDemand) => {
+            unit_box(b).then(Menu::pavlov_unit_demand)
+        }
+        (Prior::Triangle(_), ValuationKind::Additive) => Some(Menu::triangle_bundle()),
+        (Prior::Triangle(_), ValuationKind::UnitDemand) => None,
     }
 }
 
@@ -131,5 +148,25 @@ mod tests {
         assert!((mean - exact).abs() < 0.002, "{mean} vs {exact}");
         assert_eq!(menu.revenue(&[0.2, 0.3]), 0.0);
         assert!((menu.revenue(&[0.5, 0.4]) - (1.0f64 / 3.0).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn pavlov_posted_prices_earn_their_closed_form() {
+        // p (1 - p^2) at p = 1/sqrt(3): 0.3849 (regretnet-paper.md). Monte Carlo, SE < 0.0008.
+        let setting = preset("unit_1x2_uniform").unwrap().setting.build().unwrap();
+        let menu = known_optimum(&setting).unwrap();
+        let draws = 400_000;
+        let profiles = setting.sample_profiles(&mut stream_rng(9, Stream::Test), draws);
+        let mean = profiles
+            .chunks_exact(2)
+            .map(|v| menu.revenue(v))
+            .sum::<f64>()
+            / draws as f64;
+        assert!((mean - 2.0 / (3.0 * 3f64.sqrt())).abs() < 0.003, "{mean}");
+        // A unit-demand bidder buys the item with the larger surplus, and only one.
+        assert!((menu.revenue(&[0.9, 0.8]) - (1.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert!(
+            known_optimum(&preset("unit_2x2_uniform").unwrap().setting.build().unwrap()).is_none()
+        );
     }
 }

@@ -50,6 +50,20 @@ pub const PRESETS: &[PresetInfo] = &[
         paper_regretnet: Some((0.554, 1e-3)),
     },
     PresetInfo {
+        name: "unit_1x2_uniform",
+        description: "1 bidder, 2 items, unit-demand, v ~ U[0,1]^2 (Pavlov)",
+        optimal_revenue: Some(0.3849),
+        best_baseline: None,
+        paper_regretnet: Some((0.384, 1e-3)),
+    },
+    PresetInfo {
+        name: "unit_1x2_uniform_23",
+        description: "1 bidder, 2 items, unit-demand, v ~ U[2,3]^2 (Pavlov, about 2.13)",
+        optimal_revenue: Some(2.137),
+        best_baseline: None,
+        paper_regretnet: Some((2.137, 1e-3)),
+    },
+    PresetInfo {
         name: "additive_1x2_uniform_416_47",
         description: "1 bidder, 2 items, additive, v1 ~ U[4,16], v2 ~ U[4,7]",
         optimal_revenue: Some(9.778),
@@ -76,6 +90,13 @@ pub const PRESETS: &[PresetInfo] = &[
         optimal_revenue: None,
         best_baseline: Some(("VVCA / AMA_bsym", 0.862)),
         paper_regretnet: Some((0.878, 1e-3)),
+    },
+    PresetInfo {
+        name: "unit_2x2_uniform",
+        description: "2 bidders, 2 items, unit-demand, U[0,1] iid",
+        optimal_revenue: None,
+        best_baseline: None,
+        paper_regretnet: None,
     },
     PresetInfo {
         name: "additive_2x3_uniform",
@@ -107,6 +128,13 @@ fn additive(name: &str, n: usize, m: usize, lo: Bound, hi: Bound) -> SettingConf
         items: m,
         valuation: ValuationKind::Additive,
         prior: PriorConfig::Uniform { lo, hi },
+    }
+}
+
+fn unit(name: &str, n: usize, m: usize, lo: f64, hi: f64) -> SettingConfig {
+    SettingConfig {
+        valuation: ValuationKind::UnitDemand,
+        ..additive(name, n, m, Bound::Scalar(lo), Bound::Scalar(hi))
     }
 }
 
@@ -145,6 +173,21 @@ pub fn preset(name: &str) -> Result<Config, ConfigError> {
             ),
             NetConfig::default(),
             reference_train(5.0),
+        ),
+        "unit_1x2_uniform" => (
+            unit(name, 1, 2, 0.0, 1.0),
+            NetConfig::default(),
+            reference_train(20.0),
+        ),
+        "unit_1x2_uniform_23" => (
+            unit(name, 1, 2, 2.0, 3.0),
+            NetConfig::default(),
+            reference_train(20.0),
+        ),
+        "unit_2x2_uniform" => (
+            unit(name, 2, 2, 0.0, 1.0),
+            NetConfig::default(),
+            reference_train(10.0),
         ),
         "additive_1x2_uniform_triangle" => (
             SettingConfig {

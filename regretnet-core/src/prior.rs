@@ -277,7 +277,10 @@ mod tests {
                 nearest = nearest.min(((x[0] - y.0).powi(2) + (x[1] - y.1).powi(2)).sqrt());
             }
         }
-        assert!(d_p <= nearest + 1e-6, "x {x:?}: projection at {d_p}, a grid point at {nearest}");
+        assert!(
+            d_p <= nearest + 1e-6,
+            "x {x:?}: projection at {d_p}, a grid point at {nearest}"
+        );
     }
 
     #[test]
@@ -329,7 +332,10 @@ mod tests {
             assert!((s / draws as f64 - 1.0 / 3.0).abs() < 4.0 * se, "{s}");
         }
         let share = small as f64 / draws as f64;
-        assert!((share - 0.25).abs() < 4.0 * (0.25f64 * 0.75 / draws as f64).sqrt(), "{share}");
+        assert!(
+            (share - 0.25).abs() < 4.0 * (0.25f64 * 0.75 / draws as f64).sqrt(),
+            "{share}"
+        );
         assert_eq!(prior.mean(0, 1), 1.0 / 3.0);
     }
 

@@ -11,6 +11,10 @@ use crate::prior::Prior;
 pub enum ValuationKind {
     /// The value of a bundle is the sum of its items' values.
     Additive,
+    /// A bidder wants at most one item: a bundle is worth its best item. Mechanisms give each
+    /// bidder at most one item in expectation (`sum_j a_ij <= 1`), so the utility is still
+    /// `sum_j a_ij v_ij - p_i`.
+    UnitDemand,
 }
 
 impl ValuationKind {
@@ -18,6 +22,7 @@ impl ValuationKind {
     pub fn name(self) -> &'static str {
         match self {
             ValuationKind::Additive => "additive",
+            ValuationKind::UnitDemand => "unit_demand",
         }
     }
 }

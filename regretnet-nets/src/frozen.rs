@@ -15,11 +15,17 @@
 //! du/dx_kj += -sigma a_kj                          (the payment's direct dependence on the bid)
 //! ```
 //!
-//! and back through each tanh MLP `d <- ((d W_out^T) * (1 - h^2)) W^T ...` layer by layer
+//! For unit demand `a_kj = min(P_kj, Q_kj)` with `Q` the softmax of the second logit block over
+//! the `m + 1` items of bidder `k`'s row; `G_j` flows to whichever of the two is smaller (half
+//! to each at a tie, as candle's `minimum`), through `P` as above and through `Q` as
+//! `du/dz'_kj = Q_kj (g_j - sum_l Q_kl g_l)` with `g` the share of `G` routed to `Q`.
+//!
+//! Then back through each tanh MLP `d <- ((d W_out^T) * (1 - h^2)) W^T ...` layer by layer
 //! ([`crate::fused::tanh_backward`]). The forward pass uses the same fused layers as
 //! [`RegretNet::forward`]. Tested against candle's autograd to 1e-5.
 
 use candle_core::{Device, Tensor};
+use regretnet_core::ValuationKind;
 
 use crate::error::{NetsError, Result};
 use crate::fused::{bias_tanh, tanh_backward};
@@ -87,6 +93,7 @@ impl FrozenMlp {
 pub struct FrozenNet {
     bidders: usize,
     items: usize,
+    valuation: ValuationKind,
     alloc: FrozenMlp,
     pay: FrozenMlp,
 }
@@ -107,6 +114,7 @@ impl FrozenNet {
         Ok(FrozenNet {
             bidders: net.bidders(),
             items: net.items(),
+            valuation: net.valuation(),
             alloc: FrozenMlp::new(net.alloc_net())?,
             pay: FrozenMlp::new(net.pay_net())?,
         })
@@ -135,61 +143,100 @@ impl FrozenNet {
         let x = Tensor::from_slice(reports, (rows, len), &Device::Cpu)?;
         let (alloc_acts, z) = self.alloc.forward(&x)?;
         let (pay_acts, s) = self.pay.forward(&x)?;
-        let cols = (n + 1) * (m + 1);
+        let block = (n + 1) * (m + 1);
+        let unit = self.valuation == ValuationKind::UnitDemand;
+        let cols = if unit { 2 * block } else { block };
+        let zeros = |len: usize| {
+            if with_grad {
+                vec![0f32; len]
+            } else {
+                Vec::new()
+            }
+        };
         let mut utility = vec![0f32; rows];
-        let mut dz = if with_grad {
-            vec![0f32; rows * cols]
-        } else {
-            Vec::new()
-        };
-        let mut ds = if with_grad {
-            vec![0f32; rows * n]
-        } else {
-            Vec::new()
-        };
-        let mut direct = if with_grad {
-            vec![0f32; rows * m]
-        } else {
-            Vec::new()
-        };
-        // Softmax of one item column over the n + 1 bidder rows.
-        let mut p = vec![0f32; n + 1];
+        let (mut dz, mut ds, mut direct) = (zeros(rows * cols), zeros(rows * n), zeros(rows * m));
+        // p1[i * m + j]: softmax over the n + 1 bidder rows of item column j (first block);
+        // p2[j]: softmax over the m + 1 item columns of the own bidder's row (second block,
+        // unit demand only); share1[j]: the share of the min's gradient that goes to p1.
+        let mut p1 = vec![0f32; (n + 1) * m];
+        let mut p2 = vec![0f32; m + 1];
+        let mut alloc = vec![0f32; m];
+        let mut share1 = vec![1f32; m];
         for r in 0..rows {
             let k = r % n;
             let zr = &z[r * cols..(r + 1) * cols];
-            let sigma = 1.0 / (1.0 + (-s[r * n + k]).exp());
-            let own_x = &reports[r * len + k * m..r * len + (k + 1) * m];
-            let v = &values[r * m..(r + 1) * m];
-            let mut u = 0f32;
-            let mut val = 0f32;
             for j in 0..m {
                 let max = (0..=n)
                     .map(|i| zr[i * (m + 1) + j])
                     .fold(f32::MIN, f32::max);
                 let mut sum = 0f32;
                 for i in 0..=n {
-                    p[i] = (zr[i * (m + 1) + j] - max).exp();
-                    sum += p[i];
+                    let e = (zr[i * (m + 1) + j] - max).exp();
+                    p1[i * m + j] = e;
+                    sum += e;
                 }
-                for pi in p.iter_mut() {
-                    *pi /= sum;
+                for i in 0..=n {
+                    p1[i * m + j] /= sum;
                 }
-                let a = p[k];
-                u += a * (v[j] - sigma * own_x[j]);
-                val += a * own_x[j];
-                if with_grad {
-                    let g = v[j] - sigma * own_x[j];
-                    for i in 0..=n {
-                        let own = if i == k { 1.0 } else { 0.0 };
-                        dz[r * cols + i * (m + 1) + j] = p[i] * g * (own - a);
-                    }
-                    direct[r * m + j] = -sigma * a;
+            }
+            if unit {
+                let row = &zr[block + k * (m + 1)..block + (k + 1) * (m + 1)];
+                let max = row.iter().copied().fold(f32::MIN, f32::max);
+                let mut sum = 0f32;
+                for (p, &x) in p2.iter_mut().zip(row) {
+                    *p = (x - max).exp();
+                    sum += *p;
                 }
+                p2.iter_mut().for_each(|p| *p /= sum);
+            }
+            for j in 0..m {
+                let a1 = p1[k * m + j];
+                (alloc[j], share1[j]) = if !unit || a1 < p2[j] {
+                    (a1, 1.0)
+                } else if a1 > p2[j] {
+                    (p2[j], 0.0)
+                } else {
+                    // A tie: half the gradient to each side, as candle's `minimum`.
+                    (a1, 0.5)
+                };
+            }
+            let sigma = 1.0 / (1.0 + (-s[r * n + k]).exp());
+            let own_x = &reports[r * len + k * m..r * len + (k + 1) * m];
+            let v = &values[r * m..(r + 1) * m];
+            let mut u = 0f32;
+            let mut val = 0f32;
+            for j in 0..m {
+                u += alloc[j] * (v[j] - sigma * own_x[j]);
+                val += alloc[j] * own_x[j];
             }
             utility[r] = u;
-            if with_grad {
-                ds[r * n + k] = -sigma * (1.0 - sigma) * val;
+            if !with_grad {
+                continue;
             }
+            let dzr = &mut dz[r * cols..(r + 1) * cols];
+            let mut s2 = 0f32;
+            for j in 0..m {
+                let g = v[j] - sigma * own_x[j];
+                let g1 = g * share1[j];
+                let a1 = p1[k * m + j];
+                for i in 0..=n {
+                    let own = if i == k { 1.0 } else { 0.0 };
+                    dzr[i * (m + 1) + j] = p1[i * m + j] * g1 * (own - a1);
+                }
+                s2 += p2[j] * g * (1.0 - share1[j]);
+                direct[r * m + j] = -sigma * alloc[j];
+            }
+            if unit {
+                for jj in 0..=m {
+                    let g2 = if jj < m {
+                        (v[jj] - sigma * own_x[jj]) * (1.0 - share1[jj])
+                    } else {
+                        0.0
+                    };
+                    dzr[block + k * (m + 1) + jj] = p2[jj] * (g2 - s2);
+                }
+            }
+            ds[r * n + k] = -sigma * (1.0 - sigma) * val;
         }
         if !with_grad {
             return Ok(OwnUtility {

@@ -7,7 +7,7 @@ use rand::Rng;
 use regretnet_core::{NetConfig, Setting, SettingConfig, ValuationKind};
 
 use crate::error::Result;
-use crate::heads::{additive_allocation, payment};
+use crate::heads::{additive_allocation, payment, unit_demand_allocation};
 use crate::mlp::{Mlp, WeightGrad};
 
 /// What a network was built for: the setting and the architecture. Stored in checkpoints.
@@ -31,13 +31,15 @@ pub struct Outcome {
 /// The learned mechanism: two tanh MLPs reading the flattened bid profile.
 ///
 /// - allocation net: `[batch, n*m] -> [batch, (n+1)*(m+1)]` logits, then
-///   [`additive_allocation`];
+///   [`additive_allocation`] (unit demand: twice as many logits, then
+///   [`unit_demand_allocation`]);
 /// - payment net: `[batch, n*m] -> [batch, n]` logits, then [`payment`].
 #[derive(Debug, Clone)]
 pub struct RegretNet {
     spec: NetSpec,
     bidders: usize,
     items: usize,
+    valuation: ValuationKind,
     alloc: Mlp,
     pay: Mlp,
 }
@@ -47,13 +49,22 @@ impl RegretNet {
     /// allocation net is drawn first, then the payment net).
     pub fn new<R: Rng + ?Sized>(setting: &Setting, spec: NetSpec, rng: &mut R) -> Result<Self> {
         let (n, m) = (setting.bidders, setting.items);
-        let ValuationKind::Additive = setting.valuation;
-        let alloc = Mlp::new(n * m, &spec.net.alloc_hidden, (n + 1) * (m + 1), rng)?;
+        let heads = match setting.valuation {
+            ValuationKind::Additive => 1,
+            ValuationKind::UnitDemand => 2,
+        };
+        let alloc = Mlp::new(
+            n * m,
+            &spec.net.alloc_hidden,
+            heads * (n + 1) * (m + 1),
+            rng,
+        )?;
         let pay = Mlp::new(n * m, &spec.net.pay_hidden, n, rng)?;
         Ok(RegretNet {
             spec,
             bidders: n,
             items: m,
+            valuation: setting.valuation,
             alloc,
             pay,
         })
@@ -74,6 +85,19 @@ impl RegretNet {
         self.items
     }
 
+    /// The valuation kind (which allocation head).
+    pub fn valuation(&self) -> ValuationKind {
+        self.valuation
+    }
+
+    /// The allocation head on allocation logits.
+    fn allocation(&self, logits: &Tensor) -> Result<Tensor> {
+        match self.valuation {
+            ValuationKind::Additive => additive_allocation(logits, self.bidders, self.items),
+            ValuationKind::UnitDemand => unit_demand_allocation(logits, self.bidders, self.items),
+        }
+    }
+
     /// The allocation MLP.
     pub fn alloc_net(&self) -> &Mlp {
         &self.alloc
@@ -90,7 +114,7 @@ impl RegretNet {
     pub fn forward(&self, bids: &Tensor, mode: WeightGrad) -> Result<Outcome> {
         let batch = bids.dim(0)?;
         let x = bids.reshape((batch, self.bidders * self.items))?;
-        let alloc = additive_allocation(&self.alloc.forward(&x, mode)?, self.bidders, self.items)?;
+        let alloc = self.allocation(&self.alloc.forward(&x, mode)?)?;
         let pay = payment(&self.pay.forward(&x, mode)?, &alloc, bids)?;
         Ok(Outcome { alloc, pay })
     }
@@ -100,8 +124,7 @@ impl RegretNet {
     pub fn forward_plain(&self, bids: &Tensor, mode: WeightGrad) -> Result<Outcome> {
         let batch = bids.dim(0)?;
         let x = bids.reshape((batch, self.bidders * self.items))?;
-        let logits = self.alloc.forward_plain(&x, mode)?;
-        let alloc = additive_allocation(&logits, self.bidders, self.items)?;
+        let alloc = self.allocation(&self.alloc.forward_plain(&x, mode)?)?;
         let pay = payment(&self.pay.forward_plain(&x, mode)?, &alloc, bids)?;
         Ok(Outcome { alloc, pay })
     }

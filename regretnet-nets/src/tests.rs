@@ -29,8 +29,9 @@ proptest! {
     /// payment = sigmoid * reported value), for any weights and any bids, even outside the
     /// prior's support and for large weights.
     #[test]
-    fn allocations_feasible_and_payments_ir(seed in 0u64..1000, scale in 0.1f32..30.0, n in 1usize..4, m in 1usize..4) {
-        let mut config = presets::preset("additive_2x2_uniform").unwrap();
+    fn allocations_feasible_and_payments_ir(seed in 0u64..1000, scale in 0.1f32..30.0, n in 1usize..4, m in 1usize..4, unit in any::<bool>()) {
+        let preset = if unit { "unit_2x2_uniform" } else { "additive_2x2_uniform" };
+        let mut config = presets::preset(preset).unwrap();
         config.setting.bidders = n;
         config.setting.items = m;
         config.net.alloc_hidden = vec![10];
@@ -55,6 +56,11 @@ proptest! {
                 prop_assert!(col <= 1.0 + 1e-5, "item {} allocated {}", j, col);
             }
             for i in 0..n {
+                if unit {
+                    // Unit demand: at most one item per bidder in expectation.
+                    let row: f32 = (0..m).map(|j| a[(b * n + i) * m + j]).sum();
+                    prop_assert!(row <= 1.0 + 1e-5, "bidder {} gets {}", i, row);
+                }
                 let value: f32 = (0..m).map(|j| a[(b * n + i) * m + j] * bids[(b * n + i) * m + j]).sum();
                 let pay = p[b * n + i];
                 prop_assert!(pay >= 0.0 && pay <= value * (1.0 + 1e-5) + 1e-7, "pay {} value {}", pay, value);
@@ -175,4 +181,46 @@ fn a_failed_write_keeps_the_old_file_and_leaves_no_temporary() {
         .collect();
     assert!(left.iter().all(|n| !n.ends_with(".tmp")), "{left:?}");
     assert_eq!(std::fs::read(&path).unwrap(), b"old");
+}
+
+#[test]
+fn unit_demand_head_gradient_matches_finite_differences() {
+    // d/dz of sum(w * a(z)) by autograd against central differences in f64-accumulated f32
+    // (h = 1e-2 on logits of order 1; the min's kinks are avoided by random, tie-free logits).
+    let (n, m) = (2, 3);
+    let k = 2 * (n + 1) * (m + 1);
+    let mut rng = stream_rng(11, Stream::Test);
+    let z: Vec<f32> = (0..k).map(|_| rng.random::<f32>() * 4.0 - 2.0).collect();
+    let w: Vec<f32> = (0..n * m).map(|_| rng.random::<f32>() - 0.5).collect();
+    let wt = Tensor::from_vec(w.clone(), (1, n, m), &Device::Cpu).unwrap();
+    let f = |z: &[f32]| -> f64 {
+        let t = Tensor::from_slice(z, (1, k), &Device::Cpu).unwrap();
+        let a = crate::heads::unit_demand_allocation(&t, n, m).unwrap();
+        flat_values(&a)
+            .unwrap()
+            .iter()
+            .zip(&w)
+            .map(|(a, w)| (a * w) as f64)
+            .sum()
+    };
+    let var = candle_core::Var::from_slice(&z, (1, k), &Device::Cpu).unwrap();
+    let a = crate::heads::unit_demand_allocation(var.as_tensor(), n, m).unwrap();
+    let g = (a * &wt).unwrap().sum_all().unwrap().backward().unwrap();
+    let g = flat_values(g.get(var.as_tensor()).unwrap()).unwrap();
+    let h = 1e-2f32;
+    for i in 0..k {
+        let (mut up, mut down) = (z.clone(), z.clone());
+        up[i] += h;
+        down[i] -= h;
+        let fd = (f(&up) - f(&down)) / (2.0 * h as f64);
+        assert!(
+            (fd - g[i] as f64).abs() < 2e-3,
+            "logit {i}: fd {fd} autograd {}",
+            g[i]
+        );
+    }
+    assert!(
+        g.iter().any(|x| x.abs() > 1e-2),
+        "a gradient that means something"
+    );
 }

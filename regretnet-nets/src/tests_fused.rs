@@ -123,7 +123,11 @@ fn net(preset: &str, seed: u64) -> (Setting, RegretNet) {
 
 #[test]
 fn fused_forward_matches_plain_forward_and_weight_gradients() {
-    for preset in ["additive_1x2_uniform", "additive_2x3_uniform"] {
+    for preset in [
+        "additive_1x2_uniform",
+        "additive_2x3_uniform",
+        "unit_2x2_uniform",
+    ] {
         let (setting, net) = net(preset, 4);
         let bids = setting.sample_profiles(&mut stream_rng(5, Stream::Test), 64);
         let bids =
@@ -205,6 +209,8 @@ fn hand_written_input_gradient_matches_autograd() {
         "additive_1x2_uniform",
         "additive_2x2_uniform",
         "additive_2x3_uniform",
+        "unit_1x2_uniform",
+        "unit_2x2_uniform",
     ] {
         let (setting, net) = net(preset, 7);
         let (n, m) = (setting.bidders, setting.items);
