@@ -22,6 +22,27 @@ pub enum Command {
     Eval(EvalArgs),
     /// Time the hot loop (forward, misreport step, training iteration, eval step) per setting.
     Bench(BenchArgs),
+    /// Revenue of the baseline mechanisms on a setting's test sample.
+    Baseline(BaselineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// A preset name (see `regretnet presets`).
+    #[arg(long, conflicts_with = "config")]
+    pub preset: Option<String>,
+    /// A TOML config file (its `[setting]` and `[eval]` sample).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Test profiles (default: the config's `eval.samples`, 10,000).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
+    pub samples: Option<u64>,
+    /// Seed of the test sample (default: the config's `eval.seed`, 100).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 //! Ctrl-C after writing a checkpoint.
 
 mod cli;
+mod cmd_baseline;
 mod cmd_bench;
 mod cmd_eval;
 mod cmd_presets;
@@ -35,6 +36,7 @@ fn main() {
         Command::Train(args) => cmd_train::run(&args),
         Command::Eval(args) => cmd_eval::run(&args),
         Command::Bench(args) => cmd_bench::run(&args),
+        Command::Baseline(args) => cmd_baseline::run(&args),
     };
     if let Err(failure) = result {
         eprintln!("{}: {:#}", failure.label(), failure.error());

@@ -316,3 +316,32 @@ fn bench_prints_every_operation_as_json() {
         assert!(r["floor_ms"].as_f64().unwrap() > 0.0);
     }
 }
+
+#[test]
+fn baseline_reports_itemwise_myerson_on_the_test_sample() {
+    // Item-wise Myerson on 2x2 U[0,1]: 2 * (1/3 + 1/12) = 0.8333 in expectation
+    // (regretnet-paper.md); on 4,000 profiles within 3 standard errors.
+    let o = regretnet(&[
+        "baseline",
+        "--preset",
+        "additive_2x2_uniform",
+        "--samples",
+        "4000",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["samples"], 4000);
+    assert_eq!(v["seed"], 100);
+    let rows = v["baselines"].as_array().unwrap();
+    let myerson = rows
+        .iter()
+        .find(|r| r["name"] == "item-wise Myerson")
+        .unwrap();
+    let (rev, se) = (
+        myerson["revenue"].as_f64().unwrap(),
+        myerson["se"].as_f64().unwrap(),
+    );
+    assert!((rev - 2.5 / 3.0).abs() < 3.0 * se, "{rev} +- {se}");
+    assert_eq!(v["published_best_baseline"]["revenue"], 0.862);
+}

@@ -434,6 +434,23 @@ fn malformed_inputs_exit_2_with_a_message_and_no_panic() {
             "3x3",
         ),
         ("bench zero scale", s(&["bench", "--scale", "0"]), "--scale"),
+        ("baseline without a setting", s(&["baseline"]), "--preset"),
+        (
+            "baseline unknown preset",
+            s(&["baseline", "--preset", "nope"]),
+            "nope",
+        ),
+        (
+            "baseline one sample",
+            s(&[
+                "baseline",
+                "--preset",
+                "additive_2x2_uniform",
+                "--samples",
+                "1",
+            ]),
+            "samples",
+        ),
         (
             "eval missing directory",
             s(&["eval", p(&d.join("missing"))]),

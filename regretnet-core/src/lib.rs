@@ -27,6 +27,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod baselines;
 pub mod config;
 pub mod error;
 pub mod optimal;

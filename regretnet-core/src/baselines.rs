@@ -1,0 +1,179 @@
+//! Baseline mechanisms, evaluated profile by profile on the same test sample as a learned one.
+//!
+//! - **Item-wise Myerson** (additive bidders, independent uniform values): each item is sold by
+//!   Myerson's optimal single-item auction on its own. With `v_ij ~ U[lo_ij, hi_ij]` the virtual
+//!   value is `phi_ij(v) = 2v - hi_ij`; the item goes to the highest non-negative virtual value
+//!   and the winner pays the least bid that would still win:
+//!   `max(lo_ij, (max(0, max_{k != i} phi_kj(v_kj)) + hi_ij) / 2)`. For `n` iid U[0,1] bidders
+//!   this is a second-price auction with reserve 1/2, earning `(n-1)/(n+1) + 2^-n/(n+1)` per item
+//!   (`regretnet-paper.md`).
+//! - **VCG** (additive): a second-price auction per item, no reserve.
+//! - The **known optimum** of `crate::optimal`, where one is known.
+//!
+//! Bundle Myerson, VVCA and AMA are not implemented yet.
+
+use crate::optimal::known_optimum;
+use crate::prior::Prior;
+use crate::setting::{Setting, ValuationKind};
+
+/// A baseline's mean revenue on a sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineRevenue {
+    /// Name of the mechanism.
+    pub name: String,
+    /// Mean revenue over the profiles.
+    pub revenue: f64,
+    /// Standard error of `revenue`.
+    pub se: f64,
+}
+
+/// Revenue of item-wise Myerson on one profile (flat `[n, m]`); `None` where it does not apply
+/// (non-additive valuations or a prior that is not independent uniform boxes).
+pub fn itemwise_myerson(setting: &Setting, v: &[f32]) -> Option<f64> {
+    let (Prior::UniformBox(b), ValuationKind::Additive) = (&setting.prior, setting.valuation)
+    else {
+        return None;
+    };
+    let (n, m) = (setting.bidders, setting.items);
+    let phi = |i: usize, j: usize| 2.0 * v[i * m + j] as f64 - b.hi(i, j);
+    let mut revenue = 0.0;
+    for j in 0..m {
+        let winner = (0..n)
+            .filter(|&i| phi(i, j) >= 0.0)
+            .max_by(|&a, &c| phi(a, j).total_cmp(&phi(c, j)));
+        if let Some(i) = winner {
+            let rival = (0..n)
+                .filter(|&k| k != i)
+                .map(|k| phi(k, j))
+                .fold(0.0f64, f64::max);
+            revenue += b.lo(i, j).max((rival + b.hi(i, j)) / 2.0);
+        }
+    }
+    Some(revenue)
+}
+
+/// Revenue of VCG for additive bidders (a second-price auction per item) on one profile;
+/// `None` for other valuations.
+pub fn vcg(setting: &Setting, v: &[f32]) -> Option<f64> {
+    if setting.valuation != ValuationKind::Additive {
+        return None;
+    }
+    let (n, m) = (setting.bidders, setting.items);
+    let mut revenue = 0.0;
+    for j in 0..m {
+        let mut bids: Vec<f64> = (0..n).map(|i| v[i * m + j] as f64).collect();
+        bids.sort_by(|a, b| b.total_cmp(a));
+        revenue += bids.get(1).copied().unwrap_or(0.0);
+    }
+    Some(revenue)
+}
+
+fn summarise(name: &str, values: &[f64]) -> BaselineRevenue {
+    let k = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / k;
+    let var = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (k - 1.0).max(1.0);
+    BaselineRevenue {
+        name: name.to_string(),
+        revenue: mean,
+        se: (var / k).sqrt(),
+    }
+}
+
+/// Every baseline that applies to `setting`, on `profiles` (flat `[samples, n, m]`).
+pub fn baselines(setting: &Setting, profiles: &[f32]) -> Vec<BaselineRevenue> {
+    let len = setting.profile_len();
+    let mut out = Vec::new();
+    if let Some(menu) = known_optimum(setting) {
+        let r: Vec<f64> = profiles
+            .chunks_exact(len)
+            .map(|v| menu.revenue(v))
+            .collect();
+        out.push(summarise("known optimum", &r));
+    }
+    type Rule = fn(&Setting, &[f32]) -> Option<f64>;
+    let rules: [(&str, Rule); 2] = [("item-wise Myerson", itemwise_myerson), ("VCG", vcg)];
+    for (name, rule) in rules {
+        let r: Option<Vec<f64>> = profiles
+            .chunks_exact(len)
+            .map(|v| rule(setting, v))
+            .collect();
+        if let Some(r) = r.filter(|r| !r.is_empty()) {
+            out.push(summarise(name, &r));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets::preset;
+    use crate::rng::{stream_rng, Stream};
+
+    fn sample(name: &str, k: usize) -> (Setting, Vec<f32>) {
+        let s = preset(name).unwrap().setting.build().unwrap();
+        let p = s.sample_profiles(&mut stream_rng(100, Stream::Test), k);
+        (s, p)
+    }
+
+    fn get<'a>(b: &'a [BaselineRevenue], name: &str) -> &'a BaselineRevenue {
+        b.iter().find(|x| x.name == name).unwrap()
+    }
+
+    #[test]
+    fn itemwise_myerson_matches_its_closed_form() {
+        // (n-1)/(n+1) + 2^-n/(n+1) per item for n iid U[0,1] bidders (regretnet-paper.md):
+        // 1x2 0.5, 2x2 0.8333, 3x10 5.3125, 5x10 6.7188 (the presets' published baselines).
+        for (name, n, m, k) in [
+            ("additive_1x2_uniform", 1, 2, 40_000),
+            ("additive_2x2_uniform", 2, 2, 40_000),
+            ("additive_3x10_uniform", 3, 10, 10_000),
+            ("additive_5x10_uniform", 5, 10, 10_000),
+        ] {
+            let (s, p) = sample(name, k);
+            let nf = n as f64;
+            let exact = m as f64 * ((nf - 1.0) / (nf + 1.0) + 0.5f64.powi(n as i32) / (nf + 1.0));
+            let b = get(&baselines(&s, &p), "item-wise Myerson").clone();
+            assert!(
+                (b.revenue - exact).abs() < 3.0 * b.se,
+                "{name}: {b:?} vs {exact}"
+            );
+        }
+    }
+
+    #[test]
+    fn itemwise_myerson_prices_asymmetric_items_by_their_virtual_values() {
+        // One bidder, v1 ~ U[4,16] (phi >= 0 from 8: price 8), v2 ~ U[4,7] (phi >= 0 from 3.5,
+        // below the support: price 4, always sold). Expected 8 * 8/12 + 4 = 9.333.
+        let (s, p) = sample("additive_1x2_uniform_416_47", 40_000);
+        assert_eq!(itemwise_myerson(&s, &[10.0, 5.0]), Some(12.0));
+        assert_eq!(itemwise_myerson(&s, &[7.0, 4.5]), Some(4.0));
+        let b = get(&baselines(&s, &p), "item-wise Myerson").clone();
+        assert!(
+            (b.revenue - (8.0 * 8.0 / 12.0 + 4.0)).abs() < 3.0 * b.se,
+            "{b:?}"
+        );
+    }
+
+    #[test]
+    fn vcg_is_the_expected_second_highest_value() {
+        // E[second highest of 2 iid U[0,1]] = 1/3 per item; a single bidder pays nothing.
+        let (s, p) = sample("additive_2x2_uniform", 40_000);
+        let b = get(&baselines(&s, &p), "VCG").clone();
+        assert!((b.revenue - 2.0 / 3.0).abs() < 3.0 * b.se, "{b:?}");
+        let (s1, _) = sample("additive_1x2_uniform", 1);
+        assert_eq!(vcg(&s1, &[0.9, 0.2]), Some(0.0));
+        // Two bidders, item values (0.9, 0.3) and (0.5, 0.6): 0.5 + 0.3.
+        assert!((vcg(&s, &[0.9, 0.3, 0.5, 0.6]).unwrap() - 0.8).abs() < 1e-6);
+    }
+
+    #[test]
+    fn baselines_skip_what_does_not_apply() {
+        let (s, p) = sample("unit_1x2_uniform", 100);
+        let names: Vec<String> = baselines(&s, &p).into_iter().map(|b| b.name).collect();
+        assert_eq!(names, vec!["known optimum".to_string()]);
+        let (s, p) = sample("additive_1x2_uniform_triangle", 100);
+        let names: Vec<String> = baselines(&s, &p).into_iter().map(|b| b.name).collect();
+        assert_eq!(names, vec!["known optimum".to_string(), "VCG".to_string()]);
+    }
+}
