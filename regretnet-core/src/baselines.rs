@@ -125,7 +125,7 @@ mod tests {
         // (n-1)/(n+1) + 2^-n/(n+1) per item for n iid U[0,1] bidders (regretnet-paper.md):
         // 1x2 0.5, 2x2 0.8333, 3x10 5.3125, 5x10 6.7188 (the presets' published baselines).
         for (name, n, m, k) in [
-            ("additive_1x2_uniform", 1, 2, 40_000),
+            ("additive_1x2_uniform", 1usize, 2usize, 40_000usize),
             ("additive_2x2_uniform", 2, 2, 40_000),
             ("additive_3x10_uniform", 3, 10, 10_000),
             ("additive_5x10_uniform", 5, 10, 10_000),
