@@ -7,10 +7,13 @@
 //!   `max(lo_ij, (max(0, max_{k != i} phi_kj(v_kj)) + hi_ij) / 2)`. For `n` iid U[0,1] bidders
 //!   this is a second-price auction with reserve 1/2, earning `(n-1)/(n+1) + 2^-n/(n+1)` per item
 //!   (`regretnet-paper.md`).
+//! - **Bundle Myerson** (additive, uniform boxes, identically distributed bidders): the grand
+//!   bundle sold by Myerson's auction on the bundle values, reserve from the exact distribution
+//!   of a sum of uniforms ([`bundle_myerson_reserve`]).
 //! - **VCG** (additive): a second-price auction per item, no reserve.
 //! - The **known optimum** of `crate::optimal`, where one is known.
 //!
-//! Bundle Myerson, VVCA and AMA are not implemented yet.
+//! VVCA and AMA are not implemented yet.
 
 use crate::optimal::known_optimum;
 use crate::prior::Prior;
@@ -68,6 +71,106 @@ pub fn vcg(setting: &Setting, v: &[f32]) -> Option<f64> {
     Some(revenue)
 }
 
+/// The distribution of a bundle value `sum_j v_j` with independent `v_j ~ U[lo_j, hi_j]`, in
+/// closed form (inclusion-exclusion over the items: the density is a sum of `(m-1)`-th powers
+/// of hinge functions, one per subset of items).
+#[derive(Debug, Clone)]
+struct BundleValue {
+    base: f64,
+    widths: Vec<f64>,
+}
+
+impl BundleValue {
+    fn new(bounds: &[(f64, f64)]) -> Self {
+        BundleValue {
+            base: bounds.iter().map(|b| b.0).sum(),
+            widths: bounds.iter().map(|b| b.1 - b.0).collect(),
+        }
+    }
+
+    /// `sum over subsets T of (-1)^|T| (s - base - w(T))_+^power`, divided by `power!` and the
+    /// product of the widths: the CDF for `power = m` and the density for `power = m - 1`.
+    fn hinge_sum(&self, s: f64, power: i32) -> f64 {
+        let m = self.widths.len();
+        let mut total = 0.0;
+        for mask in 0..1usize << m {
+            let shift: f64 = (0..m)
+                .filter(|j| mask >> j & 1 == 1)
+                .map(|j| self.widths[j])
+                .sum();
+            let x = s - self.base - shift;
+            if x > 0.0 {
+                let sign = if mask.count_ones() % 2 == 0 {
+                    1.0
+                } else {
+                    -1.0
+                };
+                total += sign * x.powi(power);
+            }
+        }
+        let factorial: f64 = (1..=power.max(0)).map(f64::from).product();
+        total / factorial / self.widths.iter().product::<f64>()
+    }
+
+    fn cdf(&self, s: f64) -> f64 {
+        self.hinge_sum(s, self.widths.len() as i32).clamp(0.0, 1.0)
+    }
+
+    fn pdf(&self, s: f64) -> f64 {
+        self.hinge_sum(s, self.widths.len() as i32 - 1).max(0.0)
+    }
+
+    /// Myerson's reserve: the root of the virtual value `r - (1 - F(r)) / f(r)`, by bisection
+    /// (the density of a sum of uniforms is log-concave, so the virtual value is increasing).
+    fn reserve(&self) -> f64 {
+        let top = self.base + self.widths.iter().sum::<f64>();
+        let phi = |r: f64| r * self.pdf(r) - (1.0 - self.cdf(r));
+        let (mut lo, mut hi) = (self.base, top);
+        for _ in 0..200 {
+            let mid = 0.5 * (lo + hi);
+            if phi(mid) < 0.0 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        0.5 * (lo + hi)
+    }
+}
+
+/// Bundle Myerson: all items sold together by Myerson's optimal auction on the bundle values
+/// `S_i = sum_j v_ij` (a posted bundle price for one bidder; a second-price auction with the
+/// optimal reserve for identically distributed bidders). Returns the reserve, or `None` where
+/// it does not apply (non-additive, not uniform boxes, bidders with different boxes).
+pub fn bundle_myerson_reserve(setting: &Setting) -> Option<f64> {
+    let (Prior::UniformBox(b), ValuationKind::Additive) = (&setting.prior, setting.valuation)
+    else {
+        return None;
+    };
+    let (n, m) = (setting.bidders, setting.items);
+    let bounds =
+        |i: usize| -> Vec<(f64, f64)> { (0..m).map(|j| (b.lo(i, j), b.hi(i, j))).collect() };
+    let first = bounds(0);
+    if m > 16 || (1..n).any(|i| bounds(i) != first) {
+        return None;
+    }
+    Some(BundleValue::new(&first).reserve())
+}
+
+/// Revenue of bundle Myerson with `reserve` on one profile (flat `[n, m]`).
+pub fn bundle_myerson(setting: &Setting, reserve: f64, v: &[f32]) -> f64 {
+    let m = setting.items;
+    let mut sums: Vec<f64> = v
+        .chunks_exact(m)
+        .map(|row| row.iter().map(|&x| x as f64).sum())
+        .collect();
+    sums.sort_by(|a, b| b.total_cmp(a));
+    match sums.first() {
+        Some(&top) if top >= reserve => reserve.max(sums.get(1).copied().unwrap_or(0.0)),
+        _ => 0.0,
+    }
+}
+
 fn summarise(name: &str, values: &[f64]) -> BaselineRevenue {
     let k = values.len().max(1) as f64;
     let mean = values.iter().sum::<f64>() / k;
@@ -89,6 +192,13 @@ pub fn baselines(setting: &Setting, profiles: &[f32]) -> Vec<BaselineRevenue> {
             .map(|v| menu.revenue(v))
             .collect();
         out.push(summarise("known optimum", &r));
+    }
+    if let Some(reserve) = bundle_myerson_reserve(setting) {
+        let r: Vec<f64> = profiles
+            .chunks_exact(len)
+            .map(|v| bundle_myerson(setting, reserve, v))
+            .collect();
+        out.push(summarise("bundle Myerson", &r));
     }
     type Rule = fn(&Setting, &[f32]) -> Option<f64>;
     let rules: [(&str, Rule); 2] = [("item-wise Myerson", itemwise_myerson), ("VCG", vcg)];
@@ -175,5 +285,32 @@ mod tests {
         let (s, p) = sample("additive_1x2_uniform_triangle", 100);
         let names: Vec<String> = baselines(&s, &p).into_iter().map(|b| b.name).collect();
         assert_eq!(names, vec!["known optimum".to_string(), "VCG".to_string()]);
+    }
+
+    #[test]
+    fn bundle_myerson_reserves_and_revenues_match_closed_forms() {
+        // 1x2 U[0,1]: revenue p (1 - p^2/2) is largest at p = sqrt(2/3), earning
+        // (2/3) sqrt(2/3) = 0.5443.
+        let (s, p) = sample("additive_1x2_uniform", 40_000);
+        let r = bundle_myerson_reserve(&s).unwrap();
+        assert!((r - (2.0f64 / 3.0).sqrt()).abs() < 1e-6, "{r}");
+        let b = get(&baselines(&s, &p), "bundle Myerson").clone();
+        let exact = 2.0 / 3.0 * (2.0f64 / 3.0).sqrt();
+        assert!((b.revenue - exact).abs() < 3.0 * b.se, "{b:?} vs {exact}");
+        // 1x2 with v1 ~ U[0,4], v2 ~ U[0,3]: the bundle at 2 sqrt 2 earns 1.886 (the preset's
+        // published baseline).
+        let (s, p) = sample("additive_1x2_uniform_04_03", 40_000);
+        let r = bundle_myerson_reserve(&s).unwrap();
+        assert!((r - 2.0 * 2f64.sqrt()).abs() < 1e-6, "{r}");
+        let b = get(&baselines(&s, &p), "bundle Myerson").clone();
+        assert!((b.revenue - 1.886).abs() < 3.0 * b.se + 1e-3, "{b:?}");
+        // 2x3 U[0,1]: about 1.277 (regretnet-paper.md, "about"): 3 SE plus the rounding.
+        let (s, p) = sample("additive_2x3_uniform", 20_000);
+        let b = get(&baselines(&s, &p), "bundle Myerson").clone();
+        assert!((b.revenue - 1.277).abs() < 3.0 * b.se + 2e-3, "{b:?}");
+        // The distribution itself: the sum of two U[0,1] has F(1) = 1/2 and f(1) = 1.
+        let d = BundleValue::new(&[(0.0, 1.0), (0.0, 1.0)]);
+        assert!((d.cdf(1.0) - 0.5).abs() < 1e-12 && (d.pdf(1.0) - 1.0).abs() < 1e-12);
+        assert!((d.cdf(1.5) - (1.0 - 0.125)).abs() < 1e-12);
     }
 }
