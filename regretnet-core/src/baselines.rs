@@ -18,6 +18,7 @@
 use crate::optimal::known_optimum;
 use crate::prior::Prior;
 use crate::setting::{Setting, ValuationKind};
+use crate::stats::mean_se;
 
 /// A baseline's mean revenue on a sample.
 #[derive(Debug, Clone, PartialEq)]
@@ -172,13 +173,11 @@ pub fn bundle_myerson(setting: &Setting, reserve: f64, v: &[f32]) -> f64 {
 }
 
 fn summarise(name: &str, values: &[f64]) -> BaselineRevenue {
-    let k = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / k;
-    let var = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (k - 1.0).max(1.0);
+    let (revenue, se) = mean_se(values);
     BaselineRevenue {
         name: name.to_string(),
-        revenue: mean,
-        se: (var / k).sqrt(),
+        revenue,
+        se,
     }
 }
 

@@ -35,6 +35,7 @@ pub mod presets;
 pub mod prior;
 pub mod rng;
 pub mod setting;
+pub mod stats;
 
 pub use config::{Bound, Config, EvalConfig, NetConfig, PriorConfig, SettingConfig, TrainConfig};
 pub use error::ConfigError;

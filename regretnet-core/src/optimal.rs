@@ -96,23 +96,21 @@ mod tests {
     use crate::presets::preset;
     use crate::rng::{stream_rng, Stream};
 
+    /// The preset's known optimum and its Monte Carlo revenue on 400,000 prior draws.
+    fn monte_carlo(name: &str) -> (Menu, f64) {
+        let setting = preset(name).unwrap().setting.build().unwrap();
+        let menu = known_optimum(&setting).unwrap();
+        let draws = 400_000;
+        let profiles = setting.sample_profiles(&mut stream_rng(9, Stream::Test), draws);
+        let total: f64 = profiles.chunks_exact(2).map(|v| menu.revenue(v)).sum();
+        (menu, total / draws as f64)
+    }
+
     #[test]
     fn manelli_vincent_revenue_matches_the_closed_form() {
         // Closed form of the menu's expected revenue under U[0,1]^2, integrated by hand over its
         // regions: 0.5492 (regretnet-paper.md). Monte Carlo on 400,000 draws, SE < 0.0006.
-        let setting = preset("additive_1x2_uniform")
-            .unwrap()
-            .setting
-            .build()
-            .unwrap();
-        let menu = known_optimum(&setting).unwrap();
-        let draws = 400_000;
-        let profiles = setting.sample_profiles(&mut stream_rng(9, Stream::Test), draws);
-        let mean = profiles
-            .chunks_exact(2)
-            .map(|v| menu.revenue(v))
-            .sum::<f64>()
-            / draws as f64;
+        let (menu, mean) = monte_carlo("additive_1x2_uniform");
         assert!((mean - 0.5492).abs() < 0.002, "{mean}");
         // Spot checks of the menu itself.
         assert_eq!(menu.revenue(&[0.1, 0.2]), 0.0);
@@ -130,21 +128,9 @@ mod tests {
     fn the_triangle_bundle_earns_its_closed_form() {
         // p (1 - p^2) at p = sqrt(1/3): 2 / (3 sqrt 3) = 0.38490 (regretnet-paper.md: 0.3849).
         // Monte Carlo on 400,000 draws from the triangle prior: SE < 0.0005.
-        let setting = preset("additive_1x2_uniform_triangle")
-            .unwrap()
-            .setting
-            .build()
-            .unwrap();
-        let menu = known_optimum(&setting).unwrap();
+        let (menu, mean) = monte_carlo("additive_1x2_uniform_triangle");
         let exact = 2.0 / (3.0 * 3f64.sqrt());
         assert!((exact - 0.3849).abs() < 5e-5);
-        let draws = 400_000;
-        let profiles = setting.sample_profiles(&mut stream_rng(9, Stream::Test), draws);
-        let mean = profiles
-            .chunks_exact(2)
-            .map(|v| menu.revenue(v))
-            .sum::<f64>()
-            / draws as f64;
         assert!((mean - exact).abs() < 0.002, "{mean} vs {exact}");
         assert_eq!(menu.revenue(&[0.2, 0.3]), 0.0);
         assert!((menu.revenue(&[0.5, 0.4]) - (1.0f64 / 3.0).sqrt()).abs() < 1e-12);
@@ -153,15 +139,7 @@ mod tests {
     #[test]
     fn pavlov_posted_prices_earn_their_closed_form() {
         // p (1 - p^2) at p = 1/sqrt(3): 0.3849 (regretnet-paper.md). Monte Carlo, SE < 0.0008.
-        let setting = preset("unit_1x2_uniform").unwrap().setting.build().unwrap();
-        let menu = known_optimum(&setting).unwrap();
-        let draws = 400_000;
-        let profiles = setting.sample_profiles(&mut stream_rng(9, Stream::Test), draws);
-        let mean = profiles
-            .chunks_exact(2)
-            .map(|v| menu.revenue(v))
-            .sum::<f64>()
-            / draws as f64;
+        let (menu, mean) = monte_carlo("unit_1x2_uniform");
         assert!((mean - 2.0 / (3.0 * 3f64.sqrt())).abs() < 0.003, "{mean}");
         // A unit-demand bidder buys the item with the larger surplus, and only one.
         assert!((menu.revenue(&[0.9, 0.8]) - (1.0f64 / 3.0).sqrt()).abs() < 1e-12);
