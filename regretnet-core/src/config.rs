@@ -26,6 +26,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::combinatorial::Combinatorial;
 use crate::error::ConfigError;
 use crate::prior::{Prior, Triangle, UniformBox};
 use crate::setting::{Setting, ValuationKind};
@@ -92,6 +93,17 @@ pub enum PriorConfig {
     /// Each bidder uniform on `{v >= 0, sum_j v_j <= 1}` (`kind = "triangle"`; with two items
     /// the triangle `v1 + v2 <= 1`).
     Triangle {},
+    /// Item values `U[lo, hi]` as for `uniform`, plus per bidder a bundle complementarity
+    /// `C_i ~ U[complementarity[0], complementarity[1]]` (`kind = "combinatorial"`, with
+    /// `valuation = "combinatorial"`; [`crate::combinatorial`]).
+    Combinatorial {
+        /// Lower bounds of the item values.
+        lo: Bound,
+        /// Upper bounds of the item values.
+        hi: Bound,
+        /// `[low, high]` of every bidder's complementarity.
+        complementarity: [f64; 2],
+    },
 }
 
 /// A bound given for all values at once, per item (shared by bidders), or per bidder and item.
@@ -382,36 +394,60 @@ impl SettingConfig {
             ));
         }
         let (n, m) = (self.bidders, self.items);
-        let prior =
-            match &self.prior {
-                PriorConfig::Uniform { lo, hi } => {
-                    let lo = lo.expand("setting.prior.lo", n, m)?;
-                    let hi = hi.expand("setting.prior.hi", n, m)?;
-                    for (k, (l, h)) in lo.iter().zip(&hi).enumerate() {
-                        if l >= h {
-                            return Err(ConfigError::invalid(
-                                "setting.prior",
-                                format!(
-                                    "bidder {} item {}: lo = {l} must be below hi = {h}",
-                                    k / m,
-                                    k % m
-                                ),
-                            ));
-                        }
-                    }
-                    // Profiles are f32 in the networks; keep values where f32 is accurate.
-                    if lo.iter().chain(&hi).any(|v| v.abs() > 1e6) {
-                        return Err(ConfigError::invalid(
-                            "setting.prior",
-                            "bounds must lie within [-1e6, 1e6]",
-                        ));
-                    }
-                    Prior::UniformBox(UniformBox::new(n, m, lo, hi).ok_or_else(|| {
-                        ConfigError::invalid("setting.prior", "inconsistent bounds")
-                    })?)
+        let prior = match (&self.prior, self.valuation) {
+            (PriorConfig::Combinatorial { .. }, v) if v != ValuationKind::Combinatorial => {
+                return Err(ConfigError::invalid(
+                    "setting.valuation",
+                    format!(
+                        "a combinatorial prior needs valuation = \"combinatorial\", not \"{}\"",
+                        v.name()
+                    ),
+                ))
+            }
+            (
+                PriorConfig::Uniform { .. } | PriorConfig::Triangle {},
+                ValuationKind::Combinatorial,
+            ) => {
+                return Err(ConfigError::invalid(
+                    "setting.prior.kind",
+                    "valuation = \"combinatorial\" needs kind = \"combinatorial\" (item \
+                     bounds and a complementarity range)",
+                ))
+            }
+            (PriorConfig::Uniform { lo, hi }, _) => Prior::UniformBox(uniform_box(lo, hi, n, m)?),
+            (PriorConfig::Triangle {}, _) => Prior::Triangle(Triangle::new(n, m)),
+            (
+                PriorConfig::Combinatorial {
+                    lo,
+                    hi,
+                    complementarity: [c_lo, c_hi],
+                },
+                _,
+            ) => {
+                if (n, m) != (2, 2) {
+                    return Err(ConfigError::invalid(
+                        "setting",
+                        format!(
+                            "the combinatorial allocation head is built for 2 bidders and 2 \
+                             items (the paper's CA settings), not {n} x {m}"
+                        ),
+                    ));
                 }
-                PriorConfig::Triangle {} => Prior::Triangle(Triangle::new(n, m)),
-            };
+                let items = uniform_box(lo, hi, n, m)?;
+                if c_lo.abs() > 1e6 || c_hi.abs() > 1e6 {
+                    return Err(ConfigError::invalid(
+                        "setting.prior.complementarity",
+                        "bounds must lie within [-1e6, 1e6]",
+                    ));
+                }
+                Prior::Combinatorial(Combinatorial::new(items, *c_lo, *c_hi).ok_or_else(|| {
+                    ConfigError::invalid(
+                        "setting.prior.complementarity",
+                        format!("needs two finite numbers with low < high, got [{c_lo}, {c_hi}]"),
+                    )
+                })?)
+            }
+        };
         Ok(Setting {
             name: self.name.clone(),
             bidders: n,
@@ -420,6 +456,33 @@ impl SettingConfig {
             prior,
         })
     }
+}
+
+/// The uniform box of `[setting.prior]`'s `lo` and `hi`, checked.
+fn uniform_box(lo: &Bound, hi: &Bound, n: usize, m: usize) -> Result<UniformBox, ConfigError> {
+    let lo = lo.expand("setting.prior.lo", n, m)?;
+    let hi = hi.expand("setting.prior.hi", n, m)?;
+    for (k, (l, h)) in lo.iter().zip(&hi).enumerate() {
+        if l >= h {
+            return Err(ConfigError::invalid(
+                "setting.prior",
+                format!(
+                    "bidder {} item {}: lo = {l} must be below hi = {h}",
+                    k / m,
+                    k % m
+                ),
+            ));
+        }
+    }
+    // Profiles are f32 in the networks; keep values where f32 is accurate.
+    if lo.iter().chain(&hi).any(|v| v.abs() > 1e6) {
+        return Err(ConfigError::invalid(
+            "setting.prior",
+            "bounds must lie within [-1e6, 1e6]",
+        ));
+    }
+    UniformBox::new(n, m, lo, hi)
+        .ok_or_else(|| ConfigError::invalid("setting.prior", "inconsistent bounds"))
 }
 
 impl Config {

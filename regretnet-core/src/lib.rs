@@ -13,7 +13,8 @@
 //!   published numbers.
 //!
 //! Profiles are stored row-major as `f32` slices of length `n * m`: entry `i * m + j` is bidder
-//! `i`'s value for item `j`.
+//! `i`'s value for item `j`. A combinatorial bidder's type has one more value, its bundle
+//! complementarity ([`combinatorial`]), so the stride is [`Setting::type_len`] in general.
 //!
 //! ```
 //! use regretnet_core::{presets, rng::{stream_rng, Stream}};
@@ -27,7 +28,9 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod affine;
 pub mod baselines;
+pub mod combinatorial;
 pub mod config;
 pub mod error;
 pub mod optimal;

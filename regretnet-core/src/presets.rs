@@ -106,6 +106,21 @@ pub const PRESETS: &[PresetInfo] = &[
         paper_regretnet: None,
     },
     PresetInfo {
+        name: "ca_sym_uniform_12",
+        description:
+            "2 bidders, 2 items, combinatorial, items U[1,2], bundle v1 + v2 + C, C ~ U[-1,1]",
+        optimal_revenue: None,
+        best_baseline: Some(("AMA_bsym", 2.765)),
+        paper_regretnet: Some((2.871, 1e-3)),
+    },
+    PresetInfo {
+        name: "ca_asym_uniform_12_15",
+        description: "2 bidders, 2 items, combinatorial, items U[1,2] / U[1,5], C ~ U[-1,1]",
+        optimal_revenue: None,
+        best_baseline: Some(("VVCA", 4.209)),
+        paper_regretnet: Some((4.270, 1e-3)),
+    },
+    PresetInfo {
         name: "additive_3x10_uniform",
         description: "3 bidders, 10 items, additive, U[0,1] iid",
         optimal_revenue: None,
@@ -135,6 +150,21 @@ fn unit(name: &str, n: usize, m: usize, lo: f64, hi: f64) -> SettingConfig {
     SettingConfig {
         valuation: ValuationKind::UnitDemand,
         ..additive(name, n, m, Bound::Scalar(lo), Bound::Scalar(hi))
+    }
+}
+
+/// The paper's CA settings: 2 x 2, items `U[1, hi]`, complementarity `U[-1, 1]`.
+fn combinatorial(name: &str, hi: Bound) -> SettingConfig {
+    SettingConfig {
+        name: name.to_string(),
+        bidders: 2,
+        items: 2,
+        valuation: ValuationKind::Combinatorial,
+        prior: PriorConfig::Combinatorial {
+            lo: Bound::Scalar(1.0),
+            hi,
+            complementarity: [-1.0, 1.0],
+        },
     }
 }
 
@@ -221,6 +251,19 @@ pub fn preset(name: &str) -> Result<Config, ConfigError> {
             NetConfig::default(),
             reference_train(10.0),
         ),
+        "ca_sym_uniform_12" => (
+            combinatorial(name, Bound::Scalar(2.0)),
+            NetConfig::default(),
+            reference_train(20.0),
+        ),
+        "ca_asym_uniform_12_15" => (
+            combinatorial(
+                name,
+                Bound::PerBidderItem(vec![vec![2.0, 2.0], vec![5.0, 5.0]]),
+            ),
+            NetConfig::default(),
+            reference_train(20.0),
+        ),
         "additive_3x10_uniform" => (
             additive(name, 3, 10, Bound::Scalar(0.0), Bound::Scalar(1.0)),
             deep,
@@ -298,6 +341,22 @@ mod tests {
         assert_eq!(rho("additive_2x2_uniform"), 5.0);
         assert_eq!(rho("additive_2x3_uniform"), 10.0);
         assert_eq!(rho("additive_3x10_uniform"), 1.0);
+        assert_eq!(rho("ca_sym_uniform_12"), 20.0);
+        assert_eq!(rho("ca_asym_uniform_12_15"), 20.0);
+        // CA asym: bidder 1's items U[1,2], bidder 2's U[1,5], C ~ U[-1,1].
+        let s = preset("ca_asym_uniform_12_15")
+            .unwrap()
+            .setting
+            .build()
+            .unwrap();
+        assert_eq!((s.type_len(), s.profile_len()), (3, 6));
+        let Prior::Combinatorial(c) = &s.prior else {
+            panic!("a combinatorial prior")
+        };
+        assert_eq!(
+            (c.items().hi(0, 1), c.items().hi(1, 0), c.complementarity()),
+            (2.0, 5.0, (-1.0, 1.0))
+        );
         let c = preset("additive_5x10_uniform").unwrap();
         assert_eq!(
             (

@@ -6,6 +6,8 @@
 
 use rand::Rng;
 
+use crate::combinatorial::Combinatorial;
+
 /// Independent uniform values: bidder `i`'s value for item `j` is `U[lo[i][j], hi[i][j]]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UniformBox {
@@ -42,6 +44,11 @@ impl UniformBox {
     /// Upper bound of bidder `i`'s value for item `j`.
     pub fn hi(&self, i: usize, j: usize) -> f64 {
         self.hi[i * self.items + j]
+    }
+
+    /// Number of items.
+    pub fn items(&self) -> usize {
+        self.items
     }
 }
 
@@ -108,6 +115,9 @@ pub enum Prior {
     UniformBox(UniformBox),
     /// Each bidder uniform on the corner simplex `{v >= 0, sum_j v_j <= 1}`.
     Triangle(Triangle),
+    /// Uniform item values plus a bundle complementarity the bidder cannot misreport
+    /// ([`crate::combinatorial`]); a type row is `(v_1, ..., v_m, C)`.
+    Combinatorial(Combinatorial),
 }
 
 impl Prior {
@@ -116,18 +126,30 @@ impl Prior {
         match self {
             Prior::UniformBox(b) => b.bidders,
             Prior::Triangle(t) => t.bidders,
+            Prior::Combinatorial(c) => c.items().bidders,
         }
     }
 
-    /// Number of items the prior describes.
+    /// Number of items the prior describes: the coordinates of a type a bidder may misreport.
     pub fn items(&self) -> usize {
         match self {
             Prior::UniformBox(b) => b.items,
             Prior::Triangle(t) => t.items,
+            Prior::Combinatorial(c) => c.items().items,
         }
     }
 
-    /// Draw bidder `bidder`'s values into `out` (length `m`).
+    /// Values in one bidder's type: [`Prior::items`], plus one complementarity for a
+    /// combinatorial bidder. Types are stored with this stride; the coordinates past
+    /// [`Prior::items`] are never misreported.
+    pub fn type_len(&self) -> usize {
+        match self {
+            Prior::Combinatorial(c) => c.items().items + 1,
+            _ => self.items(),
+        }
+    }
+
+    /// Draw bidder `bidder`'s type into `out` (length [`Prior::type_len`]).
     pub fn sample_bidder<R: Rng + ?Sized>(&self, bidder: usize, rng: &mut R, out: &mut [f32]) {
         match self {
             Prior::UniformBox(b) => {
@@ -149,19 +171,22 @@ impl Prior {
                     *o = *x as f32;
                 }
             }
+            Prior::Combinatorial(c) => c.sample_bidder(bidder, rng, out),
         }
     }
 
-    /// Draw one whole profile into `out` (length `n * m`, row-major).
+    /// Draw one whole profile into `out` (length `n * type_len`, row-major).
     pub fn sample_profile<R: Rng + ?Sized>(&self, rng: &mut R, out: &mut [f32]) {
-        let m = self.items();
+        let m = self.type_len();
         for (i, row) in out.chunks_exact_mut(m).enumerate() {
             self.sample_bidder(i, rng, row);
         }
     }
 
-    /// Project bidder `bidder`'s report (length `m`) onto its support, in place (Euclidean
-    /// projection; for a box this is clipping each coordinate).
+    /// Project bidder `bidder`'s report onto its support, in place (Euclidean projection; for
+    /// a box this is clipping each coordinate). The report is the `m` item values, optionally
+    /// followed by the type's fixed coordinates (a combinatorial bidder's `C`, clipped to its
+    /// range); pinning those to the truth is [`crate::Setting::pin_fixed`]'s job.
     pub fn project_bidder(&self, bidder: usize, report: &mut [f32]) {
         match self {
             Prior::UniformBox(b) => {
@@ -171,21 +196,24 @@ impl Prior {
                 }
             }
             Prior::Triangle(_) => project_corner_simplex(report),
+            Prior::Combinatorial(c) => c.project_bidder(bidder, report),
         }
     }
 
-    /// The smallest box holding bidder `bidder`'s support: per item `(lo, hi)`. Audits lay
-    /// their grids over this box and project every grid point onto the support.
+    /// The smallest box holding bidder `bidder`'s reports: per item `(lo, hi)` (the
+    /// misreportable coordinates only). Audits lay their grids over this box and project every
+    /// grid point onto the support.
     pub fn bounding_box(&self, bidder: usize) -> Vec<(f32, f32)> {
         match self {
             Prior::UniformBox(b) => (0..b.items)
                 .map(|j| (b.lo(bidder, j) as f32, b.hi(bidder, j) as f32))
                 .collect(),
             Prior::Triangle(t) => vec![(0.0, 1.0); t.items],
+            Prior::Combinatorial(c) => Prior::UniformBox(c.items().clone()).bounding_box(bidder),
         }
     }
 
-    /// Whether bidder `bidder`'s report lies in the support.
+    /// Whether bidder `bidder`'s report (as for [`Prior::project_bidder`]) lies in the support.
     pub fn contains_bidder(&self, bidder: usize, report: &[f32]) -> bool {
         match self {
             Prior::UniformBox(b) => report
@@ -196,6 +224,7 @@ impl Prior {
             Prior::Triangle(_) => {
                 report.iter().all(|&r| r >= 0.0) && report.iter().sum::<f32>() <= 1.0 + 1e-6
             }
+            Prior::Combinatorial(c) => c.contains_bidder(bidder, report),
         }
     }
 
@@ -204,6 +233,7 @@ impl Prior {
         match self {
             Prior::UniformBox(b) => 0.5 * (b.lo(i, j) + b.hi(i, j)),
             Prior::Triangle(t) => 1.0 / (t.items + 1) as f64,
+            Prior::Combinatorial(c) => 0.5 * (c.items().lo(i, j) + c.items().hi(i, j)),
         }
     }
 }

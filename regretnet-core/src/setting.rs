@@ -15,6 +15,9 @@ pub enum ValuationKind {
     /// bidder at most one item in expectation (`sum_j a_ij <= 1`), so the utility is still
     /// `sum_j a_ij v_ij - p_i`.
     UnitDemand,
+    /// Two bidders, two items and bundle values `v_1 + v_2 + C_i` with a complementarity `C_i`
+    /// the bidder cannot misreport ([`crate::combinatorial`]); needs the combinatorial prior.
+    Combinatorial,
 }
 
 impl ValuationKind {
@@ -23,6 +26,7 @@ impl ValuationKind {
         match self {
             ValuationKind::Additive => "additive",
             ValuationKind::UnitDemand => "unit_demand",
+            ValuationKind::Combinatorial => "combinatorial",
         }
     }
 }
@@ -43,12 +47,18 @@ pub struct Setting {
 }
 
 impl Setting {
-    /// Number of values in one profile: `n * m`.
-    pub fn profile_len(&self) -> usize {
-        self.bidders * self.items
+    /// Values in one bidder's type ([`Prior::type_len`]): the `m` item values, plus the
+    /// complementarity of a combinatorial bidder.
+    pub fn type_len(&self) -> usize {
+        self.prior.type_len()
     }
 
-    /// Draw `count` profiles, row-major `[count, n, m]`.
+    /// Number of values in one profile: `n * type_len` (`n * m` unless combinatorial).
+    pub fn profile_len(&self) -> usize {
+        self.bidders * self.type_len()
+    }
+
+    /// Draw `count` profiles, row-major `[count, n, type_len]`.
     pub fn sample_profiles<R: Rng + ?Sized>(&self, rng: &mut R, count: usize) -> Vec<f32> {
         let len = self.profile_len();
         let mut out = vec![0.0f32; count * len];
@@ -58,12 +68,27 @@ impl Setting {
         out
     }
 
-    /// Project every bidder's row of every profile in `profiles` (`[count, n, m]`) onto the
-    /// support, in place.
+    /// Project every bidder's row of every profile in `profiles` (`[count, n, type_len]`)
+    /// onto the support, in place.
     pub fn project_profiles(&self, profiles: &mut [f32]) {
-        for row in profiles.chunks_exact_mut(self.items).enumerate() {
+        for row in profiles.chunks_exact_mut(self.type_len()).enumerate() {
             let (k, values) = row;
             self.prior.project_bidder(k % self.bidders, values);
+        }
+    }
+
+    /// Copy the coordinates a bidder cannot misreport (those past the `m` item values: a
+    /// combinatorial bidder's complementarity) from `truth` into `reports`, both flat
+    /// `[count, n, type_len]` with the same `count`; together with [`Setting::project_profiles`]
+    /// this is the exact projection onto the set of feasible misreports. Nothing to do unless
+    /// the setting has such coordinates.
+    pub fn pin_fixed(&self, truth: &[f32], reports: &mut [f32]) {
+        let (d, m) = (self.type_len(), self.items);
+        if d == m {
+            return;
+        }
+        for (t, r) in truth.chunks_exact(d).zip(reports.chunks_exact_mut(d)) {
+            r[m..].copy_from_slice(&t[m..]);
         }
     }
 }

@@ -109,8 +109,16 @@ pub struct OwnUtility {
 }
 
 impl FrozenNet {
-    /// Freeze `net`'s current weights.
+    /// Freeze `net`'s current weights. Additive and unit-demand heads only: a combinatorial
+    /// net's search uses candle's autograd (`Mechanism::utility_gradient` in regretnet-regret).
     pub fn new(net: &RegretNet) -> Result<Self> {
+        if net.valuation() == ValuationKind::Combinatorial {
+            return Err(NetsError::Shape(
+                "the hand-written input gradient covers additive and unit-demand heads; use \
+                 autograd for the combinatorial head"
+                    .into(),
+            ));
+        }
         Ok(FrozenNet {
             bidders: net.bidders(),
             items: net.items(),

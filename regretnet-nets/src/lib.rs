@@ -47,4 +47,6 @@ pub use net::{NetSpec, Outcome, RegretNet};
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_combinatorial;
+#[cfg(test)]
 mod tests_fused;

@@ -7,7 +7,10 @@ use rand::Rng;
 use regretnet_core::{NetConfig, Setting, SettingConfig, ValuationKind};
 
 use crate::error::Result;
-use crate::heads::{additive_allocation, payment, unit_demand_allocation};
+use crate::heads::{
+    additive_allocation, combinatorial_allocation, combinatorial_input, payment,
+    unit_demand_allocation, COMBINATORIAL_LOGITS,
+};
 use crate::mlp::{Mlp, WeightGrad};
 
 /// What a network was built for: the setting and the architecture. Stored in checkpoints.
@@ -22,7 +25,11 @@ pub struct NetSpec {
 /// Allocations and payments for a batch of bid profiles.
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    /// `[batch, n, m]`: probability that bidder `i` receives item `j`.
+    /// `[batch, n, d]`, the coefficients of each bidder's type in its value: for additive and
+    /// unit-demand bidders (`d = m`) the probability that bidder `i` receives item `j`; for a
+    /// combinatorial bidder (`d = 3`) those of `(v_1, v_2, C)`,
+    /// [`crate::heads::combinatorial_allocation`]. A bidder's value is always
+    /// `sum_k alloc[i, k] type[i, k]`.
     pub alloc: Tensor,
     /// `[batch, n]`: expected payment of bidder `i`.
     pub pay: Tensor,
@@ -32,8 +39,12 @@ pub struct Outcome {
 ///
 /// - allocation net: `[batch, n*m] -> [batch, (n+1)*(m+1)]` logits, then
 ///   [`additive_allocation`] (unit demand: twice as many logits, then
-///   [`unit_demand_allocation`]);
+///   [`unit_demand_allocation`]; combinatorial 2x2: 16 logits, then
+///   [`combinatorial_allocation`]);
 /// - payment net: `[batch, n*m] -> [batch, n]` logits, then [`payment`].
+///
+/// A combinatorial profile `[batch, 2, 3]` of types `(v_1, v_2, C)` enters both nets as the
+/// bundle values `(v_1, v_2, v_1 + v_2 + C)` ([`combinatorial_input`]), as in the reference.
 #[derive(Debug, Clone)]
 pub struct RegretNet {
     spec: NetSpec,
@@ -48,22 +59,18 @@ impl RegretNet {
     /// A freshly initialised network (Glorot-uniform weights from `rng`, zero biases; the
     /// allocation net is drawn first, then the payment net).
     pub fn new<R: Rng + ?Sized>(setting: &Setting, spec: NetSpec, rng: &mut R) -> Result<Self> {
-        let (n, m) = (setting.bidders, setting.items);
-        let heads = match setting.valuation {
-            ValuationKind::Additive => 1,
-            ValuationKind::UnitDemand => 2,
+        let (n, m, d) = (setting.bidders, setting.items, setting.type_len());
+        let logits = match setting.valuation {
+            ValuationKind::Additive => (n + 1) * (m + 1),
+            ValuationKind::UnitDemand => 2 * (n + 1) * (m + 1),
+            ValuationKind::Combinatorial => COMBINATORIAL_LOGITS,
         };
-        let alloc = Mlp::new(
-            n * m,
-            &spec.net.alloc_hidden,
-            heads * (n + 1) * (m + 1),
-            rng,
-        )?;
-        let pay = Mlp::new(n * m, &spec.net.pay_hidden, n, rng)?;
+        let alloc = Mlp::new(n * d, &spec.net.alloc_hidden, logits, rng)?;
+        let pay = Mlp::new(n * d, &spec.net.pay_hidden, n, rng)?;
         Ok(RegretNet {
             spec,
             bidders: n,
-            items: m,
+            items: d,
             valuation: setting.valuation,
             alloc,
             pay,
@@ -80,7 +87,8 @@ impl RegretNet {
         self.bidders
     }
 
-    /// Number of items.
+    /// Values per bidder in a bid profile: the number of items, or 3 for a combinatorial
+    /// bidder's `(v_1, v_2, C)` ([`regretnet_core::Setting::type_len`]).
     pub fn items(&self) -> usize {
         self.items
     }
@@ -95,6 +103,15 @@ impl RegretNet {
         match self.valuation {
             ValuationKind::Additive => additive_allocation(logits, self.bidders, self.items),
             ValuationKind::UnitDemand => unit_demand_allocation(logits, self.bidders, self.items),
+            ValuationKind::Combinatorial => combinatorial_allocation(logits),
+        }
+    }
+
+    /// The flattened network input for `bids: [batch, n, d]`.
+    fn input(&self, bids: &Tensor) -> Result<Tensor> {
+        match self.valuation {
+            ValuationKind::Combinatorial => combinatorial_input(bids),
+            _ => Ok(bids.reshape((bids.dim(0)?, self.bidders * self.items))?),
         }
     }
 
@@ -108,12 +125,11 @@ impl RegretNet {
         &self.pay
     }
 
-    /// Allocations and payments for `bids: [batch, n, m]`.
+    /// Allocations and payments for `bids: [batch, n, d]`.
     ///
     /// With [`WeightGrad::Frozen`] the result is differentiable with respect to `bids` only.
     pub fn forward(&self, bids: &Tensor, mode: WeightGrad) -> Result<Outcome> {
-        let batch = bids.dim(0)?;
-        let x = bids.reshape((batch, self.bidders * self.items))?;
+        let x = self.input(bids)?;
         let alloc = self.allocation(&self.alloc.forward(&x, mode)?)?;
         let pay = payment(&self.pay.forward(&x, mode)?, &alloc, bids)?;
         Ok(Outcome { alloc, pay })
@@ -122,8 +138,7 @@ impl RegretNet {
     /// [`RegretNet::forward`] in candle's own ops only (no fused kernels): slower, the
     /// reference that the fast paths are tested against.
     pub fn forward_plain(&self, bids: &Tensor, mode: WeightGrad) -> Result<Outcome> {
-        let batch = bids.dim(0)?;
-        let x = bids.reshape((batch, self.bidders * self.items))?;
+        let x = self.input(bids)?;
         let alloc = self.allocation(&self.alloc.forward_plain(&x, mode)?)?;
         let pay = payment(&self.pay.forward_plain(&x, mode)?, &alloc, bids)?;
         Ok(Outcome { alloc, pay })

@@ -63,7 +63,8 @@ pub struct GridAudit {
     /// Regret after refining the best grid points (never below `grid_regret`), flat
     /// `[samples, n]`.
     pub regret: Vec<f32>,
-    /// The best misreport found, flat `[samples, n, m]`.
+    /// The best misreport found, flat `[samples, n, d]` (whole types: a combinatorial
+    /// bidder's complementarity is its true one).
     pub best_misreport: Vec<f32>,
 }
 
@@ -111,7 +112,7 @@ pub fn grid_audit<M: Mechanism>(
     config: &GridConfig,
     work: Work<'_>,
 ) -> Result<GridAudit> {
-    let (n, m) = (setting.bidders, setting.items);
+    let (n, m, d) = (setting.bidders, setting.items, setting.type_len());
     if m > MAX_GRID_ITEMS {
         return Err(RegretError::Unsupported(format!(
             "a full grid covers reports of at most {MAX_GRID_ITEMS} coordinates; {} has {m} \
@@ -125,10 +126,10 @@ pub fn grid_audit<M: Mechanism>(
             config.resolution
         )));
     }
-    let len = n * m;
+    let len = n * d;
     if profiles.len() % len != 0 {
         return Err(RegretError::Shape(format!(
-            "{} values do not make whole {n} x {m} profiles",
+            "{} values do not make whole {n} x {d} profiles",
             profiles.len()
         )));
     }
@@ -137,8 +138,9 @@ pub fn grid_audit<M: Mechanism>(
         .map(|i| grid_points(setting, i, config.resolution))
         .collect();
     let points = grids[0].len() / m;
-    // One bidder: the outcome on the grid does not depend on the profile.
-    let table = if n == 1 {
+    // One bidder whose whole type is misreportable: the outcome on the grid does not depend
+    // on the profile.
+    let table = if n == 1 && d == m {
         Some(outcome_table(mech, &grids[0], m)?)
     } else {
         None
@@ -269,8 +271,8 @@ fn top_by_rows<M: Mechanism>(
     truth: &[f32],
     k: usize,
 ) -> Result<Top> {
-    let (n, m) = (setting.bidders, setting.items);
-    let len = n * m;
+    let (n, m, d) = (setting.bidders, setting.items, setting.type_len());
+    let len = n * d;
     let samples = truth.len() / len;
     let points = grids[0].len() / m;
     let mut top = Top::new(samples * n, k.min(points));
@@ -280,14 +282,15 @@ fn top_by_rows<M: Mechanism>(
             let hi = (lo + per_block).min(samples);
             let rows = (hi - lo) * points;
             let mut reports = Vec::with_capacity(rows * len);
-            let mut values = Vec::with_capacity(rows * m);
+            let mut values = Vec::with_capacity(rows * d);
             for b in lo..hi {
                 let profile = &truth[b * len..(b + 1) * len];
                 for g in grids[i].chunks_exact(m) {
                     let at = reports.len();
                     reports.extend_from_slice(profile);
-                    reports[at + i * m..at + (i + 1) * m].copy_from_slice(g);
-                    values.extend_from_slice(&profile[i * m..(i + 1) * m]);
+                    // The item values only: fixed coordinates stay the truth's.
+                    reports[at + i * d..at + i * d + m].copy_from_slice(g);
+                    values.extend_from_slice(&profile[i * d..(i + 1) * d]);
                 }
             }
             let u = utilities_at_reports(mech, &reports, &vec![i; rows], &values)?;
@@ -316,20 +319,22 @@ fn finish_chunk<M: Mechanism>(
     config: &GridConfig,
     lr: f64,
 ) -> Result<ChunkAudit> {
-    let (n, m) = (setting.bidders, setting.items);
-    let len = n * m;
+    let (n, m, d) = (setting.bidders, setting.items, setting.type_len());
+    let len = n * d;
     let samples = truth.len() / len;
     let k = top.k;
-    let truth_t = Tensor::from_slice(truth, (samples, n, m), &Device::Cpu)?;
+    let truth_t = Tensor::from_slice(truth, (samples, n, d), &Device::Cpu)?;
     let u_truth = truthful_utilities(mech, &truth_t, WeightGrad::Frozen)?
         .0
         .flatten_all()?
         .to_vec1::<f32>()?;
     let point = |i: usize, g: usize| &grids[i][g * m..(g + 1) * m];
     let mut best_u: Vec<f32> = (0..samples * n).map(|r| top.utility[r * k]).collect();
-    let mut best_misreport = Vec::with_capacity(samples * len);
+    // Best misreports as whole types: the grid point's item values, the truth's fixed
+    // coordinates.
+    let mut best_misreport = truth.to_vec();
     for r in 0..samples * n {
-        best_misreport.extend_from_slice(point(r % n, top.index[r * k]));
+        best_misreport[r * d..r * d + m].copy_from_slice(point(r % n, top.index[r * k]));
     }
     let grid_regret: Vec<f32> = best_u
         .iter()
@@ -342,13 +347,16 @@ fn finish_chunk<M: Mechanism>(
         let mut replicated = Vec::with_capacity(samples * k * len);
         for b in 0..samples {
             for r in 0..k {
+                let at = starts.len();
+                starts.extend_from_slice(&truth[b * len..(b + 1) * len]);
                 for i in 0..n {
-                    starts.extend_from_slice(point(i, top.index[(b * n + i) * k + r]));
+                    starts[at + i * d..at + i * d + m]
+                        .copy_from_slice(point(i, top.index[(b * n + i) * k + r]));
                 }
                 replicated.extend_from_slice(&truth[b * len..(b + 1) * len]);
             }
         }
-        let truth_rep = Tensor::from_vec(replicated, (samples * k, n, m), &Device::Cpu)?;
+        let truth_rep = Tensor::from_vec(replicated, (samples * k, n, d), &Device::Cpu)?;
         let grad = mech.utility_gradient()?;
         let ascent = ascend_tracking_best(
             &*grad,
@@ -364,9 +372,9 @@ fn finish_chunk<M: Mechanism>(
                     let u = ascent.best_utility[(b * k + r) * n + i];
                     if u > best_u[b * n + i] {
                         best_u[b * n + i] = u;
-                        let src = ((b * k + r) * n + i) * m;
-                        best_misreport[(b * n + i) * m..(b * n + i + 1) * m]
-                            .copy_from_slice(&ascent.best_misreport[src..src + m]);
+                        let src = ((b * k + r) * n + i) * d;
+                        best_misreport[(b * n + i) * d..(b * n + i + 1) * d]
+                            .copy_from_slice(&ascent.best_misreport[src..src + d]);
                     }
                 }
             }

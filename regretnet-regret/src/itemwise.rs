@@ -40,8 +40,8 @@ pub fn itemwise_audit<M: Mechanism>(
     resolution: usize,
     work: Work<'_>,
 ) -> Result<ItemwiseAudit> {
-    let (n, m) = (setting.bidders, setting.items);
-    let len = n * m;
+    let (n, m, d) = (setting.bidders, setting.items, setting.type_len());
+    let len = n * d;
     if resolution < 2 {
         return Err(RegretError::Unsupported(format!(
             "an item-wise grid needs at least 2 points per item, not {resolution}"
@@ -76,7 +76,7 @@ pub fn itemwise_audit<M: Mechanism>(
     let parts = for_each_chunk(samples, work, |lo, hi| {
         let truth = &profiles[lo * len..hi * len];
         let rows = hi - lo;
-        let truth_t = Tensor::from_slice(truth, (rows, n, m), &Device::Cpu)?;
+        let truth_t = Tensor::from_slice(truth, (rows, n, d), &Device::Cpu)?;
         let u_truth = truthful_utilities(mech, &truth_t, WeightGrad::Frozen)?
             .0
             .flatten_all()?
@@ -87,7 +87,7 @@ pub fn itemwise_audit<M: Mechanism>(
             let b1 = (b0 + per_block).min(rows);
             let mut reports = Vec::with_capacity((b1 - b0) * per_profile * len);
             let mut who = Vec::with_capacity((b1 - b0) * per_profile);
-            let mut values = Vec::with_capacity((b1 - b0) * per_profile * m);
+            let mut values = Vec::with_capacity((b1 - b0) * per_profile * d);
             for b in b0..b1 {
                 let profile = &truth[b * len..(b + 1) * len];
                 for (i, axis) in axes.iter().enumerate() {
@@ -95,12 +95,12 @@ pub fn itemwise_audit<M: Mechanism>(
                         for &x in grid {
                             let at = reports.len();
                             reports.extend_from_slice(profile);
-                            reports[at + i * m + j] = x;
+                            reports[at + i * d + j] = x;
                             setting
                                 .prior
-                                .project_bidder(i, &mut reports[at + i * m..at + (i + 1) * m]);
+                                .project_bidder(i, &mut reports[at + i * d..at + (i + 1) * d]);
                             who.push(i);
-                            values.extend_from_slice(&profile[i * m..(i + 1) * m]);
+                            values.extend_from_slice(&profile[i * d..(i + 1) * d]);
                         }
                     }
                 }
@@ -115,8 +115,8 @@ pub fn itemwise_audit<M: Mechanism>(
                 let (b, i) = (b0 + r / per_profile, who[r]);
                 if x > best[b * n + i] {
                     best[b * n + i] = x;
-                    best_misreport[(b * n + i) * m..(b * n + i + 1) * m]
-                        .copy_from_slice(&reports[r * len + i * m..r * len + (i + 1) * m]);
+                    best_misreport[(b * n + i) * d..(b * n + i + 1) * d]
+                        .copy_from_slice(&reports[r * len + i * d..r * len + (i + 1) * d]);
                 }
             }
         }

@@ -58,3 +58,5 @@ pub use work::Work;
 mod tests;
 #[cfg(test)]
 mod tests_audit;
+#[cfg(test)]
+mod tests_combinatorial;

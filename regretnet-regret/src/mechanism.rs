@@ -1,6 +1,7 @@
 //! The view of a mechanism that utilities and the misreport search need.
 
 use candle_core::Tensor;
+use regretnet_core::ValuationKind;
 use regretnet_nets::{FrozenNet, Outcome, RegretNet, WeightGrad};
 
 use crate::error::Result;
@@ -11,9 +12,11 @@ use crate::search::{Autograd, UtilityGradient};
 pub trait Mechanism: Sync {
     /// Number of bidders `n`.
     fn bidders(&self) -> usize;
-    /// Number of items `m`.
+    /// Values per bidder in a profile `d`: the number of items `m`, or the length of a
+    /// combinatorial bidder's type ([`regretnet_core::Setting::type_len`]).
     fn items(&self) -> usize;
-    /// Allocations `[batch, n, m]` and payments `[batch, n]` for `bids: [batch, n, m]`.
+    /// Allocations `[batch, n, d]` (the coefficients of each bidder's type in its value; item
+    /// probabilities unless combinatorial) and payments `[batch, n]` for `bids: [batch, n, d]`.
     /// With [`WeightGrad::Frozen`] no gradient may reach the mechanism's parameters.
     fn outcome(&self, bids: &Tensor, mode: WeightGrad) -> Result<Outcome>;
 
@@ -37,6 +40,10 @@ impl Mechanism for RegretNet {
         Ok(self.forward(bids, mode)?)
     }
     fn utility_gradient(&self) -> Result<Box<dyn UtilityGradient + '_>> {
+        // The hand-written gradient covers the additive and unit-demand heads.
+        if self.valuation() == ValuationKind::Combinatorial {
+            return Ok(Box::new(Autograd(self)));
+        }
         Ok(Box::new(FrozenNet::new(self)?))
     }
 }

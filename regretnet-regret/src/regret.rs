@@ -79,7 +79,7 @@ pub fn estimate_regret_with<M: Mechanism, R: Rng + ?Sized>(
     rng: &mut R,
     work: Work<'_>,
 ) -> Result<RegretEstimate> {
-    let (n, m) = (setting.bidders, setting.items);
+    let (n, m) = (setting.bidders, setting.type_len());
     let len = n * m;
     if profiles.len() % len != 0 {
         return Err(crate::RegretError::Shape(format!(
@@ -131,7 +131,7 @@ fn estimate_chunk<M: Mechanism>(
     starts: &[f32],
     search: &SearchConfig,
 ) -> Result<ChunkResult> {
-    let (n, m) = (setting.bidders, setting.items);
+    let (n, m) = (setting.bidders, setting.type_len());
     let len = n * m;
     let samples = profiles.len() / len;
     let restarts = starts.len() / profiles.len();

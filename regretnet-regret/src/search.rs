@@ -113,8 +113,10 @@ pub struct Ascent {
     pub best_misreport: Vec<f32>,
 }
 
-/// Run `steps` projected Adam steps from `mis` (flat `[B, n, m]`, updated in place to the last
+/// Run `steps` projected Adam steps from `mis` (flat `[B, n, d]`, updated in place to the last
 /// iterate); the Adam state starts fresh. Used by training, where only the last iterate matters.
+/// Coordinates a bidder cannot misreport are set to the truth's first
+/// ([`Setting::pin_fixed`]).
 pub fn ascend<G: UtilityGradient + ?Sized>(
     grad: &G,
     setting: &Setting,
@@ -137,12 +139,12 @@ pub fn ascend_tracking_best<G: UtilityGradient + ?Sized>(
     lr: f64,
 ) -> Result<Ascent> {
     let mut best = Ascent {
-        best_utility: vec![f32::NEG_INFINITY; mis.len() / setting.items],
+        best_utility: vec![f32::NEG_INFINITY; mis.len() / setting.type_len()],
         best_misreport: mis.to_vec(),
     };
     run(grad, setting, truth, mis, steps, lr, Some(&mut best))?;
     let last = grad.utility(truth, mis)?;
-    record(&mut best, &last, mis, setting.items)?;
+    record(&mut best, &last, mis, setting.type_len())?;
     Ok(best)
 }
 
@@ -175,17 +177,27 @@ fn run<G: UtilityGradient + ?Sized>(
             truth.dims()
         )));
     }
+    // Coordinates a bidder cannot misreport (a combinatorial bidder's complementarity) are
+    // the truth's, at the start and after every step: with the projection onto the support,
+    // the exact projection onto the feasible misreports.
+    let fixed = if setting.type_len() > setting.items {
+        truth.flatten_all()?.to_vec1::<f32>()?
+    } else {
+        Vec::new()
+    };
+    setting.pin_fixed(&fixed, mis);
     let mut adam = SliceAdam::new(mis.len(), lr as f32);
     for _ in 0..steps {
         let (u, g) = grad.utility_and_grad(truth, mis)?;
         if let Some(best) = best.as_deref_mut() {
-            record(best, &u, mis, setting.items)?;
+            record(best, &u, mis, setting.type_len())?;
         }
         if g.iter().any(|x| !x.is_finite()) {
             return Err(RegretError::NonFinite { what: "gradient" });
         }
         adam.ascend(mis, &g);
         setting.project_profiles(mis);
+        setting.pin_fixed(&fixed, mis);
     }
     Ok(())
 }

@@ -63,17 +63,19 @@ pub fn starts_per_profile(setting: &Setting, search: &SearchConfig) -> usize {
     1 + corners + search.restarts
 }
 
-/// Every start of every profile, flat `[samples, S, n, m]` with `S` from
+/// Every start of every profile, flat `[samples, S, n, d]` with `S` from
 /// [`starts_per_profile`]. Prior draws are taken from `rng` profile by profile, so the starts
-/// depend only on `rng`, never on how the work is later split.
+/// depend only on `rng`, never on how the work is later split. Coordinates a bidder cannot
+/// misreport (a combinatorial bidder's complementarity) are the profile's own in every start;
+/// corners and draws cover the item values.
 pub fn draw_starts<R: Rng + ?Sized>(
     setting: &Setting,
     profiles: &[f32],
     search: &SearchConfig,
     rng: &mut R,
 ) -> Vec<f32> {
-    let (n, m) = (setting.bidders, setting.items);
-    let len = n * m;
+    let (n, m, d) = (setting.bidders, setting.items, setting.type_len());
+    let len = n * d;
     let per = starts_per_profile(setting, search);
     let bidder_corners: Vec<Vec<Vec<f32>>> = if search.corners {
         (0..n)
@@ -81,6 +83,8 @@ pub fn draw_starts<R: Rng + ?Sized>(
                 let mut cs = corners(&setting.prior.bounding_box(i));
                 for c in &mut cs {
                     setting.prior.project_bidder(i, c);
+                    // Placeholders for the fixed coordinates, pinned per profile below.
+                    c.resize(d, 0.0);
                 }
                 cs
             })
@@ -91,6 +95,7 @@ pub fn draw_starts<R: Rng + ?Sized>(
     let ncorners = bidder_corners.first().map_or(0, Vec::len);
     let mut starts = Vec::with_capacity(profiles.len() * per);
     for profile in profiles.chunks_exact(len) {
+        let first = starts.len();
         starts.extend_from_slice(profile);
         for c in 0..ncorners {
             for corners in &bidder_corners {
@@ -100,8 +105,13 @@ pub fn draw_starts<R: Rng + ?Sized>(
         for _ in 0..search.restarts {
             let at = starts.len();
             starts.resize(at + len, 0.0);
-            for (i, row) in starts[at..].chunks_exact_mut(m).enumerate() {
+            for (i, row) in starts[at..].chunks_exact_mut(d).enumerate() {
                 setting.prior.sample_bidder(i, rng, row);
+            }
+        }
+        if d > m {
+            for start in starts[first..].chunks_exact_mut(len) {
+                setting.pin_fixed(profile, start);
             }
         }
     }

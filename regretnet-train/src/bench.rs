@@ -135,7 +135,7 @@ impl Workload {
         let rows = protocol.chunk * starts_per_profile(&s, &protocol.search());
         let eval_v = s.sample_profiles(&mut stream_rng(3, Stream::Test), rows);
         let eval_mis = s.sample_profiles(&mut stream_rng(4, Stream::Test), rows);
-        let shape = |k: usize| (k, s.bidders, s.items);
+        let shape = |k: usize| (k, s.bidders, s.type_len());
         Ok(Workload {
             truth: Tensor::from_vec(truth_v, shape(batch), &Device::Cpu)?,
             mis,

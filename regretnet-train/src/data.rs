@@ -38,10 +38,12 @@ pub struct TrainingSet {
 
 impl TrainingSet {
     /// Draw `size` profiles from the data stream and their initial misreports from the
-    /// misreport stream of `seed`, and shuffle for the first epoch.
+    /// misreport stream of `seed` (coordinates a bidder cannot misreport copied from the
+    /// truth), and shuffle for the first epoch.
     pub fn new(setting: &Setting, size: usize, seed: u64) -> Self {
         let profiles = setting.sample_profiles(&mut stream_rng(seed, Stream::Data), size);
-        let cache = setting.sample_profiles(&mut stream_rng(seed, Stream::Misreport), size);
+        let mut cache = setting.sample_profiles(&mut stream_rng(seed, Stream::Misreport), size);
+        setting.pin_fixed(&profiles, &mut cache);
         let mut set = TrainingSet {
             len: setting.profile_len(),
             profiles,

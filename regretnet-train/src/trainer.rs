@@ -18,9 +18,11 @@ use std::time::Instant;
 use candle_core::{DType, Device, Tensor};
 use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::{Config, Setting};
-use regretnet_nets::{FrozenNet, NetSpec, RegretNet, WeightGrad};
+use regretnet_nets::{NetSpec, RegretNet, WeightGrad};
 use regretnet_regret::utility::{misreport_utilities, truthful_utilities};
-use regretnet_regret::{ascend, estimate_regret_with, Mechanism, RegretError, SearchConfig, Work};
+use regretnet_regret::{
+    ascend, estimate_regret_with, Mechanism, RegretError, SearchConfig, UtilityGradient, Work,
+};
 
 use crate::data::TrainingSet;
 use crate::error::{Result, TrainError};
@@ -84,9 +86,10 @@ pub(crate) struct Best {
 }
 
 /// The utility gradient the misreport searches use (training, validation, benchmarks): the
-/// hand-written input gradient of the frozen net.
-pub fn search_gradient(net: &RegretNet) -> Result<FrozenNet> {
-    Ok(FrozenNet::new(net)?)
+/// hand-written input gradient of the frozen net (`FrozenNet`), or candle's autograd for
+/// the combinatorial head ([`Mechanism::utility_gradient`]).
+pub fn search_gradient(net: &RegretNet) -> Result<Box<dyn UtilityGradient + '_>> {
+    Ok(Mechanism::utility_gradient(net)?)
 }
 
 /// The outer loss on one batch and its parts (scalars and `[n]` tensors).
@@ -226,7 +229,7 @@ impl Trainer {
     /// One training iteration (see the module docs).
     pub fn step(&mut self) -> Result<StepStats> {
         let t = self.config.train.clone();
-        let (n, m) = (self.setting.bidders, self.setting.items);
+        let (n, m) = (self.setting.bidders, self.setting.type_len());
         let len = n * m;
         let idx = self.data.next_batch(t.batch_size);
         let (truth, mut mis) = self.data.gather(&idx);
@@ -249,7 +252,7 @@ impl Trainer {
             .copied()
             .zip(sharded::split_mut(&mut mis, &bounds, len))
             .map(|((lo, hi), shard)| {
-                let (frozen, truth) = (&frozen, &truth[lo * len..hi * len]);
+                let (frozen, truth) = (&*frozen, &truth[lo * len..hi * len]);
                 let (steps, lr) = (t.misreport_steps, t.misreport_lr);
                 move || -> std::result::Result<(), RegretError> {
                     let truth = Tensor::from_slice(truth, (hi - lo, n, m), &Device::Cpu)?;
