@@ -24,6 +24,48 @@ pub enum Command {
     Bench(BenchArgs),
     /// Revenue of the baseline mechanisms on a setting's test sample.
     Baseline(BaselineArgs),
+    /// Train, evaluate and compare with the baselines every preset of a budget; write
+    /// RESULTS.md (rerun the same command to resume after a kill).
+    Reproduce(ReproduceArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BudgetName {
+    /// The single-bidder rows and 2x2, shortened (about an hour on 2 cores).
+    Quick,
+    /// Every preset at the reference's 400,000 iterations (days on a CPU).
+    Full,
+}
+
+#[derive(Debug, Args)]
+pub struct ReproduceArgs {
+    /// How much to train.
+    #[arg(long, value_enum, default_value_t = BudgetName::Quick)]
+    pub budget: BudgetName,
+    /// Only these presets (any preset; see `regretnet presets`), in this order.
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub only: Vec<String>,
+    /// The evaluation protocol of every row.
+    #[arg(long, value_enum, default_value_t = ProtocolName::Default)]
+    pub protocol: ProtocolName,
+    /// Where the run directories go (default: runs/reproduce-<budget>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Where to write the table (default: <out>/RESULTS.md).
+    #[arg(long, value_name = "FILE")]
+    pub results: Option<PathBuf>,
+    /// Train every row N iterations instead of the budget's (a smoke test of the pipeline;
+    /// the table shows the iterations).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub iterations: Option<u64>,
+    /// Evaluate on K test profiles instead of the protocol's (renames the protocol).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
+    pub samples: Option<u64>,
+    #[command(flatten)]
+    pub threads: Threads,
+    /// No progress output on stderr.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

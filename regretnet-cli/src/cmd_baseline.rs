@@ -52,7 +52,7 @@ pub fn run(args: &BaselineArgs) -> Result<(), Failure> {
         println!("no implemented baseline applies to this setting");
     }
     for b in &rows {
-        println!("  {:<20} {:.4} +- {:.4}", b.name, b.revenue, b.se);
+        println!("  {:<26} {:.4} +- {:.4}", b.name, b.revenue, b.se);
     }
     if let Some(p) = published {
         if let Some(v) = p.optimal_revenue {

@@ -1,11 +1,12 @@
 //! `regretnet eval`: load a run's checkpoint and evaluate it under a named protocol.
 
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use indicatif::ProgressBar;
-use regretnet_train::core::EvalConfig;
-use regretnet_train::nets::{checkpoint, NetSpec};
-use regretnet_train::{evaluate, Phase, Protocol, RunDir, TrainError};
+use regretnet_train::core::{EvalConfig, Setting};
+use regretnet_train::nets::{checkpoint, Checkpoint, NetSpec};
+use regretnet_train::{evaluate, EvalReport, Phase, Protocol, RunDir, TrainError};
 
 use crate::cli::{EvalArgs, ProtocolName};
 use crate::failure::Failure;
@@ -34,6 +35,48 @@ pub fn run(args: &EvalArgs) -> Result<(), Failure> {
             args.threads.count
         );
     }
+    let (report, flat, out) = evaluate_and_save(
+        &run,
+        &args.run_dir,
+        &path,
+        &ckpt,
+        &setting,
+        &protocol,
+        args.threads.count as usize,
+        args.quiet,
+    )?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&flat).map_err(|e| Failure::Runtime(e.into()))?
+        );
+    } else {
+        print!("{}", report.to_text());
+        println!("saved        {}", out.display());
+    }
+    match args.max_regret {
+        Some(limit) if report.regret > limit => Err(Failure::Runtime(anyhow::anyhow!(
+            "audited regret {:.4e} exceeds --max-regret {limit:e}",
+            report.regret
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Evaluate checkpoint `path` (loaded as `ckpt`) of the run at `run_dir` under `protocol`,
+/// with progress bars on stderr, and save the report with its origin as
+/// `eval-<protocol>.json` in the run directory. Returns the report, the saved JSON and its path.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn evaluate_and_save(
+    run: &RunDir,
+    run_dir: &Path,
+    path: &Path,
+    ckpt: &Checkpoint,
+    setting: &Setting,
+    protocol: &Protocol,
+    threads: usize,
+    quiet: bool,
+) -> Result<(EvalReport, serde_json::Value, PathBuf), Failure> {
     let current: Mutex<Option<(Phase, ProgressBar)>> = Mutex::new(None);
     let report = {
         let tick = |phase: Phase, done: usize| {
@@ -42,7 +85,7 @@ pub fn run(args: &EvalArgs) -> Result<(), Failure> {
                 if let Some((_, old)) = cur.take() {
                     old.finish_and_clear();
                 }
-                let pb = progress::bar(protocol.samples as u64, "profiles", args.quiet);
+                let pb = progress::bar(protocol.samples as u64, "profiles", quiet);
                 pb.set_message(phase.to_string());
                 *cur = Some((phase, pb));
             }
@@ -50,13 +93,7 @@ pub fn run(args: &EvalArgs) -> Result<(), Failure> {
                 pb.set_position(done as u64);
             }
         };
-        evaluate(
-            &ckpt.net,
-            &setting,
-            &protocol,
-            args.threads.count as usize,
-            Some(&tick),
-        )?
+        evaluate(&ckpt.net, setting, protocol, threads, Some(&tick))?
     };
     if let Some((_, pb)) = current.lock().expect("progress lock").take() {
         pb.finish_and_clear();
@@ -64,7 +101,7 @@ pub fn run(args: &EvalArgs) -> Result<(), Failure> {
     // The report's fields plus where it came from, as one flat object (`--json` and the file).
     let mut flat = serde_json::to_value(&report).map_err(|e| Failure::Runtime(e.into()))?;
     if let Some(obj) = flat.as_object_mut() {
-        obj.insert("run_dir".into(), args.run_dir.display().to_string().into());
+        obj.insert("run_dir".into(), run_dir.display().to_string().into());
         obj.insert("checkpoint".into(), path.display().to_string().into());
         let iteration = ckpt
             .metadata
@@ -83,22 +120,7 @@ pub fn run(args: &EvalArgs) -> Result<(), Failure> {
             .into(),
         )
     })?;
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string(&flat).map_err(|e| Failure::Runtime(e.into()))?
-        );
-    } else {
-        print!("{}", report.to_text());
-        println!("saved        {}", out.display());
-    }
-    match args.max_regret {
-        Some(limit) if report.regret > limit => Err(Failure::Runtime(anyhow::anyhow!(
-            "audited regret {:.4e} exceeds --max-regret {limit:e}",
-            report.regret
-        ))),
-        _ => Ok(()),
-    }
+    Ok((report, flat, out))
 }
 
 /// The named protocol with the flags' overrides; a name that spells out every override, so

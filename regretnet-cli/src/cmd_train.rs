@@ -2,14 +2,14 @@
 //! after the current iteration with a checkpoint (exit 130); a second Ctrl-C quits at once
 //! (checkpoint writes are atomic, so nothing is left half-written).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use regretnet_train::core::presets::{self, DEFAULT_PRESET};
 use regretnet_train::core::Config;
 use regretnet_train::metrics::{truncate_after, CsvSink};
-use regretnet_train::{Event, RunDir, Trainer};
+use regretnet_train::{Event, RunDir, TrainSummary, Trainer};
 
 use crate::cli::TrainArgs;
 use crate::failure::Failure;
@@ -34,7 +34,7 @@ fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
 
 /// The trainer of the newest checkpoint that resumes; unusable newer ones are renamed
 /// `*.unusable` (kept for inspection) with a warning.
-fn resume(run: &RunDir) -> Result<Trainer, Failure> {
+pub(crate) fn resume(run: &RunDir) -> Result<Trainer, Failure> {
     let candidates = run.checkpoints()?;
     if candidates.is_empty() {
         return Err(Failure::usage(format!(
@@ -65,6 +65,83 @@ fn resume(run: &RunDir) -> Result<Trainer, Failure> {
         run.path().join("checkpoints").display(),
         candidates.len()
     )))
+}
+
+/// The process's Ctrl-C flag: the first Ctrl-C sets it (training stops after the current
+/// iteration with a checkpoint), a second one exits at once. One handler per process, shared by
+/// every training a command runs (`reproduce` runs several).
+pub(crate) fn stop_flag() -> Arc<AtomicBool> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let _ = ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!(
+                "\ninterrupt: writing a checkpoint after this iteration (Ctrl-C again to quit now)"
+            );
+        });
+        stop
+    })
+    .clone()
+}
+
+/// Train `trainer` to its configured iterations in `run` (at `out`), with a progress bar and
+/// validation lines on stderr; metrics and checkpoints go to the run directory.
+pub(crate) fn train_to_end(
+    trainer: &mut Trainer,
+    run: &RunDir,
+    out: &Path,
+    threads: usize,
+    quiet: bool,
+) -> Result<TrainSummary, Failure> {
+    let bidders = trainer.setting().bidders;
+    let mut sink = CsvSink::open(run.path(), bidders)?;
+    let total = trainer.config().train.iterations;
+    let pb = progress::bar(total, "iterations", quiet);
+    pb.set_position(trainer.iteration());
+    let verb = if trainer.iteration() > 0 {
+        format!("resuming at iteration {}", trainer.iteration())
+    } else {
+        "training".to_string()
+    };
+    progress::line(
+        &pb,
+        quiet,
+        &format!(
+            "{verb} {} for {} iterations into {}",
+            trainer.setting().name,
+            total,
+            out.display()
+        ),
+    );
+    trainer.set_stop_flag(stop_flag());
+    trainer.set_threads(threads);
+    let summary = trainer.run(&mut sink, Some(run), threads, &mut |event| {
+        match event {
+            Event::Logged(row) => {
+                pb.set_position(row.iteration);
+                let rgt = row.regret.iter().sum::<f64>() / row.regret.len() as f64;
+                pb.set_message(format!("revenue {:.4} regret {:.2e}", row.revenue, rgt));
+            }
+            Event::Validated(v) => {
+                let rgt = v.regret.iter().sum::<f64>() / v.regret.len() as f64;
+                progress::line(
+                    &pb,
+                    quiet,
+                    &format!(
+                        "iteration {:>8}  validation revenue {:.4}  regret {:.3e} (max {:.2e})  {:.0} s",
+                        v.iteration, v.revenue, rgt, v.regret_max, v.seconds
+                    ),
+                );
+            }
+            Event::Checkpoint(_) => {}
+        }
+    })?;
+    pb.finish_and_clear();
+    Ok(summary)
 }
 
 pub fn run(args: &TrainArgs) -> Result<(), Failure> {
@@ -103,61 +180,7 @@ pub fn run(args: &TrainArgs) -> Result<(), Failure> {
         );
         return Ok(());
     }
-    let bidders = trainer.setting().bidders;
-    let mut sink = CsvSink::open(run.path(), bidders)?;
-    let total = trainer.config().train.iterations;
-    let pb = progress::bar(total, "iterations", quiet);
-    pb.set_position(trainer.iteration());
-    let verb = if trainer.iteration() > 0 {
-        format!("resuming at iteration {}", trainer.iteration())
-    } else {
-        "training".to_string()
-    };
-    progress::line(
-        &pb,
-        quiet,
-        &format!(
-            "{verb} {} for {} iterations into {}",
-            trainer.setting().name,
-            total,
-            out.display()
-        ),
-    );
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    // Only one handler per process; a second `train` in the same process cannot happen.
-    let _ = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!(
-            "\ninterrupt: writing a checkpoint after this iteration (Ctrl-C again to quit now)"
-        );
-    });
-    trainer.set_stop_flag(stop);
-    trainer.set_threads(args.threads.count as usize);
-    let summary = trainer.run(&mut sink, Some(&run), args.threads.count as usize, &mut |event| {
-        match event {
-            Event::Logged(row) => {
-                pb.set_position(row.iteration);
-                let rgt = row.regret.iter().sum::<f64>() / row.regret.len() as f64;
-                pb.set_message(format!("revenue {:.4} regret {:.2e}", row.revenue, rgt));
-            }
-            Event::Validated(v) => {
-                let rgt = v.regret.iter().sum::<f64>() / v.regret.len() as f64;
-                progress::line(
-                    &pb,
-                    quiet,
-                    &format!(
-                        "iteration {:>8}  validation revenue {:.4}  regret {:.3e} (max {:.2e})  {:.0} s",
-                        v.iteration, v.revenue, rgt, v.regret_max, v.seconds
-                    ),
-                );
-            }
-            Event::Checkpoint(_) => {}
-        }
-    })?;
-    pb.finish_and_clear();
+    let summary = train_to_end(&mut trainer, &run, &out, args.threads.count as usize, quiet)?;
     let v = match (&summary.validation, summary.interrupted) {
         (Some(v), false) => v,
         _ => {

@@ -10,6 +10,7 @@ mod cmd_baseline;
 mod cmd_bench;
 mod cmd_eval;
 mod cmd_presets;
+mod cmd_reproduce;
 mod cmd_train;
 mod failure;
 mod progress;
@@ -37,6 +38,7 @@ fn main() {
         Command::Eval(args) => cmd_eval::run(&args),
         Command::Bench(args) => cmd_bench::run(&args),
         Command::Baseline(args) => cmd_baseline::run(&args),
+        Command::Reproduce(args) => cmd_reproduce::run(&args),
     };
     if let Err(failure) = result {
         eprintln!("{}: {:#}", failure.label(), failure.error());

@@ -23,7 +23,7 @@ use crate::setting::{Setting, ValuationKind};
 use crate::stats::mean_se;
 
 /// A baseline's mean revenue on a sample.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BaselineRevenue {
     /// Name of the mechanism.
     pub name: String,
@@ -59,9 +59,9 @@ pub fn itemwise_myerson(setting: &Setting, v: &[f32]) -> Option<f64> {
 }
 
 /// Revenue of VCG for additive bidders (a second-price auction per item) on one profile;
-/// `None` for other valuations.
+/// `None` for other valuations and for a single bidder (who would pay nothing).
 pub fn vcg(setting: &Setting, v: &[f32]) -> Option<f64> {
-    if setting.valuation != ValuationKind::Additive {
+    if setting.valuation != ValuationKind::Additive || setting.bidders < 2 {
         return None;
     }
     let (n, m) = (setting.bidders, setting.items);
@@ -277,12 +277,13 @@ mod tests {
 
     #[test]
     fn vcg_is_the_expected_second_highest_value() {
-        // E[second highest of 2 iid U[0,1]] = 1/3 per item; a single bidder pays nothing.
+        // E[second highest of 2 iid U[0,1]] = 1/3 per item; with a single bidder VCG (which
+        // would charge nothing) is not reported.
         let (s, p) = sample("additive_2x2_uniform", 40_000);
         let b = get(&baselines(&s, &p), "VCG").clone();
         assert!((b.revenue - 2.0 / 3.0).abs() < 3.0 * b.se, "{b:?}");
         let (s1, _) = sample("additive_1x2_uniform", 1);
-        assert_eq!(vcg(&s1, &[0.9, 0.2]), Some(0.0));
+        assert_eq!(vcg(&s1, &[0.9, 0.2]), None);
         // Two bidders, item values (0.9, 0.3) and (0.5, 0.6): 0.5 + 0.3.
         assert!((vcg(&s, &[0.9, 0.3, 0.5, 0.6]).unwrap() - 0.8).abs() < 1e-6);
     }
@@ -294,7 +295,18 @@ mod tests {
         assert_eq!(names, vec!["known optimum".to_string()]);
         let (s, p) = sample("additive_1x2_uniform_triangle", 100);
         let names: Vec<String> = baselines(&s, &p).into_iter().map(|b| b.name).collect();
-        assert_eq!(names, vec!["known optimum".to_string(), "VCG".to_string()]);
+        assert_eq!(names, vec!["known optimum".to_string()]);
+        let (s, p) = sample("ca_sym_uniform_12", 100);
+        let names: Vec<String> = baselines(&s, &p).into_iter().map(|b| b.name).collect();
+        assert_eq!(
+            names,
+            [
+                "VVCA",
+                "AMA_bsym",
+                "VVCA (corrected list)",
+                "AMA_bsym (corrected list)"
+            ]
+        );
     }
 
     #[test]

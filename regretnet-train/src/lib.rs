@@ -39,6 +39,7 @@ pub mod lagrangian;
 pub mod metrics;
 pub mod optim;
 pub mod report;
+pub mod reproduce;
 pub mod resume;
 pub mod rundir;
 pub mod sharded;

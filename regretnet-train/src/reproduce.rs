@@ -1,0 +1,389 @@
+//! The paper's table as one command (`regretnet reproduce`): which presets a budget trains, with
+//! which schedule, and the `RESULTS.md` table written from the rows.
+//!
+//! A row trains a preset, evaluates it under an audited protocol, and computes every baseline of
+//! `regretnet_core::baselines` on the same test sample. The table sets it beside the paper's
+//! RegretNet and the known optimum or best published baseline
+//! (`regretnet_core::presets::PresetInfo`, from `shared/reference/regretnet-paper.md`), with the
+//! checks the paper's claim rests on: within 1% of a known optimum, or above the best baseline,
+//! at an audited regret within the paper's bound.
+
+use regretnet_core::baselines::BaselineRevenue;
+use regretnet_core::presets::{self, PresetInfo, DEFAULT_PRESET, PRESETS};
+use regretnet_core::{Config, ConfigError};
+use serde::{Deserialize, Serialize};
+
+/// How much training a reproduction spends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Budget {
+    /// The single-bidder rows and 2x2 in about an hour on a 2-core laptop: shortened runs with
+    /// the learning rate decayed over their second half (see [`Budget::config`]).
+    Quick,
+    /// Every preset at the reference's 400,000 iterations (days on a CPU for the large ones).
+    Full,
+}
+
+/// Iterations of a quick single-bidder row (other than the default preset, which keeps its own
+/// schedule): about 3 minutes on 2 threads.
+pub const QUICK_SINGLE_BIDDER_ITERATIONS: u64 = 60_000;
+
+/// Iterations of a quick row with several bidders: about 14 minutes for 2x2 on 2 threads.
+pub const QUICK_MULTI_BIDDER_ITERATIONS: u64 = 150_000;
+
+/// The presets of [`Budget::Quick`], in the order of the paper's table.
+pub const QUICK_PRESETS: &[&str] = &[
+    "additive_1x2_uniform",
+    "unit_1x2_uniform",
+    "unit_1x2_uniform_23",
+    "additive_1x2_uniform_416_47",
+    "additive_1x2_uniform_triangle",
+    "additive_2x2_uniform",
+];
+
+impl Budget {
+    /// The name used on the command line and in `RESULTS.md`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Budget::Quick => "quick",
+            Budget::Full => "full",
+        }
+    }
+
+    /// The presets this budget reproduces, in table order.
+    pub fn presets(self) -> Vec<&'static str> {
+        match self {
+            Budget::Quick => QUICK_PRESETS.to_vec(),
+            Budget::Full => PRESETS.iter().map(|p| p.name).collect(),
+        }
+    }
+
+    /// The training config of `preset` under this budget. Full: the preset with the reference's
+    /// 400,000 iterations. Quick: the default preset as it is (100,000 iterations, 50
+    /// misreport steps, learning rate decayed over the second half: docs/TRAINING.md); every
+    /// other preset keeps its reference schedule (lambda, rho, 25 misreport steps) but trains
+    /// [`QUICK_SINGLE_BIDDER_ITERATIONS`] or [`QUICK_MULTI_BIDDER_ITERATIONS`] with the same
+    /// learning-rate decay.
+    pub fn config(self, preset: &str) -> Result<Config, ConfigError> {
+        let mut c = presets::preset(preset)?;
+        match self {
+            Budget::Full => c.train.iterations = 400_000,
+            Budget::Quick if preset == DEFAULT_PRESET => {}
+            Budget::Quick => {
+                c.train.iterations = if c.setting.bidders == 1 {
+                    QUICK_SINGLE_BIDDER_ITERATIONS
+                } else {
+                    QUICK_MULTI_BIDDER_ITERATIONS
+                };
+                c.train.lr_decay_from = Some(0.5);
+                c.train.lr_final = 1e-5;
+            }
+        }
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+/// One reproduced row: what was trained, what the audited evaluation found, and the
+/// baselines on the same test sample. Saved as `reproduce.json` in the row's run directory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// The preset.
+    pub preset: String,
+    /// The budget it was trained under.
+    pub budget: Budget,
+    /// The evaluation protocol's name.
+    pub protocol: String,
+    /// Iterations trained.
+    pub iterations: u64,
+    /// Test profiles.
+    pub samples: usize,
+    /// Mean test revenue and its standard error.
+    pub revenue: f64,
+    /// Standard error of `revenue`.
+    pub revenue_se: f64,
+    /// Regret found by the gradient search (mean over bidders of the mean over profiles).
+    pub gradient_regret: f64,
+    /// Audited regret: per profile and bidder the larger of search and audit.
+    pub audited_regret: f64,
+    /// Audit over search, where an audit ran.
+    pub audit_to_gradient: Option<f64>,
+    /// Every baseline on the same test sample.
+    pub baselines: Vec<BaselineRevenue>,
+    /// Training wall time, seconds.
+    pub train_seconds: f64,
+    /// Evaluation wall time, seconds.
+    pub eval_seconds: f64,
+}
+
+impl Row {
+    /// The row's published facts.
+    pub fn info(&self) -> Option<&'static PresetInfo> {
+        PRESETS.iter().find(|p| p.name == self.preset)
+    }
+
+    /// The comparison on our sample: the known optimum when there is one, otherwise the
+    /// baseline of highest revenue (corrected outcome lists included: the stricter bar).
+    pub fn reference_on_sample(&self) -> Option<&BaselineRevenue> {
+        self.baselines
+            .iter()
+            .find(|b| b.name == "known optimum")
+            .or_else(|| {
+                self.baselines
+                    .iter()
+                    .max_by(|a, b| a.revenue.total_cmp(&b.revenue))
+            })
+    }
+
+    /// The row's verdict, in words: within 1% of the optimum (or above the best baseline) and
+    /// an audited regret within the paper's bound (1e-3 where the paper has none).
+    pub fn checks(&self) -> String {
+        let bound = self
+            .info()
+            .and_then(|i| i.paper_regretnet)
+            .map_or(1e-3, |(_, b)| b);
+        let regret_ok = self.audited_regret <= bound;
+        let regret = format!(
+            "regret {} {bound:.0e}",
+            if regret_ok { "<=" } else { "above" }
+        );
+        let revenue = match self.reference_on_sample() {
+            Some(r) if r.name == "known optimum" => {
+                let gap = (self.revenue - r.revenue) / r.revenue;
+                let ok = gap.abs() <= 0.01;
+                format!(
+                    "{} ({:+.2}% vs optimum)",
+                    if ok { "within 1%" } else { "outside 1%" },
+                    100.0 * gap
+                )
+            }
+            Some(r) => format!(
+                "{} {}",
+                if self.revenue > r.revenue {
+                    "beats"
+                } else {
+                    "below"
+                },
+                r.name
+            ),
+            None => "no baseline".into(),
+        };
+        let pass = regret_ok && (revenue.starts_with("within") || revenue.starts_with("beats"));
+        format!("{} {revenue}; {regret}", if pass { "yes:" } else { "no:" })
+    }
+}
+
+fn fmt_minutes(seconds: f64) -> String {
+    if seconds < 90.0 {
+        format!("{seconds:.0} s")
+    } else {
+        format!("{:.1} min", seconds / 60.0)
+    }
+}
+
+/// The `RESULTS.md` text for `rows` (in table order): a header saying what was run, where and
+/// how, the table, and every baseline per row.
+pub fn results_markdown(budget: Budget, machine: &str, command: &str, rows: &[Row]) -> String {
+    let mut s = String::new();
+    s += "# Results\n\n";
+    s += &format!(
+        "Reproduced with `{command}` (budget **{}**, regretnet {}) on {machine}. Every \
+         number of ours is on the evaluation's test sample (seed 100), and every baseline is \
+         computed on that same sample. Published numbers: `shared/reference/regretnet-paper.md` \
+         (Dütting et al., ICML 2019 / JACM 2024). Regret is the mean over bidders of the mean \
+         over profiles; *audited* takes per profile and bidder the larger of the gradient \
+         search and the grid audit (docs/EVALUATION.md).\n\n",
+        budget.name(),
+        env!("CARGO_PKG_VERSION")
+    );
+    s += "| setting | iterations | revenue (ours) | regret: search / audited | paper RegretNet: revenue / regret | optimum or best baseline: published / our sample | check | time (train + eval) |\n";
+    s += "|---|---|---|---|---|---|---|---|\n";
+    for r in rows {
+        let info = r.info();
+        let paper = info
+            .and_then(|i| i.paper_regretnet)
+            .map_or("-".to_string(), |(rev, b)| format!("{rev:.3} / < {b:.0e}"));
+        let published = match info {
+            Some(PresetInfo {
+                optimal_revenue: Some(o),
+                ..
+            }) => format!("optimum {o:.4}"),
+            Some(PresetInfo {
+                best_baseline: Some((name, v)),
+                ..
+            }) => format!("{name} {v:.4}"),
+            _ => "-".into(),
+        };
+        let ours = r.reference_on_sample().map_or("-".to_string(), |b| {
+            format!("{} {:.4} ± {:.4}", b.name, b.revenue, b.se)
+        });
+        s += &format!(
+            "| {} | {} | {:.4} ± {:.4} | {:.2e} / {:.2e} | {paper} | {published} / {ours} | {} | {} + {} |\n",
+            r.preset,
+            r.iterations,
+            r.revenue,
+            r.revenue_se,
+            r.gradient_regret,
+            r.audited_regret,
+            r.checks(),
+            fmt_minutes(r.train_seconds),
+            fmt_minutes(r.eval_seconds),
+        );
+    }
+    let total: f64 = rows.iter().map(|r| r.train_seconds + r.eval_seconds).sum();
+    s += &format!("\nTotal wall time: {}.\n", fmt_minutes(total));
+    s += "\n## Every baseline on the test sample\n\n";
+    for r in rows {
+        s += &format!(
+            "- **{}** ({} profiles, protocol `{}`): ",
+            r.preset, r.samples, r.protocol
+        );
+        let parts: Vec<String> = r
+            .baselines
+            .iter()
+            .map(|b| format!("{} {:.4} ± {:.4}", b.name, b.revenue, b.se))
+            .collect();
+        s += &if parts.is_empty() {
+            "none applies".to_string()
+        } else {
+            parts.join("; ")
+        };
+        s += "\n";
+    }
+    s
+}
+
+/// The CPU model and core count, for the `RESULTS.md` header (Linux; "unknown CPU" elsewhere).
+pub fn machine_description() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{model}, {cores} cores")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(preset: &str, revenue: f64, regret: f64, baselines: Vec<(&str, f64)>) -> Row {
+        Row {
+            preset: preset.into(),
+            budget: Budget::Quick,
+            protocol: "default".into(),
+            iterations: 1000,
+            samples: 10_000,
+            revenue,
+            revenue_se: 0.004,
+            gradient_regret: regret * 0.9,
+            audited_regret: regret,
+            audit_to_gradient: Some(1.1),
+            baselines: baselines
+                .into_iter()
+                .map(|(n, r)| BaselineRevenue {
+                    name: n.into(),
+                    revenue: r,
+                    se: 0.004,
+                })
+                .collect(),
+            train_seconds: 200.0,
+            eval_seconds: 40.0,
+        }
+    }
+
+    #[test]
+    fn quick_keeps_reference_schedules_and_shortens_runs() {
+        // The default preset keeps its measured schedule; the others keep the reference's rho
+        // steps (regretnet-paper.md) and train 60k / 150k iterations with the decay.
+        let d = Budget::Quick.config(DEFAULT_PRESET).unwrap();
+        assert_eq!(d, presets::preset(DEFAULT_PRESET).unwrap());
+        let u = Budget::Quick.config("unit_1x2_uniform").unwrap();
+        assert_eq!(u.train.iterations, QUICK_SINGLE_BIDDER_ITERATIONS);
+        assert_eq!(u.train.rho_increment, 20.0);
+        assert_eq!(u.train.misreport_steps, 25);
+        assert_eq!(u.train.lr_decay_from, Some(0.5));
+        let m = Budget::Quick.config("additive_2x2_uniform").unwrap();
+        assert_eq!(m.train.iterations, QUICK_MULTI_BIDDER_ITERATIONS);
+        assert_eq!(
+            Budget::Full
+                .config("ca_sym_uniform_12")
+                .unwrap()
+                .train
+                .iterations,
+            400_000
+        );
+        assert_eq!(Budget::Full.presets().len(), PRESETS.len());
+        assert!(Budget::Quick.config("nope").is_err());
+    }
+
+    #[test]
+    fn checks_compare_with_the_optimum_or_the_best_baseline() {
+        // 0.5470 vs an optimum of 0.5492 on the sample: -0.40%, within 1%.
+        let r = row(
+            "additive_1x2_uniform",
+            0.5470,
+            8e-4,
+            vec![("known optimum", 0.5492)],
+        );
+        assert_eq!(
+            r.checks(),
+            "yes: within 1% (-0.40% vs optimum); regret <= 1e-3"
+        );
+        let r = row(
+            "additive_1x2_uniform",
+            0.5600,
+            2e-3,
+            vec![("known optimum", 0.5492)],
+        );
+        assert_eq!(
+            r.checks(),
+            "no: outside 1% (+1.97% vs optimum); regret above 1e-3"
+        );
+        // Several bidders: the best baseline on the sample, whichever list it comes from.
+        let r = row(
+            "additive_2x2_uniform",
+            0.869,
+            9e-4,
+            vec![("VVCA", 0.8675), ("VVCA (corrected list)", 0.8701)],
+        );
+        assert_eq!(
+            r.reference_on_sample().unwrap().name,
+            "VVCA (corrected list)"
+        );
+        assert_eq!(
+            r.checks(),
+            "no: below VVCA (corrected list); regret <= 1e-3"
+        );
+    }
+
+    #[test]
+    fn the_table_has_a_row_per_result_and_every_baseline() {
+        let rows = [
+            row(
+                "additive_1x2_uniform",
+                0.5470,
+                8e-4,
+                vec![("known optimum", 0.5492)],
+            ),
+            row("additive_2x2_uniform", 0.88, 9e-4, vec![("VVCA", 0.8675)]),
+        ];
+        let md = results_markdown(
+            Budget::Quick,
+            "a test machine",
+            "regretnet reproduce",
+            &rows,
+        );
+        assert!(md.contains("budget **quick**"));
+        assert!(md.contains("| additive_1x2_uniform | 1000 | 0.5470 ± 0.0040 |"));
+        assert!(md.contains("0.554 / < 1e-3"));
+        assert!(md.contains("VVCA / AMA_bsym 0.8620 / VVCA 0.8675 ± 0.0040"));
+        assert!(md.contains("Total wall time: 8.0 min."));
+        assert_eq!(md.matches("\n- **").count(), 2);
+    }
+}
