@@ -10,7 +10,7 @@ use regretnet_train::core::baselines::baselines;
 use regretnet_train::core::rng::{stream_rng, Stream};
 use regretnet_train::metrics::truncate_after;
 use regretnet_train::nets::{checkpoint, NetSpec};
-use regretnet_train::reproduce::{machine_description, results_markdown, Budget, Row};
+use regretnet_train::reproduce::{machine_description, results_markdown, table_order, Budget, Row};
 use regretnet_train::{Protocol, RunDir, TrainError, Trainer};
 
 use crate::cli::{BudgetName, ProtocolName, ReproduceArgs};
@@ -70,6 +70,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), Failure> {
             budget,
             args.protocol,
             overrides,
+            &command,
             &out.join(name),
             threads,
             args.quiet,
@@ -82,7 +83,24 @@ pub fn run(args: &ReproduceArgs) -> Result<(), Failure> {
             row.checks()
         );
         rows.push(row);
-        let text = results_markdown(budget, &machine, &command, &rows);
+        // The table holds this command's rows and every other finished row under --out (rows
+        // added later with --only join the table).
+        let mut table = rows.clone();
+        for entry in std::fs::read_dir(&out).map_err(|e| io(&out, e))?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if table.iter().any(|r| r.preset == name) {
+                continue;
+            }
+            if let Some(r) = std::fs::read_to_string(entry.path().join("reproduce.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<Row>(&t).ok())
+                .filter(|r| r.budget == budget && r.preset == name)
+            {
+                table.push(r);
+            }
+        }
+        table_order(&mut table);
+        let text = results_markdown(budget, &machine, &table);
         checkpoint::write_atomic(&results, text.as_bytes()).map_err(|e| io(&results, e))?;
     }
     println!("wrote {}", results.display());
@@ -106,11 +124,13 @@ struct Overrides {
 
 /// Train (or resume, or reuse) one preset's run in `dir`, evaluate it and compute the
 /// baselines on the evaluation's test sample.
+#[allow(clippy::too_many_arguments)]
 fn reproduce_row(
     name: &str,
     budget: Budget,
     protocol_name: ProtocolName,
     overrides: Overrides,
+    command: &str,
     dir: &Path,
     threads: usize,
     quiet: bool,
@@ -213,6 +233,7 @@ fn reproduce_row(
         baselines: baselines(&setting, &profiles),
         train_seconds,
         eval_seconds,
+        command: command.to_string(),
     };
     let text = serde_json::to_string_pretty(&row).map_err(|e| Failure::Runtime(e.into()))?;
     checkpoint::write_atomic(&saved, text.as_bytes()).map_err(|e| io(&saved, e))?;

@@ -345,3 +345,49 @@ fn baseline_reports_itemwise_myerson_on_the_test_sample() {
     assert!((rev - 2.5 / 3.0).abs() < 3.0 * se, "{rev} +- {se}");
     assert_eq!(v["published_best_baseline"]["revenue"], 0.862);
 }
+
+#[test]
+fn reproduce_writes_the_table_resumes_and_adds_rows() {
+    // A smoke run of the whole pipeline (30 iterations, 20 test profiles): a single-bidder row
+    // with its known optimum, then a combinatorial row added by a second command; a rerun
+    // reuses the finished row instead of training it again.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rep");
+    let out_s = out.to_str().unwrap();
+    let run = |only: &str| {
+        let o = regretnet(&[
+            "reproduce",
+            "--only",
+            only,
+            "--iterations",
+            "30",
+            "--samples",
+            "20",
+            "--out",
+            out_s,
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let first = run("additive_1x2_uniform");
+    assert!(first.contains("additive_1x2_uniform: revenue"), "{first}");
+    let metrics = out.join("additive_1x2_uniform/metrics.csv");
+    let trained = std::fs::read(&metrics).unwrap();
+    run("ca_sym_uniform_12");
+    let table = std::fs::read_to_string(out.join("RESULTS.md")).unwrap();
+    assert!(table.contains("| additive_1x2_uniform | 30 |"), "{table}");
+    assert!(table.contains("| ca_sym_uniform_12 | 30 |"), "{table}");
+    assert!(table.contains("optimum 0.5492 / known optimum"), "{table}");
+    assert!(table.contains("AMA_bsym 2.7650 /"), "{table}");
+    assert!(table.contains("VVCA (corrected list)"), "{table}");
+    let row: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("ca_sym_uniform_12/reproduce.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(row["iterations"], 30);
+    assert_eq!(row["protocol"], "default-n20");
+    // Rerun: nothing is trained again.
+    run("additive_1x2_uniform");
+    assert_eq!(std::fs::read(&metrics).unwrap(), trained);
+}

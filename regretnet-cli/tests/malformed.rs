@@ -21,6 +21,15 @@ items = 2
 prior = { kind = "uniform", lo = 0.0, hi = 1.0 }
 "#;
 
+/// A valid combinatorial 2x2 setting (the CA presets' form).
+const CA: &str = r#"[setting]
+name = "m_ca"
+bidders = 2
+items = 2
+valuation = "combinatorial"
+prior = { kind = "combinatorial", lo = 1.0, hi = 2.0, complementarity = [-1.0, 1.0] }
+"#;
+
 const SMALL: &str = r#"
 [net]
 alloc_hidden = [8]
@@ -137,6 +146,36 @@ fn malformed_inputs_exit_2_with_a_message_and_no_panic() {
             "zero_iterations",
             format!("{SETTING}[train]\niterations = 0\n"),
             "train.iterations",
+        ),
+        (
+            "combinatorial_prior_additive_valuation",
+            CA.replace("valuation = \"combinatorial\"\n", ""),
+            "setting.valuation",
+        ),
+        (
+            "combinatorial_valuation_uniform_prior",
+            SETTING.replace("items = 2", "items = 2\nvaluation = \"combinatorial\""),
+            "setting.prior.kind",
+        ),
+        (
+            "combinatorial_three_items",
+            CA.replace("items = 2", "items = 3"),
+            "2 bidders and 2 items",
+        ),
+        (
+            "combinatorial_reversed_complementarity",
+            CA.replace("[-1.0, 1.0]", "[1.0, -1.0]"),
+            "setting.prior.complementarity",
+        ),
+        (
+            "combinatorial_complementarity_one_value",
+            CA.replace("[-1.0, 1.0]", "[1.0]"),
+            "complementarity",
+        ),
+        (
+            "combinatorial_missing_complementarity",
+            CA.replace(", complementarity = [-1.0, 1.0]", ""),
+            "complementarity",
         ),
         (
             "zero_batch",
@@ -337,6 +376,11 @@ fn malformed_inputs_exit_2_with_a_message_and_no_panic() {
     .unwrap();
     let not_a_run = d.join("not-a-run");
     std::fs::create_dir_all(&not_a_run).unwrap();
+    // A reproduce --out whose preset directory holds a run of another configuration.
+    let taken = d.join("taken");
+    std::fs::create_dir_all(&taken).unwrap();
+    let foreign_run = train(&taken, "additive_1x2_uniform", 2);
+    let foreign_before = snapshot(&foreign_run.join("metrics.csv"));
 
     let more: Vec<(&str, Vec<String>, &str)> = vec![
         (
@@ -435,6 +479,32 @@ fn malformed_inputs_exit_2_with_a_message_and_no_panic() {
         ),
         ("bench zero scale", s(&["bench", "--scale", "0"]), "--scale"),
         ("baseline without a setting", s(&["baseline"]), "--preset"),
+        (
+            "reproduce unknown preset",
+            s(&["reproduce", "--only", "additive_1x2_uniform", "nope"]),
+            "nope",
+        ),
+        (
+            "reproduce unknown budget",
+            s(&["reproduce", "--budget", "huge"]),
+            "huge",
+        ),
+        (
+            "reproduce zero iterations",
+            s(&["reproduce", "--iterations", "0"]),
+            "--iterations",
+        ),
+        (
+            "reproduce into a foreign run",
+            s(&[
+                "reproduce",
+                "--only",
+                "additive_1x2_uniform",
+                "--out",
+                p(&taken),
+            ]),
+            "another configuration",
+        ),
         (
             "baseline unknown preset",
             s(&["baseline", "--preset", "nope"]),
@@ -566,6 +636,7 @@ fn malformed_inputs_exit_2_with_a_message_and_no_panic() {
         (snapshot(&ckpt), snapshot(&run.join("metrics.csv"))),
         before
     );
+    assert_eq!(snapshot(&foreign_run.join("metrics.csv")), foreign_before);
     for (name, _, _) in configs {
         assert!(
             !d.join(format!("out-{name}")).exists(),

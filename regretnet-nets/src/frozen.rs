@@ -20,6 +20,8 @@
 //! to each at a tie, as candle's `minimum`), through `P` as above and through `Q` as
 //! `du/dz'_kj = Q_kj (g_j - sum_l Q_kl g_l)` with `g` the share of `G` routed to `Q`.
 //!
+//! The combinatorial head's version is in [`crate::frozen_ca`].
+//!
 //! Then back through each tanh MLP `d <- ((d W_out^T) * (1 - h^2)) W^T ...` layer by layer
 //! ([`crate::fused::tanh_backward`]). The forward pass uses the same fused layers as
 //! [`RegretNet::forward`]. Tested against candle's autograd to 1e-5.
@@ -34,7 +36,7 @@ use crate::net::RegretNet;
 
 /// One network's weights as constants, with the transposes its backward pass needs.
 #[derive(Debug, Clone)]
-struct FrozenMlp {
+pub(crate) struct FrozenMlp {
     /// `(W, W^T, b)` per hidden layer.
     hidden: Vec<(Tensor, Tensor, Tensor)>,
     out_w: Tensor,
@@ -61,7 +63,7 @@ impl FrozenMlp {
 
     /// Hidden activations (input side first) and the output, flat `[rows, out]` (the output
     /// bias is added here, in the loop that copies the output out of its tensor).
-    fn forward(&self, x: &Tensor) -> Result<(Vec<Tensor>, Vec<f32>)> {
+    pub(crate) fn forward(&self, x: &Tensor) -> Result<(Vec<Tensor>, Vec<f32>)> {
         let mut acts = Vec::with_capacity(self.hidden.len());
         let mut h = x.clone();
         for (w, _, b) in &self.hidden {
@@ -78,7 +80,7 @@ impl FrozenMlp {
     }
 
     /// Gradient with respect to the input, from the gradient `d_out` of the output.
-    fn input_grad(&self, acts: &[Tensor], d_out: &Tensor) -> Result<Tensor> {
+    pub(crate) fn input_grad(&self, acts: &[Tensor], d_out: &Tensor) -> Result<Tensor> {
         let mut d = d_out.matmul(&self.out_w_t)?;
         for ((_, w_t, _), h) in self.hidden.iter().zip(acts).rev() {
             d = tanh_backward(&d, h)?.matmul(w_t)?;
@@ -94,8 +96,8 @@ pub struct FrozenNet {
     bidders: usize,
     items: usize,
     valuation: ValuationKind,
-    alloc: FrozenMlp,
-    pay: FrozenMlp,
+    pub(crate) alloc: FrozenMlp,
+    pub(crate) pay: FrozenMlp,
 }
 
 /// Per-row results of [`FrozenNet::own_utility_and_grad`].
@@ -109,16 +111,8 @@ pub struct OwnUtility {
 }
 
 impl FrozenNet {
-    /// Freeze `net`'s current weights. Additive and unit-demand heads only: a combinatorial
-    /// net's search uses candle's autograd (`Mechanism::utility_gradient` in regretnet-regret).
+    /// Freeze `net`'s current weights.
     pub fn new(net: &RegretNet) -> Result<Self> {
-        if net.valuation() == ValuationKind::Combinatorial {
-            return Err(NetsError::Shape(
-                "the hand-written input gradient covers additive and unit-demand heads; use \
-                 autograd for the combinatorial head"
-                    .into(),
-            ));
-        }
         Ok(FrozenNet {
             bidders: net.bidders(),
             items: net.items(),
@@ -138,6 +132,9 @@ impl FrozenNet {
         values: &[f32],
         with_grad: bool,
     ) -> Result<OwnUtility> {
+        if self.valuation == ValuationKind::Combinatorial {
+            return self.combinatorial_utility_and_grad(reports, values, with_grad);
+        }
         let (n, m) = (self.bidders, self.items);
         let len = n * m;
         let rows = values.len() / m.max(1);

@@ -32,6 +32,7 @@
 pub mod checkpoint;
 pub mod error;
 pub mod frozen;
+pub mod frozen_ca;
 pub mod fused;
 pub mod heads;
 pub mod init;

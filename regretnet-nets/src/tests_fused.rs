@@ -211,9 +211,11 @@ fn hand_written_input_gradient_matches_autograd() {
         "additive_2x3_uniform",
         "unit_1x2_uniform",
         "unit_2x2_uniform",
+        "ca_sym_uniform_12",
+        "ca_asym_uniform_12_15",
     ] {
         let (setting, net) = net(preset, 7);
-        let (n, m) = (setting.bidders, setting.items);
+        let (n, m) = (setting.bidders, setting.type_len());
         let b = 40;
         let truth = setting.sample_profiles(&mut stream_rng(8, Stream::Test), b);
         let mis = setting.sample_profiles(&mut stream_rng(9, Stream::Test), b);

@@ -1,7 +1,6 @@
 //! The view of a mechanism that utilities and the misreport search need.
 
 use candle_core::Tensor;
-use regretnet_core::ValuationKind;
 use regretnet_nets::{FrozenNet, Outcome, RegretNet, WeightGrad};
 
 use crate::error::Result;
@@ -40,10 +39,6 @@ impl Mechanism for RegretNet {
         Ok(self.forward(bids, mode)?)
     }
     fn utility_gradient(&self) -> Result<Box<dyn UtilityGradient + '_>> {
-        // The hand-written gradient covers the additive and unit-demand heads.
-        if self.valuation() == ValuationKind::Combinatorial {
-            return Ok(Box::new(Autograd(self)));
-        }
         Ok(Box::new(FrozenNet::new(self)?))
     }
 }

@@ -114,6 +114,9 @@ pub struct Row {
     pub train_seconds: f64,
     /// Evaluation wall time, seconds.
     pub eval_seconds: f64,
+    /// The command that produced the row.
+    #[serde(default)]
+    pub command: String,
 }
 
 impl Row {
@@ -181,13 +184,40 @@ fn fmt_minutes(seconds: f64) -> String {
     }
 }
 
+/// Sort `rows` into the order of the paper's table ([`PRESETS`]); names not listed go last.
+pub fn table_order(rows: &mut [Row]) {
+    let rank = |r: &Row| {
+        PRESETS
+            .iter()
+            .position(|p| p.name == r.preset)
+            .unwrap_or(usize::MAX)
+    };
+    rows.sort_by_key(rank);
+}
+
 /// The `RESULTS.md` text for `rows` (in table order): a header saying what was run, where and
 /// how, the table, and every baseline per row.
-pub fn results_markdown(budget: Budget, machine: &str, command: &str, rows: &[Row]) -> String {
+pub fn results_markdown(budget: Budget, machine: &str, rows: &[Row]) -> String {
+    let mut commands: Vec<String> = Vec::new();
+    for r in rows {
+        let c = if r.command.is_empty() {
+            format!("regretnet reproduce --budget {}", budget.name())
+        } else {
+            r.command.clone()
+        };
+        if !commands.contains(&c) {
+            commands.push(c);
+        }
+    }
+    let commands = commands
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(" and ");
     let mut s = String::new();
     s += "# Results\n\n";
     s += &format!(
-        "Reproduced with `{command}` (budget **{}**, regretnet {}) on {machine}. Every \
+        "Reproduced with {commands} (budget **{}**, regretnet {}) on {machine}. Every \
          number of ours is on the evaluation's test sample (seed 100), and every baseline is \
          computed on that same sample. Published numbers: `shared/reference/regretnet-paper.md` \
          (Dütting et al., ICML 2019 / JACM 2024). Regret is the mean over bidders of the mean \
@@ -294,6 +324,7 @@ mod tests {
                 .collect(),
             train_seconds: 200.0,
             eval_seconds: 40.0,
+            command: String::new(),
         }
     }
 

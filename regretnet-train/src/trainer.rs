@@ -86,8 +86,8 @@ pub(crate) struct Best {
 }
 
 /// The utility gradient the misreport searches use (training, validation, benchmarks): the
-/// hand-written input gradient of the frozen net (`FrozenNet`), or candle's autograd for
-/// the combinatorial head ([`Mechanism::utility_gradient`]).
+/// hand-written input gradient of the frozen net (`FrozenNet`, via
+/// [`Mechanism::utility_gradient`]).
 pub fn search_gradient(net: &RegretNet) -> Result<Box<dyn UtilityGradient + '_>> {
     Ok(Mechanism::utility_gradient(net)?)
 }
