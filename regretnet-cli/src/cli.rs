@@ -27,6 +27,34 @@ pub enum Command {
     /// Train, evaluate and compare with the baselines every preset of a budget; write
     /// RESULTS.md (rerun the same command to resume after a kill).
     Reproduce(ReproduceArgs),
+    /// Draw a run: allocation and payment heatmaps, training curves, regret distribution;
+    /// refresh its report.html.
+    Plot(PlotArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// Where the SVG files go (default: <run_dir>/plots).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Heatmap cells per axis.
+    #[arg(long, value_name = "N", default_value_t = 120, value_parser = clap::value_parser!(u64).range(2..=1000))]
+    pub resolution: u64,
+    /// The bidder whose reports vary (1-based).
+    #[arg(long, value_name = "I", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub bidder: u64,
+    /// The profile the other bidders are fixed at, comma-separated, row-major over bidders
+    /// (type values per bidder: items, plus C for a combinatorial bidder); default: the
+    /// prior's mean.
+    #[arg(
+        long,
+        value_name = "V,V,...",
+        value_delimiter = ',',
+        allow_negative_numbers = true
+    )]
+    pub fix: Vec<f32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -110,6 +110,20 @@ pub(crate) fn evaluate_and_save(
         obj.insert("iteration".into(), iteration.into());
     }
     let text = serde_json::to_string_pretty(&flat).map_err(|e| Failure::Runtime(e.into()))?;
+    let per_profile = run.eval_regret_path(&protocol.name);
+    regretnet_train::nets::checkpoint::write_atomic(
+        &per_profile,
+        report.per_profile_csv().as_bytes(),
+    )
+    .map_err(|e| {
+        Failure::Runtime(
+            TrainError::Io {
+                path: per_profile.display().to_string(),
+                source: e,
+            }
+            .into(),
+        )
+    })?;
     let out = run.eval_path(&protocol.name);
     regretnet_train::nets::checkpoint::write_atomic(&out, text.as_bytes()).map_err(|e| {
         Failure::Runtime(

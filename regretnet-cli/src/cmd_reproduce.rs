@@ -214,6 +214,7 @@ fn reproduce_row(
     let (report, _, _) =
         evaluate_and_save(&run, dir, &path, &ckpt, &setting, &protocol, threads, quiet)?;
     let eval_seconds = start.elapsed().as_secs_f64();
+    crate::cmd_plot::refresh_report(&run, quiet);
     // The evaluation's own test sample: same seed, same stream, same count.
     let profiles = setting.sample_profiles(
         &mut stream_rng(protocol.seed, Stream::Test),

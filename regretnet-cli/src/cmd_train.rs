@@ -191,6 +191,7 @@ pub fn run(args: &TrainArgs) -> Result<(), Failure> {
             )))
         }
     };
+    crate::cmd_plot::refresh_report(&run, quiet || args.json);
     let regret = v.regret.iter().sum::<f64>() / v.regret.len() as f64;
     if args.json {
         println!(

@@ -9,6 +9,7 @@ mod cli;
 mod cmd_baseline;
 mod cmd_bench;
 mod cmd_eval;
+mod cmd_plot;
 mod cmd_presets;
 mod cmd_reproduce;
 mod cmd_train;
@@ -39,6 +40,7 @@ fn main() {
         Command::Bench(args) => cmd_bench::run(&args),
         Command::Baseline(args) => cmd_baseline::run(&args),
         Command::Reproduce(args) => cmd_reproduce::run(&args),
+        Command::Plot(args) => cmd_plot::run(&args),
     };
     if let Err(failure) = result {
         eprintln!("{}: {:#}", failure.label(), failure.error());

@@ -33,17 +33,23 @@ impl Menu {
         }
     }
 
-    /// The price paid by a bidder with values `v` (0 when it buys nothing).
-    pub fn revenue(&self, v: &[f32]) -> f64 {
-        let mut best = (0.0f64, 0.0f64); // (utility, price) of buying nothing
-        for (price, lottery) in &self.offers {
+    /// The offer a bidder with values `v` takes (index into `offers`), `None` when it buys
+    /// nothing.
+    pub fn choice(&self, v: &[f32]) -> Option<usize> {
+        let mut best: (f64, f64, Option<usize>) = (0.0, 0.0, None); // (utility, price, offer)
+        for (k, (price, lottery)) in self.offers.iter().enumerate() {
             let value: f64 = v.iter().zip(lottery).map(|(&x, &q)| x as f64 * q).sum();
             let u = value - price;
             if u > best.0 || (u == best.0 && u >= 0.0 && *price > best.1) {
-                best = (u, *price);
+                best = (u, *price, Some(k));
             }
         }
-        best.1
+        best.2
+    }
+
+    /// The price paid by a bidder with values `v` (0 when it buys nothing).
+    pub fn revenue(&self, v: &[f32]) -> f64 {
+        self.choice(v).map_or(0.0, |k| self.offers[k].0)
     }
 }
 

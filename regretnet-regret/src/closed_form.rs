@@ -162,3 +162,54 @@ impl Mechanism for Trap {
         Ok(Outcome { alloc, pay })
     }
 }
+
+/// A single-bidder menu of lotteries (`regretnet_core::optimal::Menu`, such as the known
+/// optimal mechanisms) as a [`Mechanism`]: the bidder receives the lottery of the offer it
+/// prefers at its report and pays its price. Truthful by construction (a menu); its outcome is
+/// piecewise constant, so a gradient search learns nothing from it but plots and audits can
+/// evaluate it exactly.
+#[derive(Debug, Clone)]
+pub struct MenuMechanism {
+    menu: regretnet_core::optimal::Menu,
+    items: usize,
+}
+
+impl MenuMechanism {
+    /// The menu over `items` items.
+    pub fn new(menu: regretnet_core::optimal::Menu, items: usize) -> Self {
+        MenuMechanism { menu, items }
+    }
+}
+
+impl Mechanism for MenuMechanism {
+    fn bidders(&self) -> usize {
+        1
+    }
+    fn items(&self) -> usize {
+        self.items
+    }
+    fn outcome(&self, bids: &Tensor, _: WeightGrad) -> Result<Outcome> {
+        let b = bids.dim(0)?;
+        let m = self.items;
+        let v = bids.flatten_all()?.to_vec1::<f32>()?;
+        let mut alloc = Vec::with_capacity(b * m);
+        let mut pay = Vec::with_capacity(b);
+        for row in v.chunks_exact(m) {
+            match self.menu.choice(row) {
+                Some(k) => {
+                    let (price, lottery) = &self.menu.offers[k];
+                    alloc.extend(lottery.iter().map(|&q| q as f32));
+                    pay.push(*price as f32);
+                }
+                None => {
+                    alloc.extend(std::iter::repeat_n(0.0, m));
+                    pay.push(0.0);
+                }
+            }
+        }
+        Ok(Outcome {
+            alloc: Tensor::from_vec(alloc, (b, 1, m), &Device::Cpu)?,
+            pay: Tensor::from_vec(pay, (b, 1), &Device::Cpu)?,
+        })
+    }
+}

@@ -41,6 +41,9 @@ pub enum TrainError {
         /// Why.
         reason: String,
     },
+    /// A plot could not be drawn.
+    #[error("plot: {0}")]
+    Plot(String),
     /// Training produced a NaN or infinite value.
     #[error("training diverged at iteration {iteration}: {quantity} is not finite")]
     NonFinite {

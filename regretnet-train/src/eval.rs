@@ -243,13 +243,14 @@ pub fn evaluate<M: Mechanism>(
             / est.samples.max(1) as f64
     });
     let gradient = RegretStats::from_regret(&est.regret, n);
-    let (audit_stats, audited) = match &audit_regret {
-        Some(a) => (
-            Some(RegretStats::from_regret(a, n)),
-            RegretStats::from_regret(&elementwise_max(&est.regret, a), n),
-        ),
-        None => (None, gradient.clone()),
+    let per_profile = match &audit_regret {
+        Some(a) => elementwise_max(&est.regret, a),
+        None => est.regret.clone(),
     };
+    let audited = RegretStats::from_regret(&per_profile, n);
+    let audit_stats = audit_regret
+        .as_ref()
+        .map(|a| RegretStats::from_regret(a, n));
     let audit_to_gradient = audit_stats.as_ref().map(|a| {
         if gradient.mean > 0.0 {
             a.mean / gradient.mean
@@ -281,6 +282,7 @@ pub fn evaluate<M: Mechanism>(
             total: start.elapsed().as_secs_f64(),
         },
         threads,
+        per_profile,
     })
 }
 

@@ -38,6 +38,7 @@ pub mod eval;
 pub mod lagrangian;
 pub mod metrics;
 pub mod optim;
+pub mod plot;
 pub mod report;
 pub mod reproduce;
 pub mod resume;

@@ -81,6 +81,22 @@ pub struct EvalReport {
     pub timings: Timings,
     /// Threads used.
     pub threads: usize,
+    /// The audited regret of every profile and bidder, flat `[samples, n]` (not in the JSON
+    /// report; `regretnet eval` saves it as `eval-<protocol>-regret.csv`).
+    #[serde(skip)]
+    pub per_profile: Vec<f32>,
+}
+
+impl EvalReport {
+    /// [`EvalReport::per_profile`] as CSV: `profile,bidder,regret` rows.
+    pub fn per_profile_csv(&self) -> String {
+        let n = self.gradient.bidders.len().max(1);
+        let mut s = String::from("profile,bidder,regret\n");
+        for (k, r) in self.per_profile.iter().enumerate() {
+            s += &format!("{},{},{:e}\n", k / n, k % n, r);
+        }
+        s
+    }
 }
 
 fn stats_lines(label: &str, s: &RegretStats) -> String {

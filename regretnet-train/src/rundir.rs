@@ -181,6 +181,12 @@ impl RunDir {
     pub fn eval_path(&self, name: &str) -> PathBuf {
         self.path.join(format!("eval-{name}.json"))
     }
+
+    /// Where the per-profile regrets of protocol `name`'s evaluation are saved
+    /// (`profile,bidder,regret` rows, the audited regret).
+    pub fn eval_regret_path(&self, name: &str) -> PathBuf {
+        self.path.join(format!("eval-{name}-regret.csv"))
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,38 @@
+//! `regretnet plot`: draw a run's figures as SVG and refresh its `report.html`.
+
+use regretnet_train::plot::{plot_run, PlotOptions};
+use regretnet_train::RunDir;
+
+use crate::cli::PlotArgs;
+use crate::failure::Failure;
+
+pub fn run(args: &PlotArgs) -> Result<(), Failure> {
+    let run = RunDir::open(&args.run_dir)?;
+    let options = PlotOptions {
+        resolution: args.resolution as usize,
+        bidder: args.bidder as usize - 1,
+        fixed: (!args.fix.is_empty()).then(|| args.fix.clone()),
+    };
+    if args.fix.iter().any(|v| !v.is_finite()) {
+        return Err(Failure::usage("--fix values must be finite numbers"));
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.run_dir.join("plots"));
+    for path in plot_run(&run, &out, &options)? {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Draw the run's figures into `<run>/plots` and refresh `report.html` after `train` or
+/// `reproduce`; a failure to draw is a warning, never a failed run.
+pub(crate) fn refresh_report(run: &RunDir, quiet: bool) {
+    let out = run.path().join("plots");
+    match plot_run(run, &out, &PlotOptions::default()) {
+        Ok(_) if !quiet => eprintln!("report: {}", run.path().join("report.html").display()),
+        Ok(_) => {}
+        Err(e) => eprintln!("warning: could not draw the run's figures: {e}"),
+    }
+}

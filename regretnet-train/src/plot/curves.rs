@@ -1,0 +1,244 @@
+//! Training curves from a run's `metrics.csv` and `validation.csv`: revenue, regret per bidder
+//! (log scale), lambda per bidder and rho, with the validation points.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use crate::error::{Result, TrainError};
+use crate::plot::svg::plot_err;
+
+/// Size of the curves image, pixels.
+pub const CURVES_SIZE: (u32, u32) = (1100, 800);
+
+/// Smallest regret drawn on the log axis (zeros are drawn there).
+const REGRET_FLOOR: f64 = 1e-7;
+
+/// A numeric CSV table with a header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// Column names.
+    pub header: Vec<String>,
+    /// Rows of numbers (a row that does not parse is skipped: a run killed mid-write).
+    pub rows: Vec<Vec<f64>>,
+}
+
+impl Table {
+    /// Read `path`; `None` when the file does not exist.
+    pub fn read(path: &Path) -> Result<Option<Table>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(TrainError::io(path, e)),
+        };
+        let mut lines = text.lines();
+        let header: Vec<String> = lines
+            .next()
+            .unwrap_or_default()
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .collect();
+        let rows = lines
+            .filter_map(|l| {
+                let r: std::result::Result<Vec<f64>, _> =
+                    l.split(',').map(|x| x.trim().parse::<f64>()).collect();
+                r.ok().filter(|r| r.len() == header.len())
+            })
+            .collect();
+        Ok(Some(Table { header, rows }))
+    }
+
+    /// The `(iteration, column)` points of column `name`.
+    pub fn series(&self, name: &str) -> Option<Vec<(f64, f64)>> {
+        let k = self.header.iter().position(|h| h == name)?;
+        Some(self.rows.iter().map(|r| (r[0], r[k])).collect())
+    }
+
+    /// Every column named `prefix{i}`, in order of `i`.
+    pub fn indexed(&self, prefix: &str) -> Vec<(String, Vec<(f64, f64)>)> {
+        (0..)
+            .map_while(|i| {
+                let name = format!("{prefix}{i}");
+                self.series(&name).map(|s| (name, s))
+            })
+            .collect()
+    }
+}
+
+fn range(points: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = points
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    // A flat series (rho before its first increase) gets a visible band around it.
+    let pad = ((hi - lo) * 0.05)
+        .max(hi.abs().max(lo.abs()) * 0.05)
+        .max(1e-6);
+    (lo - pad, hi + pad)
+}
+
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// One panel: `lines` as coloured lines, `points` as black circles, optionally a log y axis.
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    y_desc: &str,
+    lines: &[(String, Vec<(f64, f64)>)],
+    points: Option<(&str, &[(f64, f64)])>,
+    log: bool,
+    legend_at: SeriesLabelPosition,
+) -> Result<()> {
+    let all = || {
+        lines
+            .iter()
+            .flat_map(|(_, s)| s.iter())
+            .chain(points.iter().flat_map(|(_, p)| p.iter()))
+    };
+    let (x0, x1) = range(all().map(|p| p.0));
+    let floor = |v: f64| if log { v.max(REGRET_FLOOR) } else { v };
+    let (y0, y1) = range(all().map(|p| floor(p.1)));
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .caption(title, ("sans-serif", 17))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(70);
+    macro_rules! draw {
+        ($chart:expr) => {{
+            let mut chart = $chart;
+            chart
+                .configure_mesh()
+                .x_desc("iteration")
+                .y_desc(y_desc)
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .axis_desc_style(("sans-serif", 14))
+                .label_style(("sans-serif", 12))
+                .light_line_style(WHITE.mix(0.0))
+                .draw()
+                .map_err(plot_err)?;
+            for (k, (name, s)) in lines.iter().enumerate() {
+                let c = PALETTE[k % PALETTE.len()];
+                chart
+                    .draw_series(LineSeries::new(
+                        s.iter().map(|&(x, y)| (x, floor(y))),
+                        c.stroke_width(2),
+                    ))
+                    .map_err(plot_err)?
+                    .label(name.as_str())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                    });
+            }
+            if let Some((name, p)) = points {
+                chart
+                    .draw_series(
+                        p.iter()
+                            .map(|&(x, y)| Circle::new((x, floor(y)), 4, BLACK.filled())),
+                    )
+                    .map_err(plot_err)?
+                    .label(name)
+                    .legend(|(x, y)| Circle::new((x + 9, y), 4, BLACK.filled()));
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.4))
+                .label_font(("sans-serif", 12))
+                .position(legend_at.clone())
+                .draw()
+                .map_err(plot_err)?;
+        }};
+    }
+    if log {
+        let (lo, hi) = (y0.max(REGRET_FLOOR), y1.max(REGRET_FLOOR * 10.0));
+        draw!(builder
+            .build_cartesian_2d(x0..x1, (lo..hi).log_scale())
+            .map_err(plot_err)?);
+    } else {
+        draw!(builder
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(plot_err)?);
+    }
+    Ok(())
+}
+
+/// The four training panels as one SVG: revenue (training batches, validation points),
+/// regret per bidder on a log axis (with the validation mean), lambda per bidder, rho.
+pub fn curves_svg(metrics: &Table, validation: Option<&Table>) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, CURVES_SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        let areas = root.split_evenly((2, 2));
+        let one = |name: &str, label: &str| -> Vec<(String, Vec<(f64, f64)>)> {
+            metrics
+                .series(name)
+                .map(|s| vec![(label.to_string(), s)])
+                .unwrap_or_default()
+        };
+        let val_revenue = validation.and_then(|v| v.series("revenue"));
+        let val_regret = validation.and_then(|v| v.series("regret_mean"));
+        let regrets: Vec<_> = metrics
+            .indexed("regret_")
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, s))| (format!("bidder {}", i + 1), s))
+            .collect();
+        let lambdas: Vec<_> = metrics
+            .indexed("lambda_")
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, s))| (format!("bidder {}", i + 1), s))
+            .collect();
+        panel(
+            &areas[0],
+            "Revenue",
+            "revenue",
+            &one("revenue", "training batches"),
+            val_revenue.as_deref().map(|p| ("validation", p)),
+            false,
+            SeriesLabelPosition::LowerRight,
+        )?;
+        panel(
+            &areas[1],
+            "Regret per bidder (log scale)",
+            "regret",
+            &regrets,
+            val_regret.as_deref().map(|p| ("validation (mean)", p)),
+            true,
+            SeriesLabelPosition::UpperRight,
+        )?;
+        panel(
+            &areas[2],
+            "Lagrange multipliers",
+            "lambda",
+            &lambdas,
+            None,
+            false,
+            SeriesLabelPosition::LowerRight,
+        )?;
+        panel(
+            &areas[3],
+            "Penalty weight",
+            "rho",
+            &one("rho", "rho"),
+            None,
+            false,
+            SeriesLabelPosition::LowerRight,
+        )?;
+        root.present().map_err(plot_err)?;
+    }
+    Ok(svg)
+}
