@@ -395,22 +395,23 @@ mod tests {
 
     #[test]
     fn the_table_has_a_row_per_result_and_every_baseline() {
-        let rows = [
+        let mut rows = [
+            row("additive_2x2_uniform", 0.88, 9e-4, vec![("VVCA", 0.8675)]),
             row(
                 "additive_1x2_uniform",
                 0.5470,
                 8e-4,
                 vec![("known optimum", 0.5492)],
             ),
-            row("additive_2x2_uniform", 0.88, 9e-4, vec![("VVCA", 0.8675)]),
         ];
-        let md = results_markdown(
-            Budget::Quick,
-            "a test machine",
-            "regretnet reproduce",
-            &rows,
-        );
-        assert!(md.contains("budget **quick**"));
+        rows[0].command = "regretnet reproduce --only additive_2x2_uniform".into();
+        table_order(&mut rows);
+        assert_eq!(rows[0].preset, "additive_1x2_uniform");
+        let md = results_markdown(Budget::Quick, "a test machine", &rows);
+        assert!(md.contains(
+            "`regretnet reproduce --budget quick` and `regretnet reproduce --only \
+             additive_2x2_uniform` (budget **quick**"
+        ));
         assert!(md.contains("| additive_1x2_uniform | 1000 | 0.5470 ± 0.0040 |"));
         assert!(md.contains("0.554 / < 1e-3"));
         assert!(md.contains("VVCA / AMA_bsym 0.8620 / VVCA 0.8675 ± 0.0040"));

@@ -82,9 +82,9 @@ mod tests {
 
     #[test]
     fn bins_count_every_value_once() {
-        // 1e-5 and 2e-5 fall in decade 1 (bins 5..9), 1e-3 in bin 15 (its lower edge), zeros
-        // apart.
-        let v = [0.0, 1e-7, 1e-5, 2e-5, 1e-3];
+        // 1.2e-5 and 1.4e-5 share bin 5, [1e-5, 10^-4.8); 1e-3 (just below it in f32) is in
+        // the last bin; values below 1e-6 are counted apart.
+        let v = [0.0, 1e-7, 1.2e-5, 1.4e-5, 1e-3];
         let (bins, zeros) = log_bins(&v);
         assert_eq!(zeros, 2);
         assert_eq!(bins.iter().map(|b| b.2).sum::<usize>(), 3);
@@ -93,8 +93,9 @@ mod tests {
                 .position(|b| b.0 <= x * 1.000001 && x < b.1)
                 .unwrap()
         };
-        assert_eq!(bins[at(1e-5)].2, 1);
-        assert_eq!(bins.last().unwrap().2, 1);
+        assert_eq!(at(1.2e-5), 5);
+        assert_eq!(bins[5].2, 2);
+        assert_eq!(bins.last().unwrap().2, 1, "{bins:?}");
         let svg = histogram_svg(&v, "regret").unwrap();
         assert!(svg.contains("40.0% of 5 below 1e-6"), "{svg}");
         assert!(svg.contains("profiles x bidders"));

@@ -228,3 +228,6 @@ pub fn plot_run(run: &RunDir, out: &Path, options: &PlotOptions) -> Result<Vec<P
     written.push(path);
     Ok(written)
 }
+
+#[cfg(test)]
+mod tests;
