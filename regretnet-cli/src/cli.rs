@@ -32,13 +32,24 @@ pub enum Command {
     Plot(PlotArgs),
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImageFormat {
+    /// Scalable vector graphics.
+    Svg,
+    /// Portable network graphics (with the bundled DejaVu Sans font).
+    Png,
+}
+
 #[derive(Debug, Args)]
 pub struct PlotArgs {
     /// The run directory.
     pub run_dir: PathBuf,
-    /// Where the SVG files go (default: <run_dir>/plots).
+    /// Where the image files go (default: <run_dir>/plots).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Image format: svg (no fonts needed), or png (builds with `--features png` only).
+    #[arg(long, value_enum, default_value_t = ImageFormat::Svg)]
+    pub format: ImageFormat,
     /// Heatmap cells per axis.
     #[arg(long, value_name = "N", default_value_t = 120, value_parser = clap::value_parser!(u64).range(2..=1000))]
     pub resolution: u64,

@@ -1,9 +1,9 @@
 //! `regretnet plot`: draw a run's figures as SVG and refresh its `report.html`.
 
-use regretnet_train::plot::{plot_run, PlotOptions};
+use regretnet_train::plot::{plot_run, Format, PlotOptions};
 use regretnet_train::RunDir;
 
-use crate::cli::PlotArgs;
+use crate::cli::{ImageFormat, PlotArgs};
 use crate::failure::Failure;
 
 pub fn run(args: &PlotArgs) -> Result<(), Failure> {
@@ -16,11 +16,21 @@ pub fn run(args: &PlotArgs) -> Result<(), Failure> {
     if args.fix.iter().any(|v| !v.is_finite()) {
         return Err(Failure::usage("--fix values must be finite numbers"));
     }
+    let format = match args.format {
+        ImageFormat::Svg => Format::Svg,
+        ImageFormat::Png if regretnet_train::plot::png::AVAILABLE => Format::Png,
+        ImageFormat::Png => {
+            return Err(Failure::usage(
+                "--format png needs a regretnet built with PNG support: cargo install --path \
+                 regretnet-cli --features png (or cargo run --features png ...)",
+            ))
+        }
+    };
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| args.run_dir.join("plots"));
-    for path in plot_run(&run, &out, &options)? {
+    for path in plot_run(&run, &out, &options, format)? {
         println!("wrote {}", path.display());
     }
     Ok(())
@@ -30,7 +40,7 @@ pub fn run(args: &PlotArgs) -> Result<(), Failure> {
 /// `reproduce`; a failure to draw is a warning, never a failed run.
 pub(crate) fn refresh_report(run: &RunDir, quiet: bool) {
     let out = run.path().join("plots");
-    match plot_run(run, &out, &PlotOptions::default()) {
+    match plot_run(run, &out, &PlotOptions::default(), Format::Svg) {
         Ok(_) if !quiet => eprintln!("report: {}", run.path().join("report.html").display()),
         Ok(_) => {}
         Err(e) => eprintln!("warning: could not draw the run's figures: {e}"),

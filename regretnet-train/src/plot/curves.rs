@@ -180,65 +180,75 @@ pub fn curves_svg(metrics: &Table, validation: Option<&Table>) -> Result<String>
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, CURVES_SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_err)?;
-        let areas = root.split_evenly((2, 2));
-        let one = |name: &str, label: &str| -> Vec<(String, Vec<(f64, f64)>)> {
-            metrics
-                .series(name)
-                .map(|s| vec![(label.to_string(), s)])
-                .unwrap_or_default()
-        };
-        let val_revenue = validation.and_then(|v| v.series("revenue"));
-        let val_regret = validation.and_then(|v| v.series("regret_mean"));
-        let regrets: Vec<_> = metrics
-            .indexed("regret_")
-            .into_iter()
-            .enumerate()
-            .map(|(i, (_, s))| (format!("bidder {}", i + 1), s))
-            .collect();
-        let lambdas: Vec<_> = metrics
-            .indexed("lambda_")
-            .into_iter()
-            .enumerate()
-            .map(|(i, (_, s))| (format!("bidder {}", i + 1), s))
-            .collect();
-        panel(
-            &areas[0],
-            "Revenue",
-            "revenue",
-            &one("revenue", "training batches"),
-            val_revenue.as_deref().map(|p| ("validation", p)),
-            false,
-            SeriesLabelPosition::LowerRight,
-        )?;
-        panel(
-            &areas[1],
-            "Regret per bidder (log scale)",
-            "regret",
-            &regrets,
-            val_regret.as_deref().map(|p| ("validation (mean)", p)),
-            true,
-            SeriesLabelPosition::UpperRight,
-        )?;
-        panel(
-            &areas[2],
-            "Lagrange multipliers",
-            "lambda",
-            &lambdas,
-            None,
-            false,
-            SeriesLabelPosition::LowerRight,
-        )?;
-        panel(
-            &areas[3],
-            "Penalty weight",
-            "rho",
-            &one("rho", "rho"),
-            None,
-            false,
-            SeriesLabelPosition::LowerRight,
-        )?;
+        draw_curves(&root, metrics, validation)?;
         root.present().map_err(plot_err)?;
     }
     Ok(svg)
+}
+
+/// [`curves_svg`]'s drawing on any plotters backend of [`CURVES_SIZE`].
+pub fn draw_curves<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    metrics: &Table,
+    validation: Option<&Table>,
+) -> Result<()> {
+    root.fill(&WHITE).map_err(plot_err)?;
+    let areas = root.split_evenly((2, 2));
+    let one = |name: &str, label: &str| -> Vec<(String, Vec<(f64, f64)>)> {
+        metrics
+            .series(name)
+            .map(|s| vec![(label.to_string(), s)])
+            .unwrap_or_default()
+    };
+    let val_revenue = validation.and_then(|v| v.series("revenue"));
+    let val_regret = validation.and_then(|v| v.series("regret_mean"));
+    let regrets: Vec<_> = metrics
+        .indexed("regret_")
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, s))| (format!("bidder {}", i + 1), s))
+        .collect();
+    let lambdas: Vec<_> = metrics
+        .indexed("lambda_")
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, s))| (format!("bidder {}", i + 1), s))
+        .collect();
+    panel(
+        &areas[0],
+        "Revenue",
+        "revenue",
+        &one("revenue", "training batches"),
+        val_revenue.as_deref().map(|p| ("validation", p)),
+        false,
+        SeriesLabelPosition::LowerRight,
+    )?;
+    panel(
+        &areas[1],
+        "Regret per bidder (log scale)",
+        "regret",
+        &regrets,
+        val_regret.as_deref().map(|p| ("validation (mean)", p)),
+        true,
+        SeriesLabelPosition::UpperRight,
+    )?;
+    panel(
+        &areas[2],
+        "Lagrange multipliers",
+        "lambda",
+        &lambdas,
+        None,
+        false,
+        SeriesLabelPosition::LowerRight,
+    )?;
+    panel(
+        &areas[3],
+        "Penalty weight",
+        "rho",
+        &one("rho", "rho"),
+        None,
+        false,
+        SeriesLabelPosition::LowerRight,
+    )?;
+    Ok(())
 }

@@ -36,44 +36,54 @@ pub fn log_bins(values: &[f32]) -> (Vec<(f64, f64, usize)>, usize) {
 /// A histogram of `values` (per-profile regret, all bidders) titled `title`; the share below
 /// [`ZERO`] is stated in the caption.
 pub fn histogram_svg(values: &[f32], title: &str) -> Result<String> {
-    let (bins, zeros) = log_bins(values);
-    let total = values.len().max(1);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, HISTOGRAM_SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_err)?;
-        let hi = bins.last().map_or(ZERO * 10.0, |b| b.1);
-        let top = bins.iter().map(|b| b.2).max().unwrap_or(1).max(1) as f64 * 1.1;
-        let caption = format!(
-            "{title}: {:.1}% of {} below {ZERO:.0e}",
-            100.0 * zeros as f64 / total as f64,
-            values.len()
-        );
-        let mut chart = ChartBuilder::on(&root)
-            .caption(caption, ("sans-serif", 16))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(60)
-            .build_cartesian_2d((ZERO..hi).log_scale(), 0f64..top)
-            .map_err(plot_err)?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc("regret of a profile and bidder (audited, log scale)")
-            .y_desc("profiles x bidders")
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .axis_desc_style(("sans-serif", 14))
-            .label_style(("sans-serif", 12))
-            .draw()
-            .map_err(plot_err)?;
-        chart
-            .draw_series(bins.iter().map(|&(lo, hi, c)| {
-                Rectangle::new([(lo, 0.0), (hi, c as f64)], RGBColor(59, 82, 139).filled())
-            }))
-            .map_err(plot_err)?;
+        draw_histogram(&root, values, title)?;
         root.present().map_err(plot_err)?;
     }
     Ok(svg)
+}
+
+/// [`histogram_svg`]'s drawing on any plotters backend of [`HISTOGRAM_SIZE`].
+pub fn draw_histogram<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    values: &[f32],
+    title: &str,
+) -> Result<()> {
+    let (bins, zeros) = log_bins(values);
+    let total = values.len().max(1);
+    root.fill(&WHITE).map_err(plot_err)?;
+    let hi = bins.last().map_or(ZERO * 10.0, |b| b.1);
+    let top = bins.iter().map(|b| b.2).max().unwrap_or(1).max(1) as f64 * 1.1;
+    let caption = format!(
+        "{title}: {:.1}% of {} below {ZERO:.0e}",
+        100.0 * zeros as f64 / total as f64,
+        values.len()
+    );
+    let mut chart = ChartBuilder::on(&root)
+        .caption(caption, ("sans-serif", 16))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d((ZERO..hi).log_scale(), 0f64..top)
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc("regret of a profile and bidder (audited, log scale)")
+        .y_desc("profiles x bidders")
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .axis_desc_style(("sans-serif", 14))
+        .label_style(("sans-serif", 12))
+        .draw()
+        .map_err(plot_err)?;
+    chart
+        .draw_series(bins.iter().map(|&(lo, hi, c)| {
+            Rectangle::new([(lo, 0.0), (hi, c as f64)], RGBColor(59, 82, 139).filled())
+        }))
+        .map_err(plot_err)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -50,8 +50,8 @@ fn pairs_table(title: &str, pairs: &[(String, String)]) -> String {
     s + "</table>\n"
 }
 
-/// The report page for `run` with `figures`.
-pub fn report_html(run: &RunDir, figures: &[Figure]) -> Result<String> {
+/// The report page for `run` with `figures` (their SVG texts in `svgs`, in order).
+pub fn report_html(run: &RunDir, figures: &[Figure], svgs: &[String]) -> Result<String> {
     let config = run.read_config()?;
     let mut body = String::new();
     body += &format!(
@@ -127,11 +127,11 @@ pub fn report_html(run: &RunDir, figures: &[Figure]) -> Result<String> {
     if figures.is_empty() {
         body += "<p>No figures yet: train the run first.</p>\n";
     }
-    for fig in figures {
+    for (fig, svg) in figures.iter().zip(svgs) {
         body += &format!(
             "<figure id=\"{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>\n",
-            escape(&fig.file),
-            fig.svg.trim(),
+            escape(&fig.stem),
+            svg.trim(),
             escape(&fig.title)
         );
     }

@@ -16,6 +16,7 @@ pub mod curves;
 pub mod histogram;
 pub mod html;
 pub mod maps;
+pub mod png;
 pub mod svg;
 
 use std::path::{Path, PathBuf};
@@ -24,10 +25,8 @@ use regretnet_core::optimal::known_optimum;
 use regretnet_nets::{checkpoint, NetSpec};
 
 use crate::error::{Result, TrainError};
-use crate::plot::curves::{curves_svg, Table};
-use crate::plot::histogram::histogram_svg;
-use crate::plot::maps::{has_maps, mean_profile, mechanism_maps, menu_boundaries};
-use crate::plot::svg::heatmap_svg;
+use crate::plot::curves::Table;
+use crate::plot::maps::{has_maps, mean_profile, mechanism_maps, menu_boundaries, Map};
 use crate::rundir::RunDir;
 
 /// What `regretnet plot` draws.
@@ -52,15 +51,114 @@ impl Default for PlotOptions {
     }
 }
 
-/// One drawn figure.
+/// What a figure draws, independent of the backend.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Drawing {
+    /// A heatmap on the colour scale `0..vmax` with boundary segments on top.
+    Heatmap {
+        /// The values.
+        map: Map,
+        /// Top of the colour scale.
+        vmax: f32,
+        /// Title above the map.
+        title: String,
+        /// x and y axis labels.
+        axes: (String, String),
+        /// Colour bar label.
+        legend: String,
+        /// Boundary segments in value coordinates.
+        segments: Vec<((f32, f32), (f32, f32))>,
+    },
+    /// The training curves.
+    Curves {
+        /// `metrics.csv`.
+        metrics: Table,
+        /// `validation.csv`, when there is one.
+        validation: Option<Table>,
+    },
+    /// A regret histogram.
+    Histogram {
+        /// Per-profile regrets.
+        values: Vec<f32>,
+        /// Title.
+        title: String,
+    },
+}
+
+impl Drawing {
+    /// Image size in pixels.
+    pub fn size(&self) -> (u32, u32) {
+        match self {
+            Drawing::Heatmap { .. } => svg::HEATMAP_SIZE,
+            Drawing::Curves { .. } => curves::CURVES_SIZE,
+            Drawing::Histogram { .. } => histogram::HISTOGRAM_SIZE,
+        }
+    }
+
+    /// Draw on any plotters backend of [`Drawing::size`].
+    pub fn draw<DB: plotters::prelude::DrawingBackend>(
+        &self,
+        root: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
+    ) -> Result<()> {
+        png::ensure_fonts()?;
+        match self {
+            Drawing::Heatmap {
+                map,
+                vmax,
+                title,
+                axes,
+                legend,
+                segments,
+            } => svg::draw_heatmap(
+                root,
+                map,
+                *vmax,
+                title,
+                (&axes.0, &axes.1),
+                legend,
+                segments,
+            ),
+            Drawing::Curves {
+                metrics,
+                validation,
+            } => curves::draw_curves(root, metrics, validation.as_ref()),
+            Drawing::Histogram { values, title } => histogram::draw_histogram(root, values, title),
+        }
+    }
+
+    /// The drawing as SVG text.
+    pub fn to_svg(&self) -> Result<String> {
+        use plotters::prelude::IntoDrawingArea;
+        let mut out = String::new();
+        {
+            let root = plotters::prelude::SVGBackend::with_string(&mut out, self.size())
+                .into_drawing_area();
+            self.draw(&root)?;
+            root.present().map_err(svg::plot_err)?;
+        }
+        Ok(out)
+    }
+}
+
+/// Image formats `regretnet plot` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// SVG (text drawn as SVG text: no fonts needed).
+    #[default]
+    Svg,
+    /// PNG, drawn with the bundled DejaVu Sans (cargo feature `png`).
+    Png,
+}
+
+/// One figure.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
-    /// File name under the output directory.
-    pub file: String,
+    /// File name without its extension.
+    pub stem: String,
     /// What it shows.
     pub title: String,
-    /// The SVG text.
-    pub svg: String,
+    /// The drawing.
+    pub drawing: Drawing,
 }
 
 /// The latest evaluation of a run: its protocol name and report JSON, by file time.
@@ -151,39 +249,42 @@ pub fn draw_run(run: &RunDir, options: &PlotOptions) -> Result<Vec<Figure>> {
         for (j, map) in maps.alloc.iter().enumerate() {
             let title = format!("Bidder {b}: P(item {}), iteration {iteration}", j + 1);
             figures.push(Figure {
-                file: format!("alloc_item{}.svg", j + 1),
+                stem: format!("alloc_item{}", j + 1),
                 title: format!("{title}{others}{overlay}"),
-                svg: heatmap_svg(
-                    map,
-                    1.0,
-                    &title,
-                    (&axes.0, &axes.1),
-                    "probability",
-                    &segments,
-                )?,
+                drawing: Drawing::Heatmap {
+                    map: map.clone(),
+                    vmax: 1.0,
+                    title,
+                    axes: axes.clone(),
+                    legend: "probability".into(),
+                    segments: segments.clone(),
+                },
             });
         }
         let title = format!("Bidder {b}: payment, iteration {iteration}");
         figures.push(Figure {
-            file: "payment.svg".into(),
+            stem: "payment".into(),
             title: format!("{title}{others}{overlay}"),
-            svg: heatmap_svg(
-                &maps.pay,
-                maps.pay.max(),
-                &title,
-                (&axes.0, &axes.1),
-                "payment",
-                &segments,
-            )?,
+            drawing: Drawing::Heatmap {
+                vmax: maps.pay.max(),
+                map: maps.pay,
+                title,
+                axes,
+                legend: "payment".into(),
+                segments,
+            },
         });
     }
     if let Some(metrics) = Table::read(&run.path().join("metrics.csv"))? {
         if !metrics.rows.is_empty() {
             let validation = Table::read(&run.path().join("validation.csv"))?;
             figures.push(Figure {
-                file: "curves.svg".into(),
+                stem: "curves".into(),
                 title: "Training curves (lines: training batches; dots: validation)".into(),
-                svg: curves_svg(&metrics, validation.as_ref())?,
+                drawing: Drawing::Curves {
+                    metrics,
+                    validation,
+                },
             });
         }
     }
@@ -191,9 +292,12 @@ pub fn draw_run(run: &RunDir, options: &PlotOptions) -> Result<Vec<Figure>> {
         let path = run.eval_regret_path(&name);
         if let Some(regret) = read_regret(&path)? {
             figures.push(Figure {
-                file: "regret.svg".into(),
+                stem: "regret".into(),
                 title: format!("Per-profile regret, evaluation `{name}`"),
-                svg: histogram_svg(&regret, &format!("audited regret, protocol {name}"))?,
+                drawing: Drawing::Histogram {
+                    values: regret,
+                    title: format!("audited regret, protocol {name}"),
+                },
             });
         }
     }
@@ -209,19 +313,38 @@ pub fn read_regret(path: &Path) -> Result<Option<Vec<f32>>> {
     Ok(k.map(|k| table.rows.iter().map(|r| r[k] as f32).collect()))
 }
 
-/// Draw the run's figures into `out` (created if needed) and refresh `report.html` in the run
-/// directory. Returns the files written.
-pub fn plot_run(run: &RunDir, out: &Path, options: &PlotOptions) -> Result<Vec<PathBuf>> {
+/// Draw the run's figures into `out` (created if needed) in `format`, and refresh
+/// `report.html` in the run directory (SVG inline, whatever `format`). Returns the files
+/// written.
+pub fn plot_run(
+    run: &RunDir,
+    out: &Path,
+    options: &PlotOptions,
+    format: Format,
+) -> Result<Vec<PathBuf>> {
     let figures = draw_run(run, options)?;
     std::fs::create_dir_all(out).map_err(|e| TrainError::io(out, e))?;
     let mut written = Vec::new();
+    let mut svgs = Vec::with_capacity(figures.len());
     for f in &figures {
-        let path = out.join(&f.file);
-        regretnet_nets::checkpoint::write_atomic(&path, f.svg.as_bytes())
-            .map_err(|e| TrainError::io(&path, e))?;
+        let svg = f.drawing.to_svg()?;
+        let path = match format {
+            Format::Svg => {
+                let path = out.join(format!("{}.svg", f.stem));
+                regretnet_nets::checkpoint::write_atomic(&path, svg.as_bytes())
+                    .map_err(|e| TrainError::io(&path, e))?;
+                path
+            }
+            Format::Png => {
+                let path = out.join(format!("{}.png", f.stem));
+                png::write_png(&f.drawing, &path)?;
+                path
+            }
+        };
         written.push(path);
+        svgs.push(svg);
     }
-    let html = html::report_html(run, &figures)?;
+    let html = html::report_html(run, &figures, &svgs)?;
     let path = run.path().join("report.html");
     regretnet_nets::checkpoint::write_atomic(&path, html.as_bytes())
         .map_err(|e| TrainError::io(&path, e))?;

@@ -1,6 +1,7 @@
 //! Drawing with plotters' SVG backend (text as SVG `<text>`, so no fonts are needed to draw):
 //! the heatmaps with their colour bar and overlaid boundaries, and the shared colour scale.
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::error::{Result, TrainError};
@@ -49,55 +50,68 @@ pub fn heatmap_svg(
 ) -> Result<String> {
     let mut svg = String::new();
     {
-        let (w, h) = HEATMAP_SIZE;
-        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_err)?;
-        let (main, bar) = root.split_horizontally(w - 110);
-        let (x, y) = (map.x, map.y);
-        let mut chart = ChartBuilder::on(&main)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(55)
-            .build_cartesian_2d(x.0..x.1, y.0..y.1)
-            .map_err(plot_err)?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc(axes.0)
-            .y_desc(axes.1)
-            .axis_desc_style(("sans-serif", 15))
-            .label_style(("sans-serif", 13))
-            .draw()
-            .map_err(plot_err)?;
-        let g = map.resolution;
-        let (dx, dy) = ((x.1 - x.0) / g as f32, (y.1 - y.0) / g as f32);
-        let scale = if vmax > 0.0 { vmax } else { 1.0 };
-        chart
-            .draw_series(
-                map.values
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, v)| v.is_finite())
-                    .map(|(c, &v)| {
-                        let (ix, iy) = (c % g, c / g);
-                        let x0 = x.0 + dx * ix as f32;
-                        let y0 = y.0 + dy * iy as f32;
-                        Rectangle::new([(x0, y0), (x0 + dx, y0 + dy)], colour(v / scale).filled())
-                    }),
-            )
-            .map_err(plot_err)?;
-        chart
-            .draw_series(
-                segments
-                    .iter()
-                    .map(|&(a, b)| PathElement::new(vec![a, b], BLACK.stroke_width(2))),
-            )
-            .map_err(plot_err)?;
-        colour_bar(&bar, scale, legend)?;
+        let root = SVGBackend::with_string(&mut svg, HEATMAP_SIZE).into_drawing_area();
+        draw_heatmap(&root, map, vmax, title, axes, legend, segments)?;
         root.present().map_err(plot_err)?;
     }
     Ok(svg)
+}
+
+/// [`heatmap_svg`]'s drawing on any plotters backend of [`HEATMAP_SIZE`].
+pub fn draw_heatmap<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    map: &Map,
+    vmax: f32,
+    title: &str,
+    axes: (&str, &str),
+    legend: &str,
+    segments: &[((f32, f32), (f32, f32))],
+) -> Result<()> {
+    let (w, _) = root.dim_in_pixel();
+    root.fill(&WHITE).map_err(plot_err)?;
+    let (main, bar) = root.split_horizontally(w - 110);
+    let (x, y) = (map.x, map.y);
+    let mut chart = ChartBuilder::on(&main)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(55)
+        .build_cartesian_2d(x.0..x.1, y.0..y.1)
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(axes.0)
+        .y_desc(axes.1)
+        .axis_desc_style(("sans-serif", 15))
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(plot_err)?;
+    let g = map.resolution;
+    let (dx, dy) = ((x.1 - x.0) / g as f32, (y.1 - y.0) / g as f32);
+    let scale = if vmax > 0.0 { vmax } else { 1.0 };
+    chart
+        .draw_series(
+            map.values
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_finite())
+                .map(|(c, &v)| {
+                    let (ix, iy) = (c % g, c / g);
+                    let x0 = x.0 + dx * ix as f32;
+                    let y0 = y.0 + dy * iy as f32;
+                    Rectangle::new([(x0, y0), (x0 + dx, y0 + dy)], colour(v / scale).filled())
+                }),
+        )
+        .map_err(plot_err)?;
+    chart
+        .draw_series(
+            segments
+                .iter()
+                .map(|&(a, b)| PathElement::new(vec![a, b], BLACK.stroke_width(2))),
+        )
+        .map_err(plot_err)?;
+    colour_bar(&bar, scale, legend)
 }
 
 /// A vertical colour bar for `0..vmax` with tick labels.
