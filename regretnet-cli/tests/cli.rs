@@ -391,3 +391,53 @@ fn reproduce_writes_the_table_resumes_and_adds_rows() {
     run("additive_1x2_uniform");
     assert_eq!(std::fs::read(&metrics).unwrap(), trained);
 }
+
+#[test]
+fn plot_draws_the_run_and_writes_a_self_contained_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = tiny_config(dir.path(), "tiny_1x2", 2);
+    let run = dir.path().join("run");
+    let run_s = run.to_str().unwrap();
+    let o = regretnet(&["train", "--config", &cfg, "--out", run_s, "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // `train` already wrote the report and the figures it could (no evaluation yet).
+    assert!(run.join("report.html").exists());
+    assert!(run.join("plots/alloc_item1.svg").exists());
+    assert!(!run.join("plots/regret.svg").exists());
+    let o = regretnet(&["eval", run_s, "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let regret_csv = std::fs::read_to_string(run.join("eval-default-regret.csv")).unwrap();
+    assert!(regret_csv.starts_with("profile,bidder,regret\n"));
+    assert_eq!(
+        regret_csv.lines().count(),
+        1 + 100,
+        "one row per test profile"
+    );
+    let o = regretnet(&["plot", run_s, "--resolution", "30"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in [
+        "alloc_item1.svg",
+        "alloc_item2.svg",
+        "payment.svg",
+        "curves.svg",
+        "regret.svg",
+    ] {
+        let svg = std::fs::read_to_string(run.join("plots").join(f)).unwrap();
+        assert!(svg.starts_with("<svg"), "{f}");
+    }
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    for needle in [
+        "<h1>regretnet run: tiny_1x2</h1>",
+        "Latest evaluation",
+        "Last training row",
+        "<svg",
+        "Bidder 1: P(item 1)",
+        "Per-profile regret",
+        "[setting]",
+    ] {
+        assert!(html.contains(needle), "report.html lacks {needle}");
+    }
+    // Self-contained: nothing fetched from elsewhere.
+    assert!(!html.contains("src=\"http") && !html.contains("<script"));
+    assert_eq!(html.matches("<figure").count(), 5);
+}

@@ -480,6 +480,31 @@ fn malformed_inputs_exit_2_with_a_message_and_no_panic() {
         ("bench zero scale", s(&["bench", "--scale", "0"]), "--scale"),
         ("baseline without a setting", s(&["baseline"]), "--preset"),
         (
+            "plot a missing run",
+            s(&["plot", p(&d.join("missing"))]),
+            "does not exist",
+        ),
+        (
+            "plot a bidder that does not exist",
+            s(&["plot", &good, "--bidder", "2"]),
+            "bidder 2 of 1",
+        ),
+        (
+            "plot with a short fixed profile",
+            s(&["plot", &good, "--fix", "0.5"]),
+            "expected 2",
+        ),
+        (
+            "plot --resolution 1",
+            s(&["plot", &good, "--resolution", "1"]),
+            "--resolution",
+        ),
+        (
+            "plot --format gif",
+            s(&["plot", &good, "--format", "gif"]),
+            "gif",
+        ),
+        (
             "reproduce unknown preset",
             s(&["reproduce", "--only", "additive_1x2_uniform", "nope"]),
             "nope",
