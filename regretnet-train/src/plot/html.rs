@@ -35,7 +35,14 @@ fn last_row(table: &Table, keep: &[&str]) -> Vec<(String, String)> {
         .iter()
         .zip(last)
         .filter(|(h, _)| keep.iter().any(|k| h.starts_with(k)))
-        .map(|(h, v)| (h.clone(), format!("{v:.6}")))
+        .map(|(h, v)| {
+            let text = if v.fract() == 0.0 && v.abs() < 1e15 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.6}")
+            };
+            (h.clone(), text)
+        })
         .collect()
 }
 
