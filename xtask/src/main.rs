@@ -63,6 +63,8 @@ fn ci(quick: bool) -> Result<()> {
             "clippy",
             "--workspace",
             "--all-targets",
+            "--features",
+            "regretnet-cli/png",
             "--",
             "-D",
             "warnings",
@@ -73,8 +75,15 @@ fn ci(quick: bool) -> Result<()> {
         return Ok(());
     }
     run(
-        "release build",
-        cargo().args(["build", "--release", "-p", "regretnet-cli"]),
+        "release build (with PNG figures)",
+        cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "regretnet-cli",
+            "--features",
+            "png",
+        ]),
     )?;
     smoke()?;
     run(
@@ -154,6 +163,29 @@ fn smoke() -> Result<()> {
                 "--json",
             ]),
         )?;
+        run(
+            "smoke: plot (svg)",
+            Command::new(&bin).arg("plot").arg(&out),
+        )?;
+        run(
+            "smoke: plot png",
+            Command::new(&bin).arg("plot").arg(&out).args([
+                "--format",
+                "png",
+                "--resolution",
+                "40",
+            ]),
+        )?;
+        for f in [
+            "report.html",
+            "plots/alloc_item1.svg",
+            "plots/alloc_item1.png",
+            "plots/regret.png",
+        ] {
+            if !out.join(f).exists() {
+                bail!("smoke: plot did not write {f}");
+            }
+        }
         Ok(())
     })();
     let _ = std::fs::remove_dir_all(&dir);
