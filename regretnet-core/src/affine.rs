@@ -127,9 +127,12 @@ impl AffineMaximizer {
     }
 }
 
-/// The reference's weights for `setting`, as `(name, mu, lambda)`: additive 2x2 U[0,1],
-/// and the two CA settings. `None` for any other setting.
-fn reference_weights(setting: &Setting) -> Option<Vec<(&'static str, [f64; 2], [f64; 9])>> {
+/// A named weight family: `(name, mu, lambda)`.
+type Weights = (&'static str, [f64; 2], [f64; 9]);
+
+/// The reference's weights for `setting`: additive 2x2 U[0,1], and the two CA settings.
+/// `None` for any other setting.
+fn reference_weights(setting: &Setting) -> Option<Vec<Weights>> {
     if (setting.bidders, setting.items) != (2, 2) {
         return None;
     }

@@ -61,7 +61,7 @@ pub fn draw_histogram<DB: DrawingBackend>(
         100.0 * zeros as f64 / total as f64,
         values.len()
     );
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(root)
         .caption(caption, ("sans-serif", 16))
         .margin(12)
         .x_label_area_size(45)

@@ -10,6 +10,9 @@ use regretnet_regret::Mechanism;
 
 use crate::error::Result;
 
+/// A line segment `((x0, y0), (x1, y1))` in value coordinates.
+pub type Segment = ((f32, f32), (f32, f32));
+
 /// Rows per network call when filling a map.
 const BLOCK: usize = 16_384;
 
@@ -149,7 +152,7 @@ pub fn menu_boundaries(
     x: (f32, f32),
     y: (f32, f32),
     resolution: usize,
-) -> Vec<((f32, f32), (f32, f32))> {
+) -> Vec<Segment> {
     let g = resolution;
     let choice: Vec<Option<usize>> = (0..g * g)
         .map(|c| menu.choice(&[Map::centre(x, g, c % g), Map::centre(y, g, c / g)]))

@@ -26,7 +26,7 @@ use regretnet_nets::{checkpoint, NetSpec};
 
 use crate::error::{Result, TrainError};
 use crate::plot::curves::Table;
-use crate::plot::maps::{has_maps, mean_profile, mechanism_maps, menu_boundaries, Map};
+use crate::plot::maps::{has_maps, mean_profile, mechanism_maps, menu_boundaries, Map, Segment};
 use crate::rundir::RunDir;
 
 /// What `regretnet plot` draws.
@@ -67,7 +67,7 @@ pub enum Drawing {
         /// Colour bar label.
         legend: String,
         /// Boundary segments in value coordinates.
-        segments: Vec<((f32, f32), (f32, f32))>,
+        segments: Vec<Segment>,
     },
     /// The training curves.
     Curves {

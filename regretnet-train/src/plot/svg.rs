@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::error::{Result, TrainError};
-use crate::plot::maps::Map;
+use crate::plot::maps::{Map, Segment};
 
 /// Width and height of one heatmap image, pixels.
 pub const HEATMAP_SIZE: (u32, u32) = (620, 520);
@@ -46,7 +46,7 @@ pub fn heatmap_svg(
     title: &str,
     axes: (&str, &str),
     legend: &str,
-    segments: &[((f32, f32), (f32, f32))],
+    segments: &[Segment],
 ) -> Result<String> {
     let mut svg = String::new();
     {
@@ -65,7 +65,7 @@ pub fn draw_heatmap<DB: DrawingBackend>(
     title: &str,
     axes: (&str, &str),
     legend: &str,
-    segments: &[((f32, f32), (f32, f32))],
+    segments: &[Segment],
 ) -> Result<()> {
     let (w, _) = root.dim_in_pixel();
     root.fill(&WHITE).map_err(plot_err)?;
