@@ -111,6 +111,29 @@ pub struct OwnUtility {
 }
 
 impl FrozenNet {
+    /// Back through both MLPs: the input gradients (flat `[rows, n * d]`) of the allocation
+    /// net from the logit gradients `dz` (flat `[rows, cols]`) and of the payment net from
+    /// `ds` (flat `[rows, n]`).
+    pub(crate) fn input_grads(
+        &self,
+        alloc_acts: &[Tensor],
+        dz: Vec<f32>,
+        pay_acts: &[Tensor],
+        ds: Vec<f32>,
+        rows: usize,
+    ) -> Result<(Vec<f32>, Vec<f32>)> {
+        let cols = dz.len() / rows.max(1);
+        let n = ds.len() / rows.max(1);
+        let dz = Tensor::from_vec(dz, (rows, cols), &Device::Cpu)?;
+        let ds = Tensor::from_vec(ds, (rows, n), &Device::Cpu)?;
+        let dx_alloc = self.alloc.input_grad(alloc_acts, &dz)?;
+        let dx_pay = self.pay.input_grad(pay_acts, &ds)?;
+        Ok((
+            dx_alloc.flatten_all()?.to_vec1::<f32>()?,
+            dx_pay.flatten_all()?.to_vec1::<f32>()?,
+        ))
+    }
+
     /// Freeze `net`'s current weights.
     pub fn new(net: &RegretNet) -> Result<Self> {
         Ok(FrozenNet {
@@ -249,12 +272,7 @@ impl FrozenNet {
                 grad: Vec::new(),
             });
         }
-        let dz = Tensor::from_vec(dz, (rows, cols), &Device::Cpu)?;
-        let ds = Tensor::from_vec(ds, (rows, n), &Device::Cpu)?;
-        let dx_alloc = self.alloc.input_grad(&alloc_acts, &dz)?;
-        let dx_pay = self.pay.input_grad(&pay_acts, &ds)?;
-        let dx_alloc = dx_alloc.flatten_all()?.to_vec1::<f32>()?;
-        let dx_pay = dx_pay.flatten_all()?.to_vec1::<f32>()?;
+        let (dx_alloc, dx_pay) = self.input_grads(&alloc_acts, dz, &pay_acts, ds, rows)?;
         let mut grad = direct;
         for r in 0..rows {
             let k = r % n;

@@ -141,12 +141,7 @@ impl FrozenNet {
                 grad: Vec::new(),
             });
         }
-        let dz = Tensor::from_vec(dz, (rows, cols), &Device::Cpu)?;
-        let ds = Tensor::from_vec(ds, (rows, n), &Device::Cpu)?;
-        let dx_alloc = self.alloc.input_grad(&alloc_acts, &dz)?;
-        let dx_pay = self.pay.input_grad(&pay_acts, &ds)?;
-        let dx_alloc = dx_alloc.flatten_all()?.to_vec1::<f32>()?;
-        let dx_pay = dx_pay.flatten_all()?.to_vec1::<f32>()?;
+        let (dx_alloc, dx_pay) = self.input_grads(&alloc_acts, dz, &pay_acts, ds, rows)?;
         let mut grad = direct;
         for r in 0..rows {
             let k = r % n;
