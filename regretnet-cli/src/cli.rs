@@ -128,7 +128,7 @@ pub struct BaselineArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Settings to measure, comma-separated, from 1x2, 2x2 and 5x10.
+    /// Settings to measure, comma-separated, from 1x2, 2x2, 5x10 and ca2x2 (ca_sym_uniform_12).
     #[arg(long, value_name = "LIST", default_value = "1x2,2x2,5x10")]
     pub settings: String,
     /// Multiply the number of timed calls (0.2 for a quick look, 3 for steadier medians).

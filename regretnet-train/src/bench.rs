@@ -22,11 +22,13 @@ use crate::error::Result;
 use crate::eval::Protocol;
 use crate::trainer::{search_gradient, Trainer};
 
-/// The settings `regretnet bench` measures by default, as (label, preset).
-pub const SETTINGS: [(&str, &str); 3] = [
+/// The settings `regretnet bench` can measure, as (label, preset); it measures the first three
+/// by default.
+pub const SETTINGS: [(&str, &str); 4] = [
     ("1x2", "additive_1x2_uniform"),
     ("2x2", "additive_2x2_uniform"),
     ("5x10", "additive_5x10_uniform"),
+    ("ca2x2", "ca_sym_uniform_12"),
 ];
 
 /// One setting's workloads.
