@@ -174,19 +174,9 @@ fn panel<DB: DrawingBackend>(
     Ok(())
 }
 
-/// The four training panels as one SVG: revenue (training batches, validation points),
-/// regret per bidder on a log axis (with the validation mean), lambda per bidder, rho.
-pub fn curves_svg(metrics: &Table, validation: Option<&Table>) -> Result<String> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, CURVES_SIZE).into_drawing_area();
-        draw_curves(&root, metrics, validation)?;
-        root.present().map_err(plot_err)?;
-    }
-    Ok(svg)
-}
-
-/// [`curves_svg`]'s drawing on any plotters backend of [`CURVES_SIZE`].
+/// The four training panels: revenue (training batches, validation points), regret per bidder
+/// on a log axis (with the validation mean), lambda per bidder, rho; on any plotters backend of
+/// [`CURVES_SIZE`].
 pub fn draw_curves<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     metrics: &Table,

@@ -33,19 +33,8 @@ pub fn log_bins(values: &[f32]) -> (Vec<(f64, f64, usize)>, usize) {
     (bins, zeros)
 }
 
-/// A histogram of `values` (per-profile regret, all bidders) titled `title`; the share below
-/// [`ZERO`] is stated in the caption.
-pub fn histogram_svg(values: &[f32], title: &str) -> Result<String> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, HISTOGRAM_SIZE).into_drawing_area();
-        draw_histogram(&root, values, title)?;
-        root.present().map_err(plot_err)?;
-    }
-    Ok(svg)
-}
-
-/// [`histogram_svg`]'s drawing on any plotters backend of [`HISTOGRAM_SIZE`].
+/// A histogram of `values` (per-profile regret, all bidders) titled `title`, the share below
+/// [`ZERO`] stated in the caption; on any plotters backend of [`HISTOGRAM_SIZE`].
 pub fn draw_histogram<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     values: &[f32],
@@ -106,7 +95,12 @@ mod tests {
         assert_eq!(at(1.2e-5), 5);
         assert_eq!(bins[5].2, 2);
         assert_eq!(bins.last().unwrap().2, 1, "{bins:?}");
-        let svg = histogram_svg(&v, "regret").unwrap();
+        let svg = crate::plot::Drawing::Histogram {
+            values: v.to_vec(),
+            title: "regret".into(),
+        }
+        .to_svg()
+        .unwrap();
         assert!(svg.contains("40.0% of 5 below 1e-6"), "{svg}");
         assert!(svg.contains("profiles x bidders"));
     }

@@ -38,26 +38,8 @@ pub fn colour(t: f32) -> RGBColor {
 }
 
 /// A heatmap of `map` on the colour scale `0..vmax`, titled `title`, with axis labels, a colour
-/// bar labelled `legend`, and `segments` (value coordinates) drawn on top in black. Returns the
-/// SVG text.
-pub fn heatmap_svg(
-    map: &Map,
-    vmax: f32,
-    title: &str,
-    axes: (&str, &str),
-    legend: &str,
-    segments: &[Segment],
-) -> Result<String> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, HEATMAP_SIZE).into_drawing_area();
-        draw_heatmap(&root, map, vmax, title, axes, legend, segments)?;
-        root.present().map_err(plot_err)?;
-    }
-    Ok(svg)
-}
-
-/// [`heatmap_svg`]'s drawing on any plotters backend of [`HEATMAP_SIZE`].
+/// bar labelled `legend`, and `segments` (value coordinates) drawn on top in black, on any
+/// plotters backend of [`HEATMAP_SIZE`] (SVG or PNG: [`crate::plot::Drawing`]).
 pub fn draw_heatmap<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     map: &Map,

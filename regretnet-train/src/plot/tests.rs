@@ -7,9 +7,9 @@ use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_nets::{NetSpec, RegretNet};
 use regretnet_regret::closed_form::MenuMechanism;
 
-use super::curves::{curves_svg, Table};
+use super::curves::Table;
 use super::maps::{has_maps, mean_profile, mechanism_maps, menu_boundaries, Map};
-use super::svg::heatmap_svg;
+use super::Drawing;
 
 #[test]
 fn heatmap_cells_are_the_menus_allocation_exactly() {
@@ -121,14 +121,18 @@ fn every_preset_with_two_values_per_bidder_gets_labelled_heatmaps() {
             "{}: a known optimum draws its regions",
             info.name
         );
-        let svg = heatmap_svg(
-            &maps.alloc[0],
-            1.0,
-            "Bidder 2: P(item 1)",
-            ("bidder 2's value for item 1", "bidder 2's value for item 2"),
-            "probability",
-            &segments,
-        )
+        let svg = Drawing::Heatmap {
+            map: maps.alloc[0].clone(),
+            vmax: 1.0,
+            title: "Bidder 2: P(item 1)".into(),
+            axes: (
+                "bidder 2's value for item 1".into(),
+                "bidder 2's value for item 2".into(),
+            ),
+            legend: "probability".into(),
+            segments,
+        }
+        .to_svg()
         .unwrap();
         for needle in [
             "Bidder 2: P(item 1)",
@@ -181,7 +185,12 @@ fn curves_show_every_series_with_axis_labels() {
             .collect(),
         rows: vec![vec![500.0, 0.55, 1e-3, 2e-3, 1.5e-3, 1e-2, 5.0]],
     };
-    let svg = curves_svg(&metrics, Some(&validation)).unwrap();
+    let svg = Drawing::Curves {
+        metrics,
+        validation: Some(validation),
+    }
+    .to_svg()
+    .unwrap();
     for needle in [
         "Revenue",
         "Regret per bidder (log scale)",
