@@ -30,6 +30,38 @@ pub enum Command {
     /// Draw a run: allocation and payment heatmaps, training curves, regret distribution;
     /// refresh its report.html.
     Plot(PlotArgs),
+    /// Which layers hold incentive compatibility and which revenue, and when: linear probes,
+    /// layer rollback and ablation over a traced run's checkpoints (`train --trace K`);
+    /// aggregate several seeds with --runs.
+    Probe(ProbeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The run directory to probe (trained with `--trace K`); results go to <RUN_DIR>/probe.
+    #[arg(required_unless_present = "runs", conflicts_with = "runs")]
+    pub run_dir: Option<PathBuf>,
+    /// Aggregate these runs (the same setting, different seeds) with confidence intervals;
+    /// each is probed first unless it already has probe/summary.json (see --fresh).
+    #[arg(long, value_name = "DIR", num_args = 1..)]
+    pub runs: Vec<PathBuf>,
+    /// Where the aggregate of --runs goes (default: runs/probe-<setting>).
+    #[arg(long, value_name = "DIR", requires = "runs")]
+    pub out: Option<PathBuf>,
+    /// Probe every run of --runs again, even those with a probe/summary.json.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Profiles of the probe sample (linear probes and every evaluation).
+    #[arg(long, value_name = "K", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(8..=100_000))]
+    pub samples: u64,
+    /// Audited regret below which a checkpoint counts as incentive compatible.
+    #[arg(long, value_name = "X", default_value_t = 1e-3)]
+    pub threshold: f64,
+    #[command(flatten)]
+    pub threads: Threads,
+    /// No progress output on stderr.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -167,6 +199,10 @@ pub struct TrainArgs {
     /// Override `train.seed`.
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
+    /// Trace the layers every K iterations (`train.trace_every`): `trace.csv` and log-spaced
+    /// weight checkpoints for `regretnet probe` (docs/EXPLAINABILITY.md).
+    #[arg(long, value_name = "K", conflicts_with = "resume")]
+    pub trace: Option<u64>,
     /// The run directory (default: runs/<setting>-seed<seed>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

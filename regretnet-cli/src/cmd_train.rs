@@ -27,6 +27,14 @@ fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
     if let Some(s) = args.seed {
         config.train.seed = s;
     }
+    if let Some(k) = args.trace {
+        if k == 0 {
+            return Err(Failure::usage(
+                "--trace must be at least 1 (iterations between traces)",
+            ));
+        }
+        config.train.trace_every = k;
+    }
     config.regretnet_version = Some(env!("CARGO_PKG_VERSION").to_string());
     config.validate()?;
     Ok(config)

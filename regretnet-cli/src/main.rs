@@ -11,6 +11,7 @@ mod cmd_bench;
 mod cmd_eval;
 mod cmd_plot;
 mod cmd_presets;
+mod cmd_probe;
 mod cmd_reproduce;
 mod cmd_train;
 mod failure;
@@ -41,6 +42,7 @@ fn main() {
         Command::Baseline(args) => cmd_baseline::run(&args),
         Command::Reproduce(args) => cmd_reproduce::run(&args),
         Command::Plot(args) => cmd_plot::run(&args),
+        Command::Probe(args) => cmd_probe::run(&args),
     };
     if let Err(failure) = result {
         eprintln!("{}: {:#}", failure.label(), failure.error());

@@ -170,6 +170,19 @@ impl Default for NetConfig {
     }
 }
 
+/// The second start of the training misreport search (`train.misreport_extra_start`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExtraStart {
+    /// The cached misreports alone (the reference).
+    #[default]
+    None,
+    /// The truthful report.
+    Truthful,
+    /// One corner of the support per iteration, in turn.
+    Corners,
+}
+
 /// The `[train]` section. Defaults are the reference implementation's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -196,6 +209,13 @@ pub struct TrainConfig {
     pub misreport_steps: usize,
     /// Adam learning rate of the misreports.
     pub misreport_lr: f64,
+    /// A second start that each iteration ascends beside the cached misreports, with the
+    /// same steps; per profile and bidder the one ending at the higher utility is kept and
+    /// cached. `none` (the reference): the cache alone; `truthful`: the truthful report;
+    /// `corners`: one corner of the support, the corners in turn. A net can learn to hide
+    /// regret from a warm-started search (RESULTS.md, the triangle); the second start keeps
+    /// training honest about it at twice the inner search's cost.
+    pub misreport_extra_start: ExtraStart,
     /// Initial Lagrange multiplier of every bidder's regret.
     pub lambda_init: f64,
     /// Iterations between multiplier updates `lambda_i += rho * rgt_i`.
@@ -208,6 +228,11 @@ pub struct TrainConfig {
     pub rho_increment_every: u64,
     /// Iterations between rows of `metrics.csv`.
     pub log_every: u64,
+    /// Iterations between layer traces (`trace.csv`: per layer, the gradient norms of the
+    /// revenue term and of the regret terms, their cosine, the movement since init) and, when
+    /// on, weight-only checkpoints on a log-spaced schedule in `checkpoints/trace/`, both for
+    /// `regretnet probe` (docs/EXPLAINABILITY.md). 0: off (the default).
+    pub trace_every: u64,
     /// Iterations between validations (0: never).
     pub validate_every: u64,
     /// Profiles in the validation sample.
@@ -235,12 +260,14 @@ impl Default for TrainConfig {
             lr_final: 1e-5,
             misreport_steps: 25,
             misreport_lr: 0.1,
+            misreport_extra_start: ExtraStart::None,
             lambda_init: 5.0,
             lambda_update_every: 100,
             rho_init: 1.0,
             rho_increment: 1.0,
             rho_increment_every: 10_000,
             log_every: 100,
+            trace_every: 0,
             validate_every: 5_000,
             validation_samples: 2_000,
             validation_steps: 200,

@@ -40,7 +40,9 @@ pub mod rng;
 pub mod setting;
 pub mod stats;
 
-pub use config::{Bound, Config, EvalConfig, NetConfig, PriorConfig, SettingConfig, TrainConfig};
+pub use config::{
+    Bound, Config, EvalConfig, ExtraStart, NetConfig, PriorConfig, SettingConfig, TrainConfig,
+};
 pub use error::ConfigError;
 pub use prior::{Prior, UniformBox};
 pub use setting::{Setting, ValuationKind};

@@ -38,12 +38,14 @@ pub mod heads;
 pub mod init;
 pub mod mlp;
 pub mod net;
+pub mod surgery;
 
 pub use checkpoint::Checkpoint;
 pub use error::{NetsError, Result};
 pub use frozen::{FrozenNet, OwnUtility};
 pub use mlp::{Dense, Mlp, WeightGrad};
 pub use net::{NetSpec, Outcome, RegretNet};
+pub use surgery::{Layer, Part, Weights};
 
 #[cfg(test)]
 mod tests;
@@ -51,3 +53,5 @@ mod tests;
 mod tests_combinatorial;
 #[cfg(test)]
 mod tests_fused;
+#[cfg(test)]
+mod tests_surgery;

@@ -108,7 +108,7 @@ impl RegretNet {
     }
 
     /// The flattened network input for `bids: [batch, n, d]`.
-    fn input(&self, bids: &Tensor) -> Result<Tensor> {
+    pub(crate) fn input(&self, bids: &Tensor) -> Result<Tensor> {
         match self.valuation {
             ValuationKind::Combinatorial => combinatorial_input(bids),
             _ => Ok(bids.reshape((bids.dim(0)?, self.bidders * self.items))?),

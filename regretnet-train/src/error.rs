@@ -44,6 +44,10 @@ pub enum TrainError {
     /// A plot could not be drawn.
     #[error("plot: {0}")]
     Plot(String),
+    /// A run cannot be probed (no trace, a malformed `trace.csv` or `probe/summary.json`,
+    /// runs of different settings).
+    #[error("probe: {0}")]
+    Probe(String),
     /// Training produced a NaN or infinite value.
     #[error("training diverged at iteration {iteration}: {quantity} is not finite")]
     NonFinite {
@@ -66,6 +70,7 @@ impl TrainError {
                 | TrainError::Nets(_)
                 | TrainError::Resume { .. }
                 | TrainError::Io { .. }
+                | TrainError::Probe(_)
         )
     }
 

@@ -39,11 +39,13 @@ pub mod lagrangian;
 pub mod metrics;
 pub mod optim;
 pub mod plot;
+pub mod probe;
 pub mod report;
 pub mod reproduce;
 pub mod resume;
 pub mod rundir;
 pub mod sharded;
+pub mod trace;
 pub mod trainer;
 
 pub use error::{Result, TrainError};

@@ -4,11 +4,14 @@
 //! `iteration,revenue,regret_0..regret_{n-1},regret_mean,lambda_0..,rho,loss,seconds`.
 //! `validation.csv` has one row per validation:
 //! `iteration,revenue,regret_0..,regret_mean,regret_max,seconds`.
+//! `trace.csv` (only when `train.trace_every > 0`) has one row per layer and traced iteration
+//! ([`crate::trace`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Result, TrainError};
+use crate::trace::{TraceRow, TRACE_HEADER};
 
 /// Means over the last logging window.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +57,11 @@ pub trait MetricsSink {
     fn record(&mut self, row: &MetricsRow) -> Result<()>;
     /// Record a validation.
     fn record_validation(&mut self, row: &ValidationRow) -> Result<()>;
+    /// Record the layer trace of one iteration (`train.trace_every`); ignored by default.
+    fn record_trace(&mut self, rows: &[TraceRow]) -> Result<()> {
+        let _ = rows;
+        Ok(())
+    }
 }
 
 /// Keeps every row in memory (tests, library users).
@@ -63,6 +71,8 @@ pub struct MemorySink {
     pub rows: Vec<MetricsRow>,
     /// Validation rows.
     pub validations: Vec<ValidationRow>,
+    /// Layer-trace rows.
+    pub trace: Vec<TraceRow>,
 }
 
 impl MetricsSink for MemorySink {
@@ -74,6 +84,10 @@ impl MetricsSink for MemorySink {
         self.validations.push(row.clone());
         Ok(())
     }
+    fn record_trace(&mut self, rows: &[TraceRow]) -> Result<()> {
+        self.trace.extend_from_slice(rows);
+        Ok(())
+    }
 }
 
 /// Appends rows to `metrics.csv` and `validation.csv` in a run directory, flushing each row.
@@ -81,6 +95,9 @@ impl MetricsSink for MemorySink {
 pub struct CsvSink {
     metrics: (PathBuf, std::fs::File),
     validation: (PathBuf, std::fs::File),
+    /// `trace.csv`, opened on the first trace.
+    trace: Option<(PathBuf, std::fs::File)>,
+    dir: PathBuf,
 }
 
 fn open_csv(path: &Path, header: &str) -> Result<std::fs::File> {
@@ -114,7 +131,16 @@ fn join(v: &[f64]) -> String {
 /// partial last line), rewriting each file atomically: what a resumed run does before it
 /// appends, so that the files read as if the run had never been interrupted.
 pub fn truncate_after(dir: &Path, iteration: u64) -> Result<()> {
-    for name in ["metrics.csv", "validation.csv"] {
+    for name in ["metrics.csv", "validation.csv", TRACE_CSV] {
+        // A trace row is labelled with the updates done *before* its step: the row of
+        // `iteration` is written again by the resumed run.
+        let keep = |it: u64| {
+            if name == TRACE_CSV {
+                it < iteration
+            } else {
+                it <= iteration
+            }
+        };
         let path = dir.join(name);
         if !path.exists() {
             continue;
@@ -126,7 +152,7 @@ pub fn truncate_after(dir: &Path, iteration: u64) -> Result<()> {
                 break; // a row cut short by a kill
             }
             let row_it = line.split(',').next().and_then(|f| f.parse::<u64>().ok());
-            if k == 0 || row_it.is_some_and(|it| it <= iteration) {
+            if k == 0 || row_it.is_some_and(keep) {
                 kept.push_str(line);
             }
         }
@@ -153,6 +179,8 @@ impl CsvSink {
         Ok(CsvSink {
             metrics: (mp.clone(), open_csv(&mp, &mh)?),
             validation: (vp.clone(), open_csv(&vp, &vh)?),
+            trace: None,
+            dir: dir.to_path_buf(),
         })
     }
 }
@@ -191,7 +219,26 @@ impl MetricsSink for CsvSink {
         .and_then(|_| f.flush())
         .map_err(|e| TrainError::io(path, e))
     }
+
+    fn record_trace(&mut self, rows: &[TraceRow]) -> Result<()> {
+        if self.trace.is_none() {
+            let p = self.dir.join(TRACE_CSV);
+            self.trace = Some((p.clone(), open_csv(&p, TRACE_HEADER)?));
+        }
+        let (path, f) = self.trace.as_mut().expect("opened above");
+        let mut text = String::new();
+        for r in rows {
+            text += &r.csv();
+            text.push('\n');
+        }
+        f.write_all(text.as_bytes())
+            .and_then(|_| f.flush())
+            .map_err(|e| TrainError::io(path, e))
+    }
 }
+
+/// The layer trace's file in a run directory.
+pub const TRACE_CSV: &str = "trace.csv";
 
 #[cfg(test)]
 mod tests {
@@ -203,7 +250,15 @@ mod tests {
         let m = dir.path().join("metrics.csv");
         std::fs::write(&m, "iteration,x\n10,a\n20,b\n30,c\n40,d").unwrap();
         std::fs::write(dir.path().join("validation.csv"), "iteration,y\n20,v\n").unwrap();
+        let t = dir.path().join(TRACE_CSV);
+        std::fs::write(&t, "iteration,layer\n10,a\n10,b\n20,a\n20,b\n").unwrap();
         truncate_after(dir.path(), 20).unwrap();
+        // Trace row 20 is the gradient at the weights after 20 updates: the resumed run's
+        // first step writes it again.
+        assert_eq!(
+            std::fs::read_to_string(&t).unwrap(),
+            "iteration,layer\n10,a\n10,b\n"
+        );
         assert_eq!(
             std::fs::read_to_string(&m).unwrap(),
             "iteration,x\n10,a\n20,b\n"

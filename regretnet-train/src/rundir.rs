@@ -127,6 +127,20 @@ impl RunDir {
             .join(format!("iter-{iteration:09}.safetensors"))
     }
 
+    /// Path of the weight-only checkpoint that tracing keeps after `iteration` iterations
+    /// (`checkpoints/trace/`, never pruned).
+    pub fn trace_checkpoint_path(&self, iteration: u64) -> PathBuf {
+        self.path
+            .join(CHECKPOINTS)
+            .join("trace")
+            .join(format!("iter-{iteration:09}.safetensors"))
+    }
+
+    /// The trace checkpoints present, oldest first, with their iterations.
+    pub fn trace_checkpoints(&self) -> Result<Vec<(u64, PathBuf)>> {
+        list_iter_files(&self.path.join(CHECKPOINTS).join("trace"))
+    }
+
     /// Path of the best checkpoint (see `train.best_regret_bound`).
     pub fn best_checkpoint_path(&self) -> PathBuf {
         self.path.join(CHECKPOINTS).join("best.safetensors")
@@ -135,28 +149,7 @@ impl RunDir {
     /// Periodic checkpoints present (`iter-*.safetensors`; temporary files of interrupted
     /// writes are ignored), oldest first, with their iterations.
     pub fn checkpoints(&self) -> Result<Vec<(u64, PathBuf)>> {
-        let dir = self.path.join(CHECKPOINTS);
-        let mut out = Vec::new();
-        if !dir.is_dir() {
-            return Ok(out);
-        }
-        for entry in std::fs::read_dir(&dir).map_err(|e| TrainError::io(&dir, e))? {
-            let p = entry.map_err(|e| TrainError::io(&dir, e))?.path();
-            let name = p
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            if let Some(it) = name
-                .strip_prefix("iter-")
-                .and_then(|s| s.strip_suffix(".safetensors"))
-                .and_then(|s| s.parse::<u64>().ok())
-            {
-                out.push((it, p));
-            }
-        }
-        out.sort();
-        Ok(out)
+        list_iter_files(&self.path.join(CHECKPOINTS))
     }
 
     /// The newest checkpoint.
@@ -187,6 +180,32 @@ impl RunDir {
     pub fn eval_regret_path(&self, name: &str) -> PathBuf {
         self.path.join(format!("eval-{name}-regret.csv"))
     }
+}
+
+/// `iter-<N>.safetensors` files in `dir` (none when it does not exist), oldest first;
+/// temporary files of interrupted writes are ignored.
+fn list_iter_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    let mut out = Vec::new();
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    for entry in std::fs::read_dir(dir).map_err(|e| TrainError::io(dir, e))? {
+        let p = entry.map_err(|e| TrainError::io(dir, e))?.path();
+        let name = p
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if let Some(it) = name
+            .strip_prefix("iter-")
+            .and_then(|s| s.strip_suffix(".safetensors"))
+            .and_then(|s| s.parse::<u64>().ok())
+        {
+            out.push((it, p));
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 #[cfg(test)]

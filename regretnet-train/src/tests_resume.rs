@@ -74,6 +74,19 @@ fn validations_without_seconds(rows: &[ValidationRow]) -> Vec<ValidationRow> {
 
 #[test]
 fn an_interrupted_and_resumed_run_is_bitwise_the_uninterrupted_run() {
+    exact_resume(tiny_config());
+}
+
+#[test]
+fn a_traced_run_with_a_second_misreport_start_resumes_exactly_too() {
+    let mut c = tiny_config();
+    c.train.trace_every = 3;
+    c.train.misreport_extra_start = regretnet_core::ExtraStart::Corners;
+    exact_resume(c);
+}
+
+fn exact_resume(config: Config) {
+    let tiny_config = || config.clone();
     let dir = tempfile::tempdir().unwrap();
     // Uninterrupted.
     let full_dir = RunDir::create(&dir.path().join("full"), false).unwrap();
@@ -120,6 +133,24 @@ fn an_interrupted_and_resumed_run_is_bitwise_the_uninterrupted_run() {
         validations_without_seconds(&vals),
         validations_without_seconds(&full.validations)
     );
+    let mut trace = first.trace.clone();
+    trace.extend(second.trace.iter().cloned());
+    assert_eq!(trace, full.trace);
+    let traced = |d: &RunDir| -> Vec<_> {
+        d.trace_checkpoints()
+            .unwrap()
+            .into_iter()
+            .map(|(it, p)| (it, contents(&p)))
+            .collect()
+    };
+    assert_eq!(traced(&full_dir), traced(&part_dir));
+    if config.train.trace_every > 0 {
+        // 0, 10, 20 and the last; every 3rd iteration traced, 4 layers each.
+        let its: Vec<u64> = full_dir.trace_checkpoints().unwrap().iter().map(|c| c.0).collect();
+        assert_eq!(its, [0, 10, 20, 31]);
+        assert_eq!(full.trace.len(), 11 * 4);
+        assert!(full.trace.iter().all(|r| r.iteration % 3 == 0));
+    }
     // Weights, Adam state, multipliers, misreport cache, permutation, RNG position: identical.
     let a = contents(&full_dir.checkpoint_path(31));
     let b = contents(&part_dir.checkpoint_path(31));

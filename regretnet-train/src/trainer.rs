@@ -17,8 +17,9 @@ use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 use regretnet_core::rng::{stream_rng, Stream};
-use regretnet_core::{Config, Setting};
-use regretnet_nets::{NetSpec, RegretNet, WeightGrad};
+use regretnet_core::{Config, ExtraStart, Setting};
+use regretnet_nets::{NetSpec, RegretNet, WeightGrad, Weights};
+use regretnet_regret::starts::{draw_starts, starts_per_profile};
 use regretnet_regret::utility::{misreport_utilities, truthful_utilities};
 use regretnet_regret::{
     ascend, estimate_regret_with, Mechanism, RegretError, SearchConfig, UtilityGradient, Work,
@@ -32,6 +33,7 @@ use crate::optim::Adam;
 use crate::rundir::RunDir;
 use crate::sharded;
 pub use crate::sharded::SHARDS;
+use crate::trace::{is_trace_checkpoint, trace_rows, TraceRow};
 
 /// What one iteration measured on its batch.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +44,8 @@ pub struct StepStats {
     pub regret: Vec<f64>,
     /// The Lagrangian loss.
     pub loss: f64,
+    /// The layer trace of this iteration's batch, on the trace schedule (`train.trace_every`).
+    pub trace: Option<Vec<TraceRow>>,
 }
 
 /// Something that happened during [`Trainer::run`], for progress displays.
@@ -103,6 +107,54 @@ pub struct LossParts {
     pub revenue: Tensor,
 }
 
+/// Corner `iteration mod corners` of every bidder's support (projected, fixed coordinates
+/// pinned), one per profile and bidder: flat `[B, n, d]` like `truth`.
+fn corner_start(setting: &Setting, truth: &[f32], iteration: u64) -> Vec<f32> {
+    let search = SearchConfig {
+        steps: 0,
+        lr: 0.0,
+        restarts: 0,
+        corners: true,
+    };
+    let per = starts_per_profile(setting, &search);
+    let len = setting.profile_len();
+    // No prior draws are taken (restarts 0); the stream only fills the signature.
+    let all = draw_starts(
+        setting,
+        truth,
+        &search,
+        &mut stream_rng(0, Stream::Misreport),
+    );
+    let c = 1 + (iteration as usize) % (per - 1).max(1);
+    all.chunks_exact(per * len)
+        .flat_map(|starts| starts[c * len..(c + 1) * len].iter().copied())
+        .collect()
+}
+
+/// Ascend `start` (flat `[B, n, d]`) like the cached misreports `mis` were and keep, per
+/// profile and bidder, whichever ends at the higher utility (ties keep the cache).
+fn keep_better_ascent(
+    grad: &dyn UtilityGradient,
+    setting: &Setting,
+    truth: &Tensor,
+    mis: &mut [f32],
+    start: &[f32],
+    steps: usize,
+    lr: f64,
+) -> std::result::Result<(), RegretError> {
+    let d = setting.type_len();
+    let kept = grad.utility(truth, mis)?;
+    let mut cand = start.to_vec();
+    ascend(grad, setting, truth, &mut cand, steps, lr)?;
+    let u = grad.utility(truth, &cand)?;
+    for (r, (&ur, &uk)) in u.iter().zip(&kept).enumerate() {
+        if ur > uk {
+            mis[r * d..(r + 1) * d].copy_from_slice(&cand[r * d..(r + 1) * d]);
+        }
+    }
+    Ok(())
+}
+
 /// The augmented-Lagrangian loss of `net` on `truth` with the misreports `mis` held fixed
 /// (both `[B, n, m]`), differentiable with respect to the weights only.
 pub fn lagrangian_loss<M: Mechanism>(
@@ -148,6 +200,8 @@ pub struct Trainer {
     pub(crate) elapsed: f64,
     stop: Option<Arc<AtomicBool>>,
     threads: usize,
+    /// The initial weights, redrawn from the seed when tracing needs them.
+    trace_init: Option<Weights>,
 }
 
 impl Trainer {
@@ -186,6 +240,7 @@ impl Trainer {
             elapsed: 0.0,
             stop: None,
             threads: 1,
+            trace_init: None,
         })
     }
 
@@ -247,6 +302,12 @@ impl Trainer {
         let frozen = search_gradient(&self.net)?;
         let setting = &self.setting;
         let bounds = sharded::bounds(t.batch_size);
+        // This iteration's second start, flat `[B, n, d]`.
+        let corner = match t.misreport_extra_start {
+            ExtraStart::None => None,
+            ExtraStart::Truthful => Some(truth.clone()),
+            ExtraStart::Corners => Some(corner_start(setting, &truth, iteration)),
+        };
         let jobs: Vec<_> = bounds
             .iter()
             .copied()
@@ -254,9 +315,14 @@ impl Trainer {
             .map(|((lo, hi), shard)| {
                 let (frozen, truth) = (&*frozen, &truth[lo * len..hi * len]);
                 let (steps, lr) = (t.misreport_steps, t.misreport_lr);
+                let corner = corner.as_ref().map(|c| &c[lo * len..hi * len]);
                 move || -> std::result::Result<(), RegretError> {
                     let truth = Tensor::from_slice(truth, (hi - lo, n, m), &Device::Cpu)?;
-                    ascend(frozen, setting, &truth, shard, steps, lr)
+                    ascend(frozen, setting, &truth, shard, steps, lr)?;
+                    if let Some(corner) = corner {
+                        keep_better_ascent(frozen, setting, &truth, shard, corner, steps, lr)?;
+                    }
+                    Ok(())
                 }
             })
             .collect();
@@ -264,6 +330,12 @@ impl Trainer {
             r.map_err(non_finite)?;
         }
         self.data.store(&idx, &mis);
+        drop(frozen);
+        let trace = if t.trace_every > 0 && iteration % t.trace_every == 0 {
+            Some(self.trace(&truth, &mis)?)
+        } else {
+            None
+        };
 
         // Outer loop: misreports are constants, gradients reach the weights only.
         let outer = sharded::outer_gradients(
@@ -303,7 +375,46 @@ impl Trainer {
             revenue: outer.revenue,
             regret: outer.regret,
             loss: outer.loss,
+            trace,
         })
+    }
+
+    /// The layer trace ([`crate::trace`]) of the current weights on a batch whose misreports
+    /// the inner search has found.
+    fn trace(&mut self, truth: &[f32], mis: &[f32]) -> Result<Vec<TraceRow>> {
+        if self.trace_init.is_none() {
+            let spec = self.net.spec().clone();
+            let init = RegretNet::new(
+                &self.setting,
+                spec,
+                &mut stream_rng(self.config.train.seed, Stream::Init),
+            )?;
+            self.trace_init = Some(init.weights()?);
+        }
+        let (n, d) = (self.setting.bidders, self.setting.type_len());
+        let b = truth.len() / (n * d);
+        let truth = Tensor::from_slice(truth, (b, n, d), &Device::Cpu)?;
+        let mis = Tensor::from_slice(mis, (b, n, d), &Device::Cpu)?;
+        let init = self.trace_init.as_ref().expect("set above");
+        trace_rows(
+            self.iteration,
+            &self.net,
+            init,
+            &truth,
+            &mis,
+            &self.lagrangian,
+        )
+    }
+
+    /// Write the weights alone to `checkpoints/trace/` (the log-spaced schedule of tracing).
+    fn trace_checkpoint(&self, run: &RunDir) -> Result<()> {
+        let path = run.trace_checkpoint_path(self.iteration);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| TrainError::io(dir, e))?;
+        }
+        let meta = [("iteration".to_string(), self.iteration.to_string())].into();
+        regretnet_nets::checkpoint::save(&self.net, &Default::default(), &meta, &path)?;
+        Ok(())
     }
 
     /// Revenue and regret on the validation sample: a search from the truthful report and one
@@ -358,8 +469,15 @@ impl Trainer {
         let seconds = |start: &Instant| before + start.elapsed().as_secs_f64();
         let t = self.config.train.clone();
         let total = t.iterations;
+        let tracing = t.trace_every > 0;
+        if let Some(run) = run.filter(|_| tracing && self.iteration == 0) {
+            self.trace_checkpoint(run)?;
+        }
         while self.iteration < total {
             let s = self.step()?;
+            if let Some(rows) = &s.trace {
+                sink.record_trace(rows)?;
+            }
             self.window.count += 1;
             self.window.revenue += s.revenue;
             self.window.loss += s.loss;
@@ -391,6 +509,9 @@ impl Trainer {
                 self.consider_best(&v, run, observer)?;
             }
             let stop = self.stop.as_ref().is_some_and(|f| f.load(Ordering::SeqCst));
+            if let Some(run) = run.filter(|_| tracing && (is_trace_checkpoint(it) || it == total)) {
+                self.trace_checkpoint(run)?;
+            }
             if let Some(run) = run {
                 let due = t.checkpoint_every > 0 && it % t.checkpoint_every == 0 && it < total;
                 if due || (stop && it < total) {
@@ -589,5 +710,33 @@ mod tests {
         assert_ne!(cache_before, tr.data.gather(&[0, 1, 2]).1);
         // lambda was updated at iteration 0 with rho = 1: lambda = 5 + rgt_0 > 5.
         assert!(tr.lagrangian().lambda.iter().all(|&l| l > 5.0));
+    }
+
+    #[test]
+    fn corner_starts_only_ever_raise_the_cached_misreports_utility() {
+        // Same seed, same first batch, same cached ascent; the corner start replaces a
+        // bidder's misreport only where it ends strictly higher, so every cached utility is at
+        // least the cache-only one, and some are higher (the corners reach other optima).
+        let utilities = |corners: bool| {
+            let mut tr = small_trainer();
+            tr.config.train.misreport_extra_start = if corners {
+                ExtraStart::Corners
+            } else {
+                ExtraStart::None
+            };
+            let idx = tr.data.clone().next_batch(32);
+            // The inner search ran on the initial net (the step moves the weights after it):
+            // compare utilities under that net, which a freshly built trainer holds.
+            let init = small_trainer();
+            tr.step().unwrap();
+            let (truth, mis) = tr.data.gather(&idx);
+            let truth = Tensor::from_vec(truth, (32, 2, 2), &Device::Cpu).unwrap();
+            let g = search_gradient(&init.net).unwrap();
+            let u = g.utility(&truth, &mis).unwrap();
+            u
+        };
+        let (plain, fresh) = (utilities(false), utilities(true));
+        assert!(plain.iter().zip(&fresh).all(|(p, f)| f >= p));
+        assert!(plain.iter().zip(&fresh).any(|(p, f)| f > p));
     }
 }

@@ -90,7 +90,9 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(140, 86, 75),
 ];
 
-/// One panel: `lines` as coloured lines, `points` as black circles, optionally a log y axis.
+/// One panel: `lines` as coloured lines, `points` as black circles, optionally a log y axis;
+/// with `log_x` the iterations are drawn on a log axis (0 at 1).
+#[allow(clippy::too_many_arguments)]
 fn panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     title: &str,
@@ -98,8 +100,25 @@ fn panel<DB: DrawingBackend>(
     lines: &[(String, Vec<(f64, f64)>)],
     points: Option<(&str, &[(f64, f64)])>,
     log: bool,
+    log_x: bool,
     legend_at: SeriesLabelPosition,
 ) -> Result<()> {
+    let to_x = |x: f64| if log_x { x.max(1.0).log10() } else { x };
+    let lines: Vec<(String, Vec<(f64, f64)>)> = lines
+        .iter()
+        .map(|(n, s)| (n.clone(), s.iter().map(|&(x, y)| (to_x(x), y)).collect()))
+        .collect();
+    let points_x: Option<(&str, Vec<(f64, f64)>)> =
+        points.map(|(n, p)| (n, p.iter().map(|&(x, y)| (to_x(x), y)).collect()));
+    let points = points_x.as_ref().map(|(n, p)| (*n, p.as_slice()));
+    let lines = &lines[..];
+    let x_label = |x: &f64| {
+        if log_x {
+            format!("{:.0}", 10f64.powf(*x))
+        } else {
+            format!("{x:.0}")
+        }
+    };
     let all = || {
         lines
             .iter()
@@ -122,7 +141,7 @@ fn panel<DB: DrawingBackend>(
                 .configure_mesh()
                 .x_desc("iteration")
                 .y_desc(y_desc)
-                .x_label_formatter(&|x| format!("{x:.0}"))
+                .x_label_formatter(&x_label)
                 .axis_desc_style(("sans-serif", 14))
                 .label_style(("sans-serif", 12))
                 .light_line_style(WHITE.mix(0.0))
@@ -211,6 +230,7 @@ pub fn draw_curves<DB: DrawingBackend>(
         &one("revenue", "training batches"),
         val_revenue.as_deref().map(|p| ("validation", p)),
         false,
+        false,
         SeriesLabelPosition::LowerRight,
     )?;
     panel(
@@ -220,6 +240,7 @@ pub fn draw_curves<DB: DrawingBackend>(
         &regrets,
         val_regret.as_deref().map(|p| ("validation (mean)", p)),
         true,
+        false,
         SeriesLabelPosition::UpperRight,
     )?;
     panel(
@@ -228,6 +249,7 @@ pub fn draw_curves<DB: DrawingBackend>(
         "lambda",
         &lambdas,
         None,
+        false,
         false,
         SeriesLabelPosition::LowerRight,
     )?;
@@ -238,7 +260,51 @@ pub fn draw_curves<DB: DrawingBackend>(
         &one("rho", "rho"),
         None,
         false,
+        false,
         SeriesLabelPosition::LowerRight,
     )?;
+    Ok(())
+}
+
+/// One panel of a [`draw_panels`] figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinePanel {
+    /// Title above the panel.
+    pub title: String,
+    /// y axis label.
+    pub y_desc: String,
+    /// Named series of `(iteration, value)`.
+    pub lines: Vec<(String, Vec<(f64, f64)>)>,
+    /// Log-scale y axis.
+    pub log_y: bool,
+    /// Log-scale iteration axis.
+    pub log_x: bool,
+}
+
+/// Size of a [`draw_panels`] figure of `count` panels (two per row).
+pub fn panels_size(count: usize) -> (u32, u32) {
+    (1100, 400 * count.div_ceil(2).max(1) as u32)
+}
+
+/// Line panels, two per row, on any plotters backend of [`panels_size`].
+pub fn draw_panels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    panels: &[LinePanel],
+) -> Result<()> {
+    root.fill(&WHITE).map_err(plot_err)?;
+    let rows = panels.len().div_ceil(2).max(1);
+    let areas = root.split_evenly((rows, 2));
+    for (p, area) in panels.iter().zip(&areas) {
+        panel(
+            area,
+            &p.title,
+            &p.y_desc,
+            &p.lines,
+            None,
+            p.log_y,
+            p.log_x,
+            SeriesLabelPosition::LowerRight,
+        )?;
+    }
     Ok(())
 }

@@ -76,6 +76,8 @@ pub enum Drawing {
         /// `validation.csv`, when there is one.
         validation: Option<Table>,
     },
+    /// Line panels (the probe's figures).
+    Panels(Vec<curves::LinePanel>),
     /// A regret histogram.
     Histogram {
         /// Per-profile regrets.
@@ -92,6 +94,7 @@ impl Drawing {
             Drawing::Heatmap { .. } => svg::HEATMAP_SIZE,
             Drawing::Curves { .. } => curves::CURVES_SIZE,
             Drawing::Histogram { .. } => histogram::HISTOGRAM_SIZE,
+            Drawing::Panels(p) => curves::panels_size(p.len()),
         }
     }
 
@@ -123,6 +126,7 @@ impl Drawing {
                 validation,
             } => curves::draw_curves(root, metrics, validation.as_ref()),
             Drawing::Histogram { values, title } => histogram::draw_histogram(root, values, title),
+            Drawing::Panels(p) => curves::draw_panels(root, p),
         }
     }
 

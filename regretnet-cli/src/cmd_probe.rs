@@ -1,0 +1,78 @@
+//! `regretnet probe`: the explainability analyses of a traced run, or the aggregate of several
+//! seeds (docs/EXPLAINABILITY.md).
+
+use std::path::{Path, PathBuf};
+
+use regretnet_train::probe::seeds::read_summary;
+use regretnet_train::probe::{aggregate, probe_run, write_aggregate, write_probe, ProbeConfig};
+use regretnet_train::RunDir;
+
+use crate::cli::ProbeArgs;
+use crate::failure::Failure;
+
+fn config(args: &ProbeArgs) -> Result<ProbeConfig, Failure> {
+    if !(args.threshold.is_finite() && args.threshold > 0.0) {
+        return Err(Failure::usage("--threshold must be a positive number"));
+    }
+    Ok(ProbeConfig {
+        samples: args.samples as usize,
+        regret_threshold: args.threshold,
+        ..ProbeConfig::default()
+    })
+}
+
+/// Probe one run and write `<run>/probe/`.
+fn probe_one(path: &Path, config: &ProbeConfig, args: &ProbeArgs) -> Result<(), Failure> {
+    let run = RunDir::open(path)?;
+    let quiet = args.quiet;
+    if !quiet {
+        eprintln!("probing {}", path.display());
+    }
+    let summary = probe_run(&run, config, args.threads.count as usize, &|line| {
+        if !quiet {
+            eprintln!("  {line}");
+        }
+    })?;
+    let trace = regretnet_train::probe::analysis::read_trace(&run)?;
+    for f in write_probe(path, &summary, &trace)? {
+        println!("wrote {}", f.display());
+    }
+    println!(
+        "verdict for {}: {}",
+        path.display(),
+        summary.verdict.overall
+    );
+    Ok(())
+}
+
+pub fn run(args: &ProbeArgs) -> Result<(), Failure> {
+    let config = config(args)?;
+    if let Some(dir) = &args.run_dir {
+        return probe_one(dir, &config, args);
+    }
+    let mut summaries = Vec::new();
+    for dir in &args.runs {
+        let have = dir.join("probe").join("summary.json").is_file();
+        if args.fresh || !have {
+            probe_one(dir, &config, args)?;
+        } else if !args.quiet {
+            eprintln!(
+                "{}: using its probe/summary.json (--fresh to redo)",
+                dir.display()
+            );
+        }
+        summaries.push(read_summary(dir)?);
+    }
+    let agg = aggregate(&summaries)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("runs").join(format!("probe-{}", agg.setting)));
+    for f in write_aggregate(&out, &agg)? {
+        println!("wrote {}", f.display());
+    }
+    for c in &agg.claims {
+        println!("{}: {}", c.id, c.status);
+    }
+    Ok(())
+}
