@@ -57,6 +57,15 @@ pub struct ProbeArgs {
     /// Audited regret below which a checkpoint counts as incentive compatible.
     #[arg(long, value_name = "X", default_value_t = 1e-3)]
     pub threshold: f64,
+    /// Prior-drawn starts of the probe's misreport search (besides truthful and corners).
+    #[arg(long, value_name = "R", default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=1000))]
+    pub restarts: u64,
+    /// Adam steps per start of the probe's misreport search.
+    #[arg(long, value_name = "S", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub steps: u64,
+    /// Audit grid points per report coordinate (0: no audit).
+    #[arg(long, value_name = "N", default_value_t = 41, value_parser = clap::value_parser!(u64).range(0..=1001))]
+    pub grid: u64,
     #[command(flatten)]
     pub threads: Threads,
     /// No progress output on stderr.

@@ -14,9 +14,17 @@ fn config(args: &ProbeArgs) -> Result<ProbeConfig, Failure> {
     if !(args.threshold.is_finite() && args.threshold > 0.0) {
         return Err(Failure::usage("--threshold must be a positive number"));
     }
+    if args.grid == 1 {
+        return Err(Failure::usage(
+            "--grid 1 is not a grid: use 0 (no audit) or at least 2",
+        ));
+    }
     Ok(ProbeConfig {
         samples: args.samples as usize,
         regret_threshold: args.threshold,
+        restarts: args.restarts as usize,
+        steps: args.steps as usize,
+        grid: args.grid as usize,
         ..ProbeConfig::default()
     })
 }

@@ -216,6 +216,11 @@ pub struct TrainConfig {
     /// regret from a warm-started search (RESULTS.md, the triangle); the second start keeps
     /// training honest about it at twice the inner search's cost.
     pub misreport_extra_start: ExtraStart,
+    /// Whether the inner search keeps each misreport's best iterate (highest utility seen)
+    /// rather than its last. Off (the reference): the last iterate, which Adam at lr 0.1 can
+    /// leave well below the best when it oscillates around an optimum on a slanted face of the
+    /// support (the triangle), so that training sees less regret than there is.
+    pub misreport_keep_best: bool,
     /// Initial Lagrange multiplier of every bidder's regret.
     pub lambda_init: f64,
     /// Iterations between multiplier updates `lambda_i += rho * rgt_i`.
@@ -261,6 +266,7 @@ impl Default for TrainConfig {
             misreport_steps: 25,
             misreport_lr: 0.1,
             misreport_extra_start: ExtraStart::None,
+            misreport_keep_best: false,
             lambda_init: 5.0,
             lambda_update_every: 100,
             rho_init: 1.0,

@@ -146,7 +146,12 @@ fn exact_resume(config: Config) {
     assert_eq!(traced(&full_dir), traced(&part_dir));
     if config.train.trace_every > 0 {
         // 0, 10, 20 and the last; every 3rd iteration traced, 4 layers each.
-        let its: Vec<u64> = full_dir.trace_checkpoints().unwrap().iter().map(|c| c.0).collect();
+        let its: Vec<u64> = full_dir
+            .trace_checkpoints()
+            .unwrap()
+            .iter()
+            .map(|c| c.0)
+            .collect();
         assert_eq!(its, [0, 10, 20, 31]);
         assert_eq!(full.trace.len(), 11 * 4);
         assert!(full.trace.iter().all(|r| r.iteration % 3 == 0));

@@ -22,7 +22,8 @@ use regretnet_nets::{NetSpec, RegretNet, WeightGrad, Weights};
 use regretnet_regret::starts::{draw_starts, starts_per_profile};
 use regretnet_regret::utility::{misreport_utilities, truthful_utilities};
 use regretnet_regret::{
-    ascend, estimate_regret_with, Mechanism, RegretError, SearchConfig, UtilityGradient, Work,
+    ascend, ascend_tracking_best, estimate_regret_with, Mechanism, RegretError, SearchConfig,
+    UtilityGradient, Work,
 };
 
 use crate::data::TrainingSet;
@@ -131,22 +132,38 @@ fn corner_start(setting: &Setting, truth: &[f32], iteration: u64) -> Vec<f32> {
         .collect()
 }
 
-/// Ascend `start` (flat `[B, n, d]`) like the cached misreports `mis` were and keep, per
-/// profile and bidder, whichever ends at the higher utility (ties keep the cache).
-fn keep_better_ascent(
+/// The inner search of one shard: `steps` projected Adam steps from `mis`, left at the last
+/// iterate or, with `keep_best`, at the best one (`train.misreport_keep_best`).
+fn inner_ascent(
     grad: &dyn UtilityGradient,
     setting: &Setting,
     truth: &Tensor,
     mis: &mut [f32],
-    start: &[f32],
     steps: usize,
     lr: f64,
+    keep_best: bool,
+) -> std::result::Result<(), RegretError> {
+    if keep_best {
+        let best = ascend_tracking_best(grad, setting, truth, mis, steps, lr)?;
+        mis.copy_from_slice(&best.best_misreport);
+        Ok(())
+    } else {
+        ascend(grad, setting, truth, mis, steps, lr)
+    }
+}
+
+/// Per profile and bidder, replace the misreport in `mis` by the one in `cand` (both flat
+/// `[B, n, d]`) where `cand`'s utility is strictly higher.
+fn keep_better(
+    grad: &dyn UtilityGradient,
+    setting: &Setting,
+    truth: &Tensor,
+    mis: &mut [f32],
+    cand: &[f32],
 ) -> std::result::Result<(), RegretError> {
     let d = setting.type_len();
     let kept = grad.utility(truth, mis)?;
-    let mut cand = start.to_vec();
-    ascend(grad, setting, truth, &mut cand, steps, lr)?;
-    let u = grad.utility(truth, &cand)?;
+    let u = grad.utility(truth, cand)?;
     for (r, (&ur, &uk)) in u.iter().zip(&kept).enumerate() {
         if ur > uk {
             mis[r * d..(r + 1) * d].copy_from_slice(&cand[r * d..(r + 1) * d]);
@@ -314,13 +331,15 @@ impl Trainer {
             .zip(sharded::split_mut(&mut mis, &bounds, len))
             .map(|((lo, hi), shard)| {
                 let (frozen, truth) = (&*frozen, &truth[lo * len..hi * len]);
-                let (steps, lr) = (t.misreport_steps, t.misreport_lr);
+                let (steps, lr, best) = (t.misreport_steps, t.misreport_lr, t.misreport_keep_best);
                 let corner = corner.as_ref().map(|c| &c[lo * len..hi * len]);
                 move || -> std::result::Result<(), RegretError> {
                     let truth = Tensor::from_slice(truth, (hi - lo, n, m), &Device::Cpu)?;
-                    ascend(frozen, setting, &truth, shard, steps, lr)?;
+                    inner_ascent(frozen, setting, &truth, shard, steps, lr, best)?;
                     if let Some(corner) = corner {
-                        keep_better_ascent(frozen, setting, &truth, shard, corner, steps, lr)?;
+                        let mut cand = corner.to_vec();
+                        inner_ascent(frozen, setting, &truth, &mut cand, steps, lr, best)?;
+                        keep_better(frozen, setting, &truth, shard, &cand)?;
                     }
                     Ok(())
                 }
@@ -732,8 +751,7 @@ mod tests {
             let (truth, mis) = tr.data.gather(&idx);
             let truth = Tensor::from_vec(truth, (32, 2, 2), &Device::Cpu).unwrap();
             let g = search_gradient(&init.net).unwrap();
-            let u = g.utility(&truth, &mis).unwrap();
-            u
+            g.utility(&truth, &mis).unwrap()
         };
         let (plain, fresh) = (utilities(false), utilities(true));
         assert!(plain.iter().zip(&fresh).all(|(p, f)| f >= p));

@@ -43,9 +43,9 @@ pub fn probe_r2(features: &[f32], width: usize, target: &[f64], alpha: f64) -> O
     // Normal equations of the centred problem: (X'X + alpha n I) w = X'(y - ymean).
     let mut a = vec![0.0f64; k * k];
     let mut b = vec![0.0f64; k];
-    for r in 0..fit {
+    for (r, y) in target.iter().enumerate().take(fit) {
         let xr = x(r);
-        let yr = target[r] - ymean;
+        let yr = y - ymean;
         for i in 0..k {
             b[i] += xr[i] * yr;
             for j in 0..=i {

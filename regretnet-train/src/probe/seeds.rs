@@ -346,3 +346,118 @@ pub fn write_aggregate(out: &Path, a: &Aggregate) -> Result<Vec<PathBuf>> {
     write(&r, &aggregate_markdown(a))?;
     Ok(vec![j, r])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::analysis::{Intervention, LayerTrace, Point, ProbeConfig, When};
+    use crate::probe::verdict::{Claim, Verdict};
+
+    fn summary(
+        seed: u64,
+        setting: &str,
+        first_holds: bool,
+        regret_from: Option<u64>,
+    ) -> ProbeSummary {
+        let claims = CLAIMS
+            .iter()
+            .enumerate()
+            .map(|(k, (id, st))| Claim {
+                id: id.to_string(),
+                statement: st.to_string(),
+                holds: if k == 0 {
+                    Some(first_holds)
+                } else {
+                    Some(false)
+                },
+                evidence: String::new(),
+            })
+            .collect();
+        ProbeSummary {
+            run: format!("run{seed}"),
+            setting: setting.into(),
+            seed,
+            iterations: 1000,
+            config: ProbeConfig::default(),
+            timeline: vec![Point {
+                iteration: 1000,
+                revenue: 0.5,
+                regret: 1e-4,
+            }],
+            when: When {
+                regret_from,
+                revenue_from: Some(500),
+                final_revenue: 0.5 + seed as f64 * 0.01,
+                final_regret: 1e-4,
+            },
+            probes: vec![],
+            interventions: vec![Intervention {
+                kind: "rollback".into(),
+                target: "alloc.out".into(),
+                source: Some(100 + seed),
+                revenue: 0.4,
+                regret: 1e-3,
+                d_revenue: -0.1 * seed as f64,
+                d_regret: 9e-4,
+            }],
+            trace: vec![LayerTrace {
+                layer: "alloc.out".into(),
+                regret_share: 0.5,
+                regret_share_early: 0.5,
+                regret_share_late: 0.5,
+                cosine: 0.0,
+                movement: 1.0,
+            }],
+            verdict: Verdict {
+                claims,
+                overall: "mixed".into(),
+            },
+            seconds: 1.0,
+        }
+    }
+
+    #[test]
+    fn stat_is_the_t_interval() {
+        // Five values 1..5: mean 3, sd sqrt(2.5), t(0.975, 4) = 2.776.
+        let s = Stat::of(&[1.0, 2.0, 3.0, 4.0, 5.0, f64::NAN]);
+        assert_eq!(s.n, 5);
+        assert!((s.mean - 3.0).abs() < 1e-12);
+        assert!((s.half_width - 2.776 * 2.5f64.sqrt() / 5f64.sqrt()).abs() < 1e-9);
+        assert!(Stat::of(&[1.0]).half_width.is_infinite());
+        assert_eq!(Stat::of(&[]).show(3, false), "-");
+    }
+
+    #[test]
+    fn claims_are_established_only_in_every_one_of_five_runs() {
+        let five: Vec<_> = (1..=5).map(|s| summary(s, "x", true, Some(100))).collect();
+        let a = aggregate(&five).unwrap();
+        assert_eq!(a.claims[0].status, "established: holds in all 5 runs");
+        assert_eq!(a.claims[1].status, "rejected: fails in all 5 runs");
+        // Early checkpoints differ by seed but match as "early"; means over the five runs.
+        assert_eq!(a.interventions[0].source, "early");
+        assert_eq!(a.interventions[0].d_revenue.n, 5);
+        assert!((a.interventions[0].d_revenue.mean + 0.3).abs() < 1e-12);
+        assert!((a.final_revenue.mean - 0.53).abs() < 1e-12);
+
+        let mut mixed = five.clone();
+        mixed[2] = summary(3, "x", false, None);
+        let a = aggregate(&mixed).unwrap();
+        assert!(a.claims[0]
+            .status
+            .starts_with("not established: holds in 4 of 5"));
+        assert_eq!(a.regret_never, 1);
+        assert_eq!(a.regret_from.n, 4);
+
+        let a = aggregate(&five[..4]).unwrap();
+        assert!(a.claims[0].status.contains("at least 5 needed"));
+        let md = aggregate_markdown(&a);
+        assert!(md.contains("across 4 runs") && md.contains("at least 5 needed"));
+    }
+
+    #[test]
+    fn different_settings_or_no_runs_do_not_aggregate() {
+        assert!(aggregate(&[]).is_err());
+        let e = aggregate(&[summary(1, "a", true, None), summary(2, "b", true, None)]).unwrap_err();
+        assert!(e.to_string().contains("different settings"));
+    }
+}

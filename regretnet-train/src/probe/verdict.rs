@@ -8,13 +8,14 @@
 //! | claim | holds when |
 //! |---|---|
 //! | `ic_first` | the audited regret settles below the threshold at an earlier checkpoint than revenue settles within the tolerance of its final value |
-//! | `penalty_shapes_early_layers` | in both networks the first hidden layer's regret share of the gradient exceeds the output layer's (trace, mean over training) |
-//! | `ic_in_early_layers` | in both networks rolling the first hidden layer back to the early checkpoint raises audited regret more than rolling the output layer back |
-//! | `revenue_in_late_layers` | in both networks rolling the output layer back moves revenue more than rolling the first hidden layer back |
+//! | `penalty_shapes_early_layers_<net>` | the network's first hidden layer's regret share of the gradient exceeds its output layer's (trace, mean over training) |
+//! | `ic_in_early_layers_<net>` | rolling the network's first hidden layer back to the early checkpoint raises audited regret more than rolling its output layer back |
+//! | `revenue_in_late_layers_<net>` | rolling the network's output layer back moves revenue more than rolling its first hidden layer back |
 //!
-//! The overall verdict is `supported` when all four hold, `contradicted` when none does,
-//! `mixed` otherwise; a claim that cannot be decided (no trace, regret never settles) counts
-//! as not holding and says why.
+//! with `<net>` each of `alloc` and `pay` (the hypothesis does not say which network, so each
+//! is judged on its own). The overall verdict is `supported` when all seven hold,
+//! `contradicted` when none does, `mixed` otherwise; a claim that cannot be decided (no trace,
+//! regret never settles) counts as not holding and says why.
 
 use serde::{Deserialize, Serialize};
 
@@ -38,27 +39,39 @@ pub struct Claim {
 pub struct Verdict {
     /// The claims, in the table's order.
     pub claims: Vec<Claim>,
-    /// `supported`, `contradicted` or `mixed (k of 4 claims hold)`.
+    /// `supported`, `contradicted` or `mixed (k of 7 claims hold)`.
     pub overall: String,
 }
 
 /// The ids and statements of the claims, in order.
-pub const CLAIMS: [(&str, &str); 4] = [
+pub const CLAIMS: [(&str, &str); 7] = [
     (
         "ic_first",
         "incentive compatibility is secured before revenue settles",
     ),
     (
-        "penalty_shapes_early_layers",
-        "the regret terms pull harder (relative to the revenue term) on the first hidden layer than on the output layer",
+        "penalty_shapes_early_layers_alloc",
+        "allocation net: the regret terms pull harder (relative to the revenue term) on the first hidden layer than on the output layer",
     ),
     (
-        "ic_in_early_layers",
-        "incentive compatibility is held in the first hidden layer more than in the output layer",
+        "penalty_shapes_early_layers_pay",
+        "payment net: the regret terms pull harder (relative to the revenue term) on the first hidden layer than on the output layer",
     ),
     (
-        "revenue_in_late_layers",
-        "revenue is held in the output layer more than in the first hidden layer",
+        "ic_in_early_layers_alloc",
+        "allocation net: incentive compatibility is held in the first hidden layer more than in the output layer",
+    ),
+    (
+        "ic_in_early_layers_pay",
+        "payment net: incentive compatibility is held in the first hidden layer more than in the output layer",
+    ),
+    (
+        "revenue_in_late_layers_alloc",
+        "allocation net: revenue is held in the output layer more than in the first hidden layer",
+    ),
+    (
+        "revenue_in_late_layers_pay",
+        "payment net: revenue is held in the output layer more than in the first hidden layer",
     ),
 ];
 
@@ -71,29 +84,9 @@ fn claim(k: usize, holds: Option<bool>, evidence: String) -> Claim {
     }
 }
 
-/// Per network `(first hidden layer, output layer)` of `f`, when both are present.
-fn per_net<T: Copy>(f: impl Fn(&str) -> Option<T>) -> Vec<(&'static str, T, T)> {
-    ["alloc", "pay"]
-        .into_iter()
-        .filter_map(|net| {
-            Some((
-                net,
-                f(&format!("{net}.hidden0"))?,
-                f(&format!("{net}.out"))?,
-            ))
-        })
-        .collect()
-}
-
-fn both(pairs: &[(&str, f64, f64)], first_wins: bool) -> Option<bool> {
-    if pairs.len() < 2 {
-        return None;
-    }
-    Some(
-        pairs
-            .iter()
-            .all(|&(_, a, b)| if first_wins { a > b } else { b > a }),
-    )
+/// For network `net`, `f` of its first hidden layer and of its output layer.
+fn pair<T>(net: &str, f: impl Fn(&str) -> Option<T>) -> Option<(T, T)> {
+    Some((f(&format!("{net}.hidden0"))?, f(&format!("{net}.out"))?))
 }
 
 /// Decide the claims (module docs).
@@ -121,20 +114,17 @@ pub fn judge(
             it(when.revenue_from)
         ),
     ));
-    let shares = per_net(|l| trace.iter().find(|t| t.layer == l).map(|t| t.regret_share));
-    claims.push(claim(
-        1,
-        both(&shares, true),
-        if shares.is_empty() {
-            "no trace".into()
-        } else {
-            shares
-                .iter()
-                .map(|(net, a, b)| format!("{net}: share {a:.3} (hidden0) vs {b:.3} (out)"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        },
-    ));
+    let share = |l: &str| trace.iter().find(|t| t.layer == l).map(|t| t.regret_share);
+    for net in ["alloc", "pay"] {
+        let p = pair(net, share);
+        claims.push(claim(
+            claims.len(),
+            p.map(|(a, b)| a > b),
+            p.map_or("no trace".into(), |(a, b)| {
+                format!("share {a:.3} (hidden0) vs {b:.3} (out)")
+            }),
+        ));
+    }
     // Rollbacks from the early checkpoint (the latest source; the initial one otherwise).
     let source = interventions
         .iter()
@@ -146,42 +136,34 @@ pub fn judge(
             .iter()
             .find(|i| i.kind == "rollback" && i.target == l && i.source == source)
     };
-    let d_regret = per_net(|l| rollback(l).map(|i| i.d_regret));
-    let d_revenue = per_net(|l| rollback(l).map(|i| i.d_revenue.abs()));
     let from = source.map_or("no rollback".to_string(), |s| {
         format!("rolled back to iteration {s}")
     });
-    claims.push(claim(
-        2,
-        both(&d_regret, true),
-        format!(
-            "{from}: {}",
-            d_regret
-                .iter()
-                .map(|(net, a, b)| format!("{net}: regret {a:+.2e} (hidden0) vs {b:+.2e} (out)"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-    ));
-    claims.push(claim(
-        3,
-        both(&d_revenue, false),
-        format!(
-            "{from}: {}",
-            d_revenue
-                .iter()
-                .map(|(net, a, b)| format!(
-                    "{net}: |revenue change| {a:.4} (hidden0) vs {b:.4} (out)"
-                ))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-    ));
+    for net in ["alloc", "pay"] {
+        let p = pair(net, |l| rollback(l).map(|i| i.d_regret));
+        claims.push(claim(
+            claims.len(),
+            p.map(|(a, b)| a > b),
+            p.map_or(from.clone(), |(a, b)| {
+                format!("{from}: regret {a:+.2e} (hidden0) vs {b:+.2e} (out)")
+            }),
+        ));
+    }
+    for net in ["alloc", "pay"] {
+        let p = pair(net, |l| rollback(l).map(|i| i.d_revenue.abs()));
+        claims.push(claim(
+            claims.len(),
+            p.map(|(a, b)| b > a),
+            p.map_or(from.clone(), |(a, b)| {
+                format!("{from}: |revenue change| {a:.4} (hidden0) vs {b:.4} (out)")
+            }),
+        ));
+    }
     let holding = claims.iter().filter(|c| c.holds == Some(true)).count();
     let overall = match holding {
-        4 => "supported".to_string(),
+        k if k == CLAIMS.len() => "supported".to_string(),
         0 => "contradicted".to_string(),
-        k => format!("mixed ({k} of 4 claims hold)"),
+        k => format!("mixed ({k} of {} claims hold)", CLAIMS.len()),
     };
     Verdict { claims, overall }
 }
@@ -263,7 +245,7 @@ mod tests {
     }
 
     #[test]
-    fn one_network_against_the_claim_is_enough_to_reject_it_and_missing_data_is_undecided() {
+    fn each_network_is_judged_alone_and_missing_data_is_undecided() {
         let t = vec![
             trace("alloc.hidden0", 0.6),
             trace("alloc.out", 0.3),
@@ -273,8 +255,10 @@ mod tests {
         let v = judge(&when(None, Some(10)), &t, &[], &ProbeConfig::default());
         assert_eq!(v.claims[0].holds, Some(false));
         assert!(v.claims[0].evidence.contains("never"));
-        assert_eq!(v.claims[1].holds, Some(false));
-        assert_eq!(v.claims[2].holds, None);
-        assert_eq!(v.overall, "contradicted");
+        // alloc: 0.6 > 0.3 holds; pay: 0.1 < 0.2 fails; no rollbacks: undecided.
+        assert_eq!(v.claims[1].holds, Some(true));
+        assert_eq!(v.claims[2].holds, Some(false));
+        assert!(v.claims[3..].iter().all(|c| c.holds.is_none()));
+        assert_eq!(v.overall, "mixed (1 of 7 claims hold)");
     }
 }
