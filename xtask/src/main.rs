@@ -4,7 +4,8 @@
 //! 2. `cargo clippy --workspace --all-targets -- -D warnings`
 //! 3. `cargo test --workspace` (unit, integration and doc tests)
 //! 4. `cargo build --release -p regretnet-cli` and a smoke run of the binary: train the default
-//!    preset for a few hundred iterations into a temporary directory, then `eval` it.
+//!    preset for a few hundred iterations (traced) into a temporary directory, then `eval`,
+//!    `plot` and `probe` it.
 //! 5. the long checks (`cargo test --release -- --ignored`), which train and audit real models.
 //! 6. the criterion benchmarks that back BENCHMARKS.md: all compiled, the grid audit's run
 //!    once (`-- --test`); `cargo bench` measures them.
@@ -143,6 +144,8 @@ fn smoke() -> Result<()> {
                     "additive_1x2_uniform",
                     "--iterations",
                     "300",
+                    "--trace",
+                    "50",
                     "--force",
                     "--json",
                     "--out",
@@ -185,6 +188,19 @@ fn smoke() -> Result<()> {
             if !out.join(f).exists() {
                 bail!("smoke: plot did not write {f}");
             }
+        }
+        run(
+            "smoke: probe",
+            Command::new(&bin).arg("probe").arg(&out).args([
+                "--samples",
+                "200",
+                "--steps",
+                "30",
+                "--quiet",
+            ]),
+        )?;
+        if !out.join("probe/REPORT.md").exists() {
+            bail!("smoke: probe did not write probe/REPORT.md");
         }
         Ok(())
     })();
