@@ -69,7 +69,17 @@ pub fn run(args: &ProbeArgs) -> Result<(), Failure> {
                 dir.display()
             );
         }
-        summaries.push(read_summary(dir)?);
+        let summary = read_summary(dir)?;
+        if summary.config != config {
+            eprintln!(
+                "warning: {} was probed with other settings (threshold {:e}, {} samples); \
+                 its summary is used as it is (--fresh to probe it again)",
+                dir.display(),
+                summary.config.regret_threshold,
+                summary.config.samples
+            );
+        }
+        summaries.push(summary);
     }
     let agg = aggregate(&summaries)?;
     let out = args

@@ -137,6 +137,10 @@ pub struct Aggregate {
     pub claims: Vec<ClaimTally>,
     /// Per layer: the regret terms' share of the gradient.
     pub regret_share: Vec<(String, Stat)>,
+    /// Per layer: the mean cosine between the two terms' gradients.
+    pub cosine: Vec<(String, Stat)>,
+    /// Per layer: movement since init at the end.
+    pub movement: Vec<(String, Stat)>,
     /// Every intervention.
     pub interventions: Vec<InterventionStat>,
     /// Per layer and target: held-out R^2 at the final checkpoint.
@@ -198,19 +202,22 @@ pub fn aggregate(runs: &[ProbeSummary]) -> Result<Aggregate> {
     let stat = |f: &dyn Fn(&ProbeSummary) -> Option<f64>| {
         Stat::of(&runs.iter().filter_map(f).collect::<Vec<_>>())
     };
-    let mut regret_share = Vec::new();
-    for t in &first.trace {
-        let l = t.layer.clone();
-        regret_share.push((
-            l.clone(),
-            stat(&|s| {
-                s.trace
-                    .iter()
-                    .find(|x| x.layer == l)
-                    .map(|x| x.regret_share)
-            }),
-        ));
-    }
+    let per_layer = |f: &dyn Fn(&super::analysis::LayerTrace) -> f64| -> Vec<(String, Stat)> {
+        first
+            .trace
+            .iter()
+            .map(|t| {
+                let l = &t.layer;
+                (
+                    l.clone(),
+                    stat(&|s| s.trace.iter().find(|x| &x.layer == l).map(f)),
+                )
+            })
+            .collect()
+    };
+    let regret_share = per_layer(&|x| x.regret_share);
+    let cosine = per_layer(&|x| x.cosine);
+    let movement = per_layer(&|x| x.movement);
     let source_label = |s: &ProbeSummary, src: Option<u64>| match src {
         None => "-".to_string(),
         Some(0) => "init".to_string(),
@@ -260,6 +267,8 @@ pub fn aggregate(runs: &[ProbeSummary]) -> Result<Aggregate> {
         final_regret: stat(&|s| Some(s.when.final_regret)),
         claims: (0..CLAIMS.len()).map(|k| tally(k, runs)).collect(),
         regret_share,
+        cosine,
+        movement,
         interventions,
         probes,
     })
@@ -306,10 +315,18 @@ pub fn aggregate_markdown(a: &Aggregate) -> String {
     );
     let _ = writeln!(
         md,
-        "## Regret terms' share of each layer's gradient\n\n| layer | share |\n|---|---|"
+        "## Layer trace\n\nThe regret terms' share of each layer's gradient (mean over training), \
+         the mean cosine between the two terms' gradients, and the movement since init at the \
+         end.\n\n| layer | share | cosine | movement |\n|---|---|---|---|"
     );
-    for (l, s) in &a.regret_share {
-        let _ = writeln!(md, "| {l} | {} |", s.show(3, false));
+    for ((l, s), ((_, c), (_, m))) in a.regret_share.iter().zip(a.cosine.iter().zip(&a.movement)) {
+        let _ = writeln!(
+            md,
+            "| {l} | {} | {} | {} |",
+            s.show(3, false),
+            c.show(3, false),
+            m.show(3, false)
+        );
     }
     let _ = writeln!(
         md,
