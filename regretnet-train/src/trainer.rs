@@ -602,6 +602,7 @@ mod tests_resume;
 mod tests {
     use super::*;
     use regretnet_core::presets::preset;
+    use regretnet_core::TrainConfig;
 
     fn small_trainer() -> Trainer {
         let mut config = preset("additive_2x2_uniform").unwrap();
@@ -731,30 +732,55 @@ mod tests {
         assert!(tr.lagrangian().lambda.iter().all(|&l| l > 5.0));
     }
 
+    /// Utilities, under the initial net (its weights times `scale`), of the misreports the
+    /// first step caches for its batch, with the inner search configured by `set`.
+    fn cached_utilities(scale: f64, set: impl Fn(&mut TrainConfig)) -> Vec<f32> {
+        let scaled = || {
+            let tr = small_trainer();
+            for var in tr.net.named_vars().values() {
+                var.set(&(var.as_tensor() * scale).unwrap()).unwrap();
+            }
+            tr
+        };
+        let mut tr = scaled();
+        set(&mut tr.config.train);
+        let idx = tr.data.clone().next_batch(32);
+        // The inner search ran on the initial net (the step moves the weights after it):
+        // compare utilities under that net, which a freshly built trainer holds.
+        let init = scaled();
+        tr.step().unwrap();
+        let (truth, mis) = tr.data.gather(&idx);
+        let truth = Tensor::from_vec(truth, (32, 2, 2), &Device::Cpu).unwrap();
+        let g = search_gradient(&init.net).unwrap();
+        g.utility(&truth, &mis).unwrap()
+    }
+
     #[test]
     fn corner_starts_only_ever_raise_the_cached_misreports_utility() {
         // Same seed, same first batch, same cached ascent; the corner start replaces a
         // bidder's misreport only where it ends strictly higher, so every cached utility is at
         // least the cache-only one, and some are higher (the corners reach other optima).
-        let utilities = |corners: bool| {
-            let mut tr = small_trainer();
-            tr.config.train.misreport_extra_start = if corners {
-                ExtraStart::Corners
-            } else {
-                ExtraStart::None
-            };
-            let idx = tr.data.clone().next_batch(32);
-            // The inner search ran on the initial net (the step moves the weights after it):
-            // compare utilities under that net, which a freshly built trainer holds.
-            let init = small_trainer();
-            tr.step().unwrap();
-            let (truth, mis) = tr.data.gather(&idx);
-            let truth = Tensor::from_vec(truth, (32, 2, 2), &Device::Cpu).unwrap();
-            let g = search_gradient(&init.net).unwrap();
-            g.utility(&truth, &mis).unwrap()
+        let plain = cached_utilities(1.0, |_| {});
+        let corners = cached_utilities(1.0, |t| t.misreport_extra_start = ExtraStart::Corners);
+        assert!(plain.iter().zip(&corners).all(|(p, f)| f >= p));
+        assert!(plain.iter().zip(&corners).any(|(p, f)| f > p));
+    }
+
+    #[test]
+    fn keeping_the_best_iterate_never_caches_a_worse_misreport_than_the_last() {
+        // The best iterate is the maximum over the iterates, the last among them: its utility
+        // is at least the last one's everywhere, and above it where Adam overshot (weights
+        // scaled up make the utility landscape curved enough for Adam at lr 0.5 to overshoot).
+        let search = |t: &mut TrainConfig| {
+            t.misreport_steps = 30;
+            t.misreport_lr = 0.5;
         };
-        let (plain, fresh) = (utilities(false), utilities(true));
-        assert!(plain.iter().zip(&fresh).all(|(p, f)| f >= p));
-        assert!(plain.iter().zip(&fresh).any(|(p, f)| f > p));
+        let last = cached_utilities(4.0, search);
+        let best = cached_utilities(4.0, |t| {
+            search(t);
+            t.misreport_keep_best = true;
+        });
+        assert!(last.iter().zip(&best).all(|(l, b)| b >= l));
+        assert!(last.iter().zip(&best).any(|(l, b)| b > l));
     }
 }
