@@ -3,7 +3,9 @@
 //! One iteration ([`Trainer::step`]):
 //! 1. take the next minibatch of the fixed training set and its cached misreports;
 //! 2. **inner loop**: `misreport_steps` projected Adam ascent steps on the misreports, weights
-//!    frozen ([`regretnet_regret::ascend`]); write the result back to the cache;
+//!    frozen ([`regretnet_regret::ascend`]), keeping the last iterate (the reference) or the
+//!    best one (`train.misreport_keep_best`), optionally beside a second start
+//!    (`train.misreport_extra_start`); write the result back to the cache;
 //! 3. **outer loop**: with the misreports now constants, compute
 //!    `loss = -revenue + sum_i lambda_i rgt_i + rho/2 sum_i rgt_i^2`, where
 //!    `rgt_i = mean_b max(0, u_i(mis) - u_i(truth))`, differentiate it with respect to the
@@ -320,7 +322,7 @@ impl Trainer {
         let setting = &self.setting;
         let bounds = sharded::bounds(t.batch_size);
         // This iteration's second start, flat `[B, n, d]`.
-        let corner = match t.misreport_extra_start {
+        let second = match t.misreport_extra_start {
             ExtraStart::None => None,
             ExtraStart::Truthful => Some(truth.clone()),
             ExtraStart::Corners => Some(corner_start(setting, &truth, iteration)),
@@ -332,12 +334,12 @@ impl Trainer {
             .map(|((lo, hi), shard)| {
                 let (frozen, truth) = (&*frozen, &truth[lo * len..hi * len]);
                 let (steps, lr, best) = (t.misreport_steps, t.misreport_lr, t.misreport_keep_best);
-                let corner = corner.as_ref().map(|c| &c[lo * len..hi * len]);
+                let second = second.as_ref().map(|c| &c[lo * len..hi * len]);
                 move || -> std::result::Result<(), RegretError> {
                     let truth = Tensor::from_slice(truth, (hi - lo, n, m), &Device::Cpu)?;
                     inner_ascent(frozen, setting, &truth, shard, steps, lr, best)?;
-                    if let Some(corner) = corner {
-                        let mut cand = corner.to_vec();
+                    if let Some(start) = second {
+                        let mut cand = start.to_vec();
                         inner_ascent(frozen, setting, &truth, &mut cand, steps, lr, best)?;
                         keep_better(frozen, setting, &truth, shard, &cand)?;
                     }
