@@ -115,6 +115,8 @@ pub enum BudgetName {
     Quick,
     /// Every preset at the reference's 400,000 iterations (days on a CPU).
     Full,
+    /// 2x3, unit-demand 2x2, 3x10 and 5x10, shortened (about 3 hours on 2 cores).
+    Large,
 }
 
 #[derive(Debug, Args)]
@@ -258,6 +260,23 @@ pub struct EvalArgs {
     /// a bidder reports at most 2 values, one item at a time otherwise).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=4001))]
     pub grid: Option<u64>,
+    /// Override the coordinate audit's values per item (bidders with more than 2 items; 0:
+    /// item-wise grid only).
+    #[arg(long, value_name = "G", value_parser = clap::value_parser!(u64).range(0..=1001))]
+    pub coordinate_grid: Option<u64>,
+    /// Override how many of the first test profiles get pairwise 2-D grids (more than 2 items).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    pub pair_samples: Option<u64>,
+    /// Also run a paper-strength reference search on the first K test profiles and report how
+    /// much of its regret the default search and the audit find (it joins the headline).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    pub reference_samples: Option<u64>,
+    /// Prior starts per profile and bidder of the reference search (default 1,000).
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    pub reference_restarts: Option<u64>,
+    /// Adam steps per start of the reference search (default 2,000).
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub reference_steps: Option<u64>,
     /// Exit with status 1 when the audited regret (mean over bidders and profiles) exceeds X;
     /// the report is printed and saved first.
     #[arg(long, value_name = "X", allow_negative_numbers = true)]

@@ -156,27 +156,53 @@ fn protocol_of(args: &EvalArgs, eval: &EvalConfig) -> Result<Protocol, Failure> 
             "--grid 1 is not a grid: use 0 (no audit) or 2 to 4001 points per coordinate",
         ));
     }
-    let overridden = args.restarts.is_some()
-        || args.steps.is_some()
-        || args.samples.is_some()
-        || args.grid.is_some();
-    if let Some(r) = args.restarts {
-        protocol.restarts = r as usize;
+    if args.coordinate_grid == Some(1) {
+        return Err(Failure::usage(
+            "--coordinate-grid 1 is not a grid: use 0 (item-wise grid only) or 2 to 1001 values \
+             per item",
+        ));
     }
-    if let Some(s) = args.steps {
-        protocol.steps = s as usize;
-    }
-    if let Some(k) = args.samples {
-        protocol.samples = k as usize;
-    }
-    if let Some(g) = args.grid {
-        protocol.grid = g as usize;
-    }
-    if overridden {
-        protocol.name = format!(
-            "{}-r{}-s{}-n{}-g{}",
-            protocol.name, protocol.restarts, protocol.steps, protocol.samples, protocol.grid
+    let base = protocol.clone();
+    let set = |field: &mut usize, flag: Option<u64>| {
+        if let Some(x) = flag {
+            *field = x as usize;
+        }
+    };
+    set(&mut protocol.restarts, args.restarts);
+    set(&mut protocol.steps, args.steps);
+    set(&mut protocol.samples, args.samples);
+    set(&mut protocol.grid, args.grid);
+    set(&mut protocol.coordinate_grid, args.coordinate_grid);
+    set(&mut protocol.pair_samples, args.pair_samples);
+    set(&mut protocol.reference_samples, args.reference_samples);
+    set(&mut protocol.reference_restarts, args.reference_restarts);
+    set(&mut protocol.reference_steps, args.reference_steps);
+    protocol.name = protocol_name(&base, &protocol);
+    Ok(protocol)
+}
+
+/// The name of `protocol`, `base` with overrides: `base`'s name when nothing differs, else the
+/// name followed by every search and audit setting, and the reference search's when it runs.
+/// A flag that repeats the protocol's own value renames nothing.
+pub(crate) fn protocol_name(base: &Protocol, protocol: &Protocol) -> String {
+    let mut name = base.name.clone();
+    let core = |p: &Protocol| (p.restarts, p.steps, p.samples, p.grid);
+    let audit = |p: &Protocol| (p.coordinate_grid, p.pair_samples);
+    let reference = |p: &Protocol| (p.reference_samples, p.reference_restarts, p.reference_steps);
+    if core(base) != core(protocol) || audit(base) != audit(protocol) {
+        name += &format!(
+            "-r{}-s{}-n{}-g{}",
+            protocol.restarts, protocol.steps, protocol.samples, protocol.grid
         );
     }
-    Ok(protocol)
+    if audit(base) != audit(protocol) {
+        name += &format!("-c{}-p{}", protocol.coordinate_grid, protocol.pair_samples);
+    }
+    if reference(base) != reference(protocol) && protocol.reference_samples > 0 {
+        name += &format!(
+            "-ref{}x{}x{}",
+            protocol.reference_samples, protocol.reference_restarts, protocol.reference_steps
+        );
+    }
+    name
 }

@@ -22,6 +22,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), Failure> {
     let budget = match args.budget {
         BudgetName::Quick => Budget::Quick,
         BudgetName::Full => Budget::Full,
+        BudgetName::Large => Budget::Large,
     };
     let names: Vec<String> = if args.only.is_empty() {
         budget.presets().into_iter().map(String::from).collect()
@@ -149,19 +150,41 @@ fn reproduce_row(
         protocol.name = format!("{}-n{k}", protocol.name);
     }
     let saved = dir.join("reproduce.json");
+    // The protocol as saved (its chunk size is not part of it).
+    let recorded = Protocol {
+        chunk: 0,
+        ..protocol.clone()
+    };
     if let Ok(text) = std::fs::read_to_string(&saved) {
+        let same_config = RunDir::open(dir)
+            .and_then(|r| r.read_config())
+            .is_ok_and(|c| {
+                (&c.setting, &c.net, &c.train) == (&config.setting, &config.net, &config.train)
+            });
         match serde_json::from_str::<Row>(&text) {
             Ok(row)
                 if row.budget == budget
-                    && row.protocol == protocol.name
-                    && row.iterations == config.train.iterations =>
+                    && row.protocol_detail.as_ref() == Some(&recorded)
+                    && row.iterations == config.train.iterations
+                    && same_config =>
             {
                 if !quiet {
                     eprintln!("reusing {}", saved.display());
                 }
                 return Ok(row);
             }
-            _ => {}
+            Ok(_) => {
+                if !quiet {
+                    eprintln!(
+                        "{} was made under another protocol or configuration: evaluating again",
+                        saved.display()
+                    );
+                }
+            }
+            Err(e) => eprintln!(
+                "warning: cannot read {} ({e}); evaluating the row again",
+                saved.display()
+            ),
         }
     }
     let (run, mut trainer) = if dir.join("config.toml").exists() {
@@ -235,6 +258,8 @@ fn reproduce_row(
         train_seconds,
         eval_seconds,
         command: command.to_string(),
+        estimates: report.estimates.clone(),
+        protocol_detail: Some(recorded),
     };
     let text = serde_json::to_string_pretty(&row).map_err(|e| Failure::Runtime(e.into()))?;
     checkpoint::write_atomic(&saved, text.as_bytes()).map_err(|e| io(&saved, e))?;

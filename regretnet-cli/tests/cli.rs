@@ -215,6 +215,11 @@ fn train_then_eval_writes_the_run_directory_and_json() {
     let o = regretnet(&["eval", run_s, "--samples", "20", "--steps", "5", "--quiet"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(run.join("eval-default-r3-s5-n20-g101.json").exists());
+    // A flag that repeats the protocol's own value renames nothing.
+    let o = regretnet(&["eval", run_s, "--grid", "101", "--json", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["protocol"]["name"], "default");
 
     // --max-regret gates on the audited regret: exit 1 above it (report saved first), 0 at
     // or below it; bad limits and a one-point grid are input errors.

@@ -336,10 +336,40 @@ pub struct EvalConfig {
     pub grid_refine_top: usize,
     /// Projected-Adam steps of that refinement.
     pub grid_refine_steps: usize,
+    /// Where a bidder reports more than 2 values: grid values per item of the coordinate
+    /// audit's sweeps (`regretnet_regret::coordinate`); 0 turns the coordinate audit off (the
+    /// item-wise grid still runs while `grid` is not 0).
+    pub coordinate_grid: usize,
+    /// Most sweeps over the items per start of the coordinate audit.
+    pub coordinate_sweeps: usize,
+    /// Prior draws per profile and bidder that start the coordinate audit, besides the
+    /// truthful report, the search's best misreport and the all-low and all-high corners.
+    pub coordinate_starts: usize,
+    /// Projected-Adam steps refining the coordinate audit's points.
+    pub coordinate_refine_steps: usize,
+    /// The first this many test profiles also get pairwise 2-D grids over every pair of items
+    /// (more than 2 items; 0: none).
+    pub pair_samples: usize,
+    /// Grid values per item of a pairwise grid.
+    pub pair_grid: usize,
+    /// The first this many test profiles also get a paper-strength reference search
+    /// (`reference_restarts` prior starts x `reference_steps` steps; 0: none), to measure how
+    /// much of its regret the default search and the audit find.
+    pub reference_samples: usize,
+    /// Prior starts per profile and bidder of the reference search.
+    pub reference_restarts: usize,
+    /// Projected-Adam steps per start of the reference search.
+    pub reference_steps: usize,
 }
 
 /// The largest `eval.grid` accepted (a 2-D grid of 16 million points per bidder).
 pub const MAX_GRID: usize = 4001;
+
+/// The largest `eval.coordinate_grid` accepted (values per item of one sweep).
+pub const MAX_AXIS_GRID: usize = 1001;
+
+/// The largest `eval.pair_grid` accepted (a pairwise grid has its square per pair of items).
+pub const MAX_PAIR_GRID: usize = 101;
 
 impl Default for EvalConfig {
     fn default() -> Self {
@@ -354,6 +384,15 @@ impl Default for EvalConfig {
             grid: 101,
             grid_refine_top: 4,
             grid_refine_steps: 50,
+            coordinate_grid: 41,
+            coordinate_sweeps: 4,
+            coordinate_starts: 2,
+            coordinate_refine_steps: 50,
+            pair_samples: 200,
+            pair_grid: 11,
+            reference_samples: 0,
+            reference_restarts: 1_000,
+            reference_steps: 2_000,
         }
     }
 }
@@ -654,6 +693,33 @@ impl Config {
                 format!("{} refined points: use 1 to 64", e.grid_refine_top),
             ));
         }
+        if e.coordinate_grid == 1 || e.coordinate_grid > MAX_AXIS_GRID {
+            return Err(ConfigError::invalid(
+                "eval.coordinate_grid",
+                format!(
+                    "{} values per item: use 0 (no coordinate audit) or 2 to {MAX_AXIS_GRID}",
+                    e.coordinate_grid
+                ),
+            ));
+        }
+        if e.coordinate_grid > 0 && !(1..=100).contains(&e.coordinate_sweeps) {
+            return Err(ConfigError::invalid(
+                "eval.coordinate_sweeps",
+                format!("{} sweeps: use 1 to 100", e.coordinate_sweeps),
+            ));
+        }
+        if e.pair_samples > 0 && !(2..=MAX_PAIR_GRID).contains(&e.pair_grid) {
+            return Err(ConfigError::invalid(
+                "eval.pair_grid",
+                format!(
+                    "{} values per item of a pairwise grid: use 2 to {MAX_PAIR_GRID}",
+                    e.pair_grid
+                ),
+            ));
+        }
+        if e.reference_samples > 0 {
+            positive("eval.reference_steps", e.reference_steps)?;
+        }
         let rows = (e.batch_size as u64)
             .saturating_mul(e.restarts as u64 + 1 + (1u64 << setting.items.min(6)))
             .saturating_mul(setting.bidders as u64);
@@ -777,6 +843,14 @@ prior = { kind = "uniform", lo = 0.0, hi = 1.0 }
             ("[eval]\ngrid = 1\n", "eval.grid"),
             ("[eval]\ngrid = 5000\n", "eval.grid"),
             ("[eval]\ngrid_refine_top = 0\n", "eval.grid_refine_top"),
+            ("[eval]\ncoordinate_grid = 1\n", "eval.coordinate_grid"),
+            ("[eval]\ncoordinate_sweeps = 0\n", "eval.coordinate_sweeps"),
+            ("[eval]\npair_grid = 1\n", "eval.pair_grid"),
+            ("[eval]\npair_grid = 500\n", "eval.pair_grid"),
+            (
+                "[eval]\nreference_samples = 5\nreference_steps = 0\n",
+                "eval.reference_steps",
+            ),
             ("[eval]\ncorners = 3\n", "corners"),
             ("[eval]\nlr = -0.1\n", "eval.lr"),
             (

@@ -27,6 +27,10 @@ pub enum Stream {
     TestMisreport,
     /// Misreport restarts of the validation search during training.
     ValidationMisreport,
+    /// Prior-drawn starts of the coordinate audit during evaluation.
+    AuditStarts,
+    /// Prior-drawn starts of the reference search during evaluation.
+    ReferenceSearch,
 }
 
 impl Stream {
@@ -41,6 +45,8 @@ impl Stream {
             Stream::Test => 6,
             Stream::TestMisreport => 7,
             Stream::ValidationMisreport => 8,
+            Stream::AuditStarts => 9,
+            Stream::ReferenceSearch => 10,
         }
     }
 }

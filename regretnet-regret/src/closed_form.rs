@@ -213,3 +213,75 @@ impl Mechanism for MenuMechanism {
         })
     }
 }
+
+/// A staircase of hidden steps, for calibrating audits of bidders with many items. Every bidder
+/// faces the same rule alone (the others' reports do not matter): it receives every item with
+/// probability `level(b) / K` and pays nothing, where `level(b)` is how many of the `K` steps,
+/// taken in order from the first, its report satisfies, a step being satisfied when every item
+/// it names lies in `window`. Utility at report `b` is `level(b) / K * sum_j v_j`, highest
+/// (`sum_j v_j`) when every step is satisfied, so the regret at `v` is
+/// `(1 - level(v) / K) * sum_j v_j` ([`Staircase::regret`]).
+///
+/// With one item per step, named in reverse item order (`[[9], [8], [7]]`), changing one item
+/// of the truthful report climbs at most one step, and a sweep over the items in order climbs
+/// one step per sweep. A step naming two items pays only when both move at once. The window is
+/// narrow, so neither corners nor a few prior draws land in it. The outcome is piecewise
+/// constant: a gradient gives no signal.
+#[derive(Debug, Clone)]
+pub struct Staircase {
+    bidders: usize,
+    items: usize,
+    steps: Vec<Vec<usize>>,
+    window: (f32, f32),
+}
+
+impl Staircase {
+    /// `bidders` x `items`, the steps (each a list of items) and the window `(lo, hi)`.
+    pub fn new(bidders: usize, items: usize, steps: Vec<Vec<usize>>, window: (f32, f32)) -> Self {
+        Staircase {
+            bidders,
+            items,
+            steps,
+            window,
+        }
+    }
+
+    /// The steps satisfied by report `b` (length `m`), counted in order from the first.
+    pub fn level(&self, b: &[f32]) -> usize {
+        let inside = |x: f32| self.window.0 <= x && x <= self.window.1;
+        self.steps
+            .iter()
+            .take_while(|step| step.iter().all(|&j| inside(b[j])))
+            .count()
+    }
+
+    /// The exact regret of a bidder with values `v` (length `m`) when the window lies in the
+    /// support.
+    pub fn regret(&self, v: &[f32]) -> f64 {
+        let k = self.steps.len() as f64;
+        (1.0 - self.level(v) as f64 / k) * v.iter().map(|&x| x as f64).sum::<f64>()
+    }
+}
+
+impl Mechanism for Staircase {
+    fn bidders(&self) -> usize {
+        self.bidders
+    }
+    fn items(&self) -> usize {
+        self.items
+    }
+    fn outcome(&self, bids: &Tensor, _: WeightGrad) -> Result<Outcome> {
+        let (b, n, m) = bids.dims3()?;
+        let k = self.steps.len().max(1) as f32;
+        let v = bids.flatten_all()?.to_vec1::<f32>()?;
+        let mut alloc = Vec::with_capacity(v.len());
+        for report in v.chunks_exact(m) {
+            let q = self.level(report) as f32 / k;
+            alloc.extend(std::iter::repeat_n(q, m));
+        }
+        Ok(Outcome {
+            alloc: Tensor::from_vec(alloc, (b, n, m), &Device::Cpu)?,
+            pay: Tensor::zeros((b, n), DType::F32, &Device::Cpu)?,
+        })
+    }
+}

@@ -34,6 +34,7 @@
 
 pub mod adam;
 pub mod closed_form;
+pub mod coordinate;
 pub mod error;
 pub mod grid;
 pub mod itemwise;
@@ -45,6 +46,7 @@ pub mod stats;
 pub mod utility;
 pub mod work;
 
+pub use coordinate::{coordinate_audit, CoordinateAudit, CoordinateConfig};
 pub use error::{RegretError, Result};
 pub use grid::{grid_audit, GridAudit, GridConfig};
 pub use itemwise::{itemwise_audit, ItemwiseAudit};
@@ -60,3 +62,5 @@ mod tests;
 mod tests_audit;
 #[cfg(test)]
 mod tests_combinatorial;
+#[cfg(test)]
+mod tests_coordinate;

@@ -3,11 +3,14 @@
 //!
 //! The gradient search ([`regretnet_regret::estimate_regret_with`]) is the paper's estimate.
 //! The audit checks it: a dense grid over each bidder's support refined by gradient ascent
-//! where a bidder reports at most two values ([`regretnet_regret::grid_audit`]), an item-wise
-//! 1-D grid otherwise ([`regretnet_regret::itemwise_audit`]). Every estimate is a lower bound
-//! on the true regret, so the report's headline, the *audited* regret, takes the larger of the
-//! two per profile and bidder, and the ratio of audit to search says how much the search
-//! missed.
+//! where a bidder reports at most two values ([`regretnet_regret::grid_audit`]); otherwise an
+//! item-wise 1-D grid ([`regretnet_regret::itemwise_audit`]) and coordinate grid ascent from
+//! the search's best misreports and other starts, with pairwise 2-D grids on the first
+//! `pair_samples` profiles ([`regretnet_regret::coordinate_audit`]). On request a
+//! paper-strength reference search runs on the first `reference_samples` profiles. Every
+//! estimate is a lower bound on the true regret, so the report's headline, the *audited*
+//! regret, takes per profile and bidder the largest of them, and each estimate's ratio to the
+//! search on the same profiles says how much the search missed.
 
 use std::time::Instant;
 
@@ -18,17 +21,17 @@ use regretnet_regret::grid::MAX_GRID_ITEMS;
 use regretnet_regret::starts::starts_per_profile;
 use regretnet_regret::stats::{elementwise_max, mean_se};
 use regretnet_regret::{
-    estimate_regret_with, grid_audit, itemwise_audit, GridConfig, Mechanism, RegretStats,
-    SearchConfig, Work,
+    coordinate_audit, estimate_regret_with, grid_audit, itemwise_audit, CoordinateConfig,
+    GridConfig, Mechanism, RegretStats, SearchConfig, Work,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-pub use crate::report::{Audit, EvalReport, Timings};
+pub use crate::report::{Audit, Estimate, EvalReport, ReferenceCheck, Timings};
 
 /// A named search protocol: the test sample, the strength of the misreport search and the
 /// density of the audit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Protocol {
     /// Name (`default`, `paper`, or one that spells out the overrides).
     pub name: String,
@@ -52,6 +55,24 @@ pub struct Protocol {
     pub grid_refine_top: usize,
     /// Projected-Adam steps of the refinement.
     pub grid_refine_steps: usize,
+    /// Grid values per item of the coordinate audit (more than 2 items; 0: none).
+    pub coordinate_grid: usize,
+    /// Most sweeps per start of the coordinate audit.
+    pub coordinate_sweeps: usize,
+    /// Prior-drawn starts per profile and bidder of the coordinate audit.
+    pub coordinate_starts: usize,
+    /// Refinement steps of the coordinate audit.
+    pub coordinate_refine_steps: usize,
+    /// The first this many profiles get pairwise 2-D grids (more than 2 items).
+    pub pair_samples: usize,
+    /// Values per item of a pairwise grid.
+    pub pair_grid: usize,
+    /// The first this many profiles get the reference search (0: none).
+    pub reference_samples: usize,
+    /// Prior starts of the reference search.
+    pub reference_restarts: usize,
+    /// Steps per start of the reference search.
+    pub reference_steps: usize,
     /// Profiles per chunk of work (memory bound; does not change results).
     #[serde(skip)]
     pub chunk: usize,
@@ -72,6 +93,15 @@ impl Protocol {
             grid: e.grid,
             grid_refine_top: e.grid_refine_top,
             grid_refine_steps: e.grid_refine_steps,
+            coordinate_grid: e.coordinate_grid,
+            coordinate_sweeps: e.coordinate_sweeps,
+            coordinate_starts: e.coordinate_starts,
+            coordinate_refine_steps: e.coordinate_refine_steps,
+            pair_samples: e.pair_samples,
+            pair_grid: e.pair_grid,
+            reference_samples: e.reference_samples,
+            reference_restarts: e.reference_restarts,
+            reference_steps: e.reference_steps,
             chunk: e.batch_size,
         }
     }
@@ -99,8 +129,33 @@ impl Protocol {
             Audit::None
         } else if setting.items <= MAX_GRID_ITEMS {
             Audit::Grid
+        } else if self.coordinate_grid > 0 {
+            Audit::Coordinate
         } else {
             Audit::ItemWise
+        }
+    }
+
+    /// The coordinate audit's part of the protocol.
+    pub fn coordinate(&self) -> CoordinateConfig {
+        CoordinateConfig {
+            resolution: self.coordinate_grid,
+            max_sweeps: self.coordinate_sweeps,
+            prior_starts: self.coordinate_starts,
+            corners: true,
+            refine_steps: self.coordinate_refine_steps,
+            pair_samples: self.pair_samples,
+            pair_resolution: self.pair_grid,
+        }
+    }
+
+    /// The reference search (the first [`Protocol::reference_samples`] profiles).
+    pub fn reference_search(&self) -> SearchConfig {
+        SearchConfig {
+            steps: self.reference_steps,
+            lr: self.lr,
+            restarts: self.reference_restarts,
+            corners: self.corners,
         }
     }
 }
@@ -112,6 +167,8 @@ pub enum Phase {
     Search,
     /// The audit.
     Audit(Audit),
+    /// The reference search on the first profiles.
+    Reference,
 }
 
 impl std::fmt::Display for Phase {
@@ -119,6 +176,7 @@ impl std::fmt::Display for Phase {
         match self {
             Phase::Search => write!(f, "gradient search"),
             Phase::Audit(a) => write!(f, "{a} audit"),
+            Phase::Reference => write!(f, "reference search"),
         }
     }
 }
@@ -196,6 +254,13 @@ pub fn evaluate<M: Mechanism>(
             p(Phase::Audit(audit), done)
         }
     };
+    let work = |chunk: usize| Work {
+        chunk,
+        threads,
+        progress: Some(&audit_progress),
+    };
+    // Every estimate besides the search: (name, its regret on the first `profiles` profiles).
+    let mut estimates: Vec<(String, Vec<f32>)> = Vec::new();
     let audit_regret = match audit {
         Audit::None => None,
         Audit::Grid => {
@@ -209,23 +274,78 @@ pub fn evaluate<M: Mechanism>(
             } else {
                 protocol.chunk
             };
-            let work = Work {
-                chunk,
-                threads,
-                progress: Some(&audit_progress),
-            };
-            Some(grid_audit(mech, setting, &profiles, &config, work)?.regret)
+            let r = grid_audit(mech, setting, &profiles, &config, work(chunk))?.regret;
+            estimates.push(("grid".into(), r.clone()));
+            Some(r)
         }
         Audit::ItemWise => {
-            let work = Work {
-                chunk: protocol.chunk,
-                threads,
-                progress: Some(&audit_progress),
-            };
-            Some(itemwise_audit(mech, setting, &profiles, protocol.grid, work)?.regret)
+            let r = itemwise_audit(
+                mech,
+                setting,
+                &profiles,
+                protocol.grid,
+                work(protocol.chunk),
+            )?
+            .regret;
+            estimates.push(("item-wise grid".into(), r.clone()));
+            Some(r)
+        }
+        Audit::Coordinate => {
+            let item = itemwise_audit(
+                mech,
+                setting,
+                &profiles,
+                protocol.grid,
+                work(protocol.chunk),
+            )?
+            .regret;
+            let coord = coordinate_audit(
+                mech,
+                setting,
+                &profiles,
+                Some(&est.best_misreport),
+                &protocol.coordinate(),
+                &mut stream_rng(protocol.seed, Stream::AuditStarts),
+                work(protocol.chunk),
+            )?;
+            estimates.push(("item-wise grid".into(), item.clone()));
+            estimates.push(("coordinate sweeps".into(), coord.sweep_regret.clone()));
+            if coord.pair_samples > 0 {
+                estimates.push((
+                    "coordinate + pairwise grids".into(),
+                    coord.regret[..coord.pair_samples * n].to_vec(),
+                ));
+            }
+            estimates.push(("coordinate audit".into(), coord.regret.clone()));
+            Some(elementwise_max(&item, &coord.regret))
         }
     };
     let audit_seconds = audit_start.elapsed().as_secs_f64();
+    let reference_start = Instant::now();
+    let reference = if protocol.reference_samples > 0 {
+        let k = protocol.reference_samples.min(est.samples);
+        let reference_progress = |done: usize| {
+            if let Some(p) = progress {
+                p(Phase::Reference, done)
+            }
+        };
+        let r = estimate_regret_with(
+            mech,
+            setting,
+            &profiles[..k * setting.profile_len()],
+            &protocol.reference_search(),
+            &mut stream_rng(protocol.seed, Stream::ReferenceSearch),
+            Work {
+                chunk: 1,
+                threads,
+                progress: Some(&reference_progress),
+            },
+        )?;
+        Some(r.regret)
+    } else {
+        None
+    };
+    let reference_seconds = reference_start.elapsed().as_secs_f64();
 
     let revenue: Vec<f64> = est.revenue.iter().map(|&r| r as f64).collect();
     let (revenue, revenue_se) = mean_se(&revenue);
@@ -243,10 +363,55 @@ pub fn evaluate<M: Mechanism>(
             / est.samples.max(1) as f64
     });
     let gradient = RegretStats::from_regret(&est.regret, n);
-    let per_profile = match &audit_regret {
+    let mut per_profile = match &audit_regret {
         Some(a) => elementwise_max(&est.regret, a),
         None => est.regret.clone(),
     };
+    // Audited without the reference search, for the reference's comparison.
+    let audit_only = per_profile.clone();
+    if let Some(r) = &reference {
+        for (p, x) in per_profile.iter_mut().zip(r) {
+            *p = p.max(*x);
+        }
+        estimates.push(("reference search".into(), r.clone()));
+    }
+    let mean_of = |x: &[f32]| x.iter().map(|&r| r as f64).sum::<f64>() / x.len().max(1) as f64;
+    let ratio = |a: f64, b: f64| {
+        if b > 0.0 {
+            a / b
+        } else if a > 0.0 {
+            f64::INFINITY
+        } else {
+            1.0
+        }
+    };
+    let estimates: Vec<Estimate> = estimates
+        .into_iter()
+        .map(|(name, r)| {
+            let k = r.len();
+            let (mean, search_mean) = (mean_of(&r), mean_of(&est.regret[..k]));
+            Estimate {
+                name,
+                profiles: k / n.max(1),
+                mean,
+                search_mean,
+                to_search: ratio(mean, search_mean),
+            }
+        })
+        .collect();
+    let reference_check = reference.as_ref().map(|r| {
+        let k = r.len();
+        let ref_mean = mean_of(r);
+        ReferenceCheck {
+            profiles: k / n.max(1),
+            restarts: protocol.reference_restarts,
+            steps: protocol.reference_steps,
+            regret: ref_mean,
+            search_share: ratio(mean_of(&est.regret[..k]), ref_mean),
+            audit_share: ratio(mean_of(&audit_only[..k]), ref_mean),
+            seconds: reference_seconds,
+        }
+    });
     let audited = RegretStats::from_regret(&per_profile, n);
     let audit_stats = audit_regret
         .as_ref()
@@ -275,10 +440,13 @@ pub fn evaluate<M: Mechanism>(
         gradient,
         audit_stats,
         audited,
+        estimates,
+        reference: reference_check,
         protocol: protocol.clone(),
         timings: Timings {
             search: search_seconds,
             audit: audit_seconds,
+            reference: reference_seconds,
             total: start.elapsed().as_secs_f64(),
         },
         threads,

@@ -43,7 +43,8 @@ fn a_truthful_auction_has_zero_regret_under_every_named_protocol() {
         assert!(r.audited.max <= 1e-6, "{}: {:?}", p.name, r.audited);
         assert_eq!(r.ir_violation, 0.0);
     }
-    // More items than a grid covers: the item-wise audit runs instead, and finds nothing.
+    // More items than a grid covers: the item-wise grid and the coordinate audit run instead,
+    // and find nothing.
     let setting = unit_box(2, 3);
     let mech = SecondPrice {
         bidders: 2,
@@ -52,8 +53,77 @@ fn a_truthful_auction_has_zero_regret_under_every_named_protocol() {
     let mut p = Protocol::from_config("default", &EvalConfig::default());
     p.samples = 20;
     let r = evaluate(&mech, &setting, &p, 2, None).unwrap();
-    assert_eq!(r.audit, Audit::ItemWise);
+    assert_eq!(r.audit, Audit::Coordinate);
     assert!(r.audited.max <= 1e-6, "{:?}", r.audited);
+    assert!(r.warnings().is_empty());
+}
+
+#[test]
+fn with_many_items_the_headline_is_the_largest_estimate_and_names_each() {
+    // A ten-item staircase (closed_form::Staircase): steps on items 9, 8, 7 in a narrow
+    // window; exact regret (1 - level / 3) sum_j v_j. The search (piecewise-constant outcome,
+    // no gradient) and the item-wise grid find a third at most; the coordinate audit finds all.
+    let setting = unit_box(2, 10);
+    let mech = regretnet_regret::closed_form::Staircase::new(
+        2,
+        10,
+        vec![vec![9], vec![8], vec![7]],
+        (0.64, 0.76),
+    );
+    let mut p = Protocol::from_config("default", &EvalConfig::default());
+    p.samples = 30;
+    p.steps = 5;
+    p.restarts = 2;
+    p.pair_samples = 10;
+    p.reference_samples = 4;
+    p.reference_restarts = 3;
+    p.reference_steps = 5;
+    let r = evaluate(&mech, &setting, &p, 2, None).unwrap();
+    assert_eq!(r.audit, Audit::Coordinate);
+    let profiles = setting.sample_profiles(
+        &mut regretnet_core::rng::stream_rng(p.seed, regretnet_core::rng::Stream::Test),
+        p.samples,
+    );
+    let exact = profiles
+        .chunks_exact(10)
+        .map(|v| mech.regret(v))
+        .sum::<f64>()
+        / 60.0;
+    assert!((r.regret - exact).abs() < 1e-5, "{} vs {exact}", r.regret);
+    let names: Vec<&str> = r.estimates.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "item-wise grid",
+            "coordinate sweeps",
+            "coordinate + pairwise grids",
+            "coordinate audit",
+            "reference search"
+        ]
+    );
+    let by = |name: &str| r.estimates.iter().find(|e| e.name == name).unwrap();
+    assert_eq!(by("coordinate audit").profiles, 30);
+    assert_eq!(by("coordinate + pairwise grids").profiles, 10);
+    assert_eq!(by("reference search").profiles, 4);
+    assert!(by("coordinate audit").to_search > 1.5);
+    assert!(by("item-wise grid").mean < 0.8 * by("coordinate audit").mean);
+    for e in &r.estimates {
+        assert!(r.audited.mean + 1e-9 >= e.mean * e.profiles as f64 / 30.0);
+    }
+    let reference = r.reference.clone().unwrap();
+    assert_eq!(
+        (reference.profiles, reference.restarts, reference.steps),
+        (4, 3, 5)
+    );
+    assert!(reference.audit_share >= reference.search_share);
+    let warnings = r.warnings();
+    assert!(
+        warnings.iter().any(|w| w.contains("coordinate audit")),
+        "{warnings:?}"
+    );
+    let text = r.to_text();
+    assert!(text.contains("coordinate grid ascent"), "{text}");
+    assert!(text.contains("reference    "), "{text}");
 }
 
 #[test]
@@ -123,5 +193,9 @@ fn protocols_record_their_strength() {
     let mut none = Protocol::from_config("x", &EvalConfig::default());
     none.grid = 0;
     assert_eq!(none.audit_for(&unit_box(1, 2)), Audit::None);
-    assert_eq!(p.audit_for(&unit_box(3, 10)), Audit::ItemWise);
+    assert_eq!(p.audit_for(&unit_box(3, 10)), Audit::Coordinate);
+    let mut item = Protocol::from_config("x", &EvalConfig::default());
+    item.coordinate_grid = 0;
+    assert_eq!(item.audit_for(&unit_box(3, 10)), Audit::ItemWise);
+    assert_eq!(item.audit_for(&unit_box(3, 2)), Audit::Grid);
 }

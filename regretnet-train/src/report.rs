@@ -3,7 +3,7 @@
 
 use regretnet_regret::stats::SHARE_THRESHOLD;
 use regretnet_regret::RegretStats;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::eval::Protocol;
 
@@ -15,8 +15,12 @@ pub enum Audit {
     None,
     /// A full grid over each bidder's support, refined by gradient ascent (at most 2 items).
     Grid,
-    /// A 1-D grid per item, the other items truthful (more than 2 items).
+    /// A 1-D grid per item, the other items truthful (more than 2 items, no coordinate audit).
     ItemWise,
+    /// The item-wise grid plus coordinate grid ascent from the search's best misreports and
+    /// other starts, refined, with pairwise 2-D grids on the first profiles (more than 2
+    /// items; `regretnet_regret::coordinate`).
+    Coordinate,
 }
 
 impl std::fmt::Display for Audit {
@@ -25,8 +29,48 @@ impl std::fmt::Display for Audit {
             Audit::None => "no",
             Audit::Grid => "grid",
             Audit::ItemWise => "item-wise",
+            Audit::Coordinate => "coordinate",
         })
     }
+}
+
+/// One regret estimate beside the gradient search: its mean on the profiles it covered and the
+/// search's mean on the same profiles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// What it is (`grid`, `item-wise grid`, `coordinate sweeps`, `coordinate + pairwise
+    /// grids`, `coordinate audit`, `reference search`).
+    pub name: String,
+    /// The profiles it covered: the first this many of the test sample.
+    pub profiles: usize,
+    /// Its mean regret there (mean over bidders of the mean over profiles).
+    pub mean: f64,
+    /// The gradient search's mean regret on the same profiles.
+    pub search_mean: f64,
+    /// `mean / search_mean` (above 1: it found regret the search missed; infinite, `null` in
+    /// JSON, when only it found any).
+    pub to_search: f64,
+}
+
+/// The paper-strength reference search on the first profiles, and how much of its regret the
+/// default search and the audit found there.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReferenceCheck {
+    /// The first this many profiles of the test sample.
+    pub profiles: usize,
+    /// Prior starts per profile and bidder (besides the truthful report and the corners).
+    pub restarts: usize,
+    /// Steps per start.
+    pub steps: usize,
+    /// Its mean regret there.
+    pub regret: f64,
+    /// The default search's mean regret there over the reference's.
+    pub search_share: f64,
+    /// The audited regret without the reference search (per profile the largest of the
+    /// search and the audit), there, over the reference's.
+    pub audit_share: f64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
 }
 
 /// Wall-clock seconds of each part of an evaluation.
@@ -36,6 +80,8 @@ pub struct Timings {
     pub search: f64,
     /// The audit.
     pub audit: f64,
+    /// The reference search (0 when it did not run).
+    pub reference: f64,
     /// Everything.
     pub total: f64,
 }
@@ -73,8 +119,13 @@ pub struct EvalReport {
     pub gradient: RegretStats,
     /// Regret found by the audit.
     pub audit_stats: Option<RegretStats>,
-    /// Per profile and bidder the larger of the two (both are lower bounds on the truth).
+    /// Per profile and bidder the largest of every estimate (all are lower bounds on the
+    /// truth).
     pub audited: RegretStats,
+    /// Every estimate beside the search, with its ratio to the search on the same profiles.
+    pub estimates: Vec<Estimate>,
+    /// The reference search, where it ran.
+    pub reference: Option<ReferenceCheck>,
     /// The protocol.
     pub protocol: Protocol,
     /// Wall-clock seconds.
@@ -96,6 +147,24 @@ impl EvalReport {
             s += &format!("{},{},{:e}\n", k / n, k % n, r);
         }
         s
+    }
+}
+
+impl EvalReport {
+    /// One line per estimate that found more than 1.1x the search's regret on the same
+    /// profiles: the search is too weak for this model there.
+    pub fn warnings(&self) -> Vec<String> {
+        self.estimates
+            .iter()
+            .filter(|e| e.to_search > 1.1)
+            .map(|e| {
+                format!(
+                    "the {} found {:.2}x the search's regret on its {} profiles: the search is \
+                     too weak for this model; raise --restarts or --steps",
+                    e.name, e.to_search, e.profiles
+                )
+            })
+            .collect()
     }
 }
 
@@ -146,6 +215,27 @@ impl EvalReport {
                     p.grid
                 )
             }
+            Audit::Coordinate => {
+                s += &format!(
+                    "audit        item-wise grid of {} points per item; coordinate grid ascent ({} values per item, at most {} sweeps) from the truthful report, the search's best misreport, 2 corners and {} prior draws, refined by {} Adam steps; pairwise {}x{} grids on the first {} profiles\n",
+                    p.grid,
+                    p.coordinate_grid,
+                    p.coordinate_sweeps,
+                    p.coordinate_starts,
+                    p.coordinate_refine_steps,
+                    p.pair_grid,
+                    p.pair_grid,
+                    p.pair_samples.min(self.samples)
+                )
+            }
+        }
+        if p.reference_samples > 0 {
+            s += &format!(
+                "reference    search of {} prior starts + truthful{corners} x {} steps on the first {} profiles\n",
+                p.reference_restarts,
+                p.reference_steps,
+                p.reference_samples.min(self.samples)
+            );
         }
         s += &format!(
             "revenue      {:.4} +- {:.4} (standard error)\n",
@@ -175,10 +265,28 @@ impl EvalReport {
         }
         if let Some(r) = self.audit_to_gradient {
             s += &format!("audit/search {r:.3} (mean audit regret over mean gradient regret)\n");
-            if r > 1.1 {
-                s += "warning      the audit found more than 1.1x the search's regret: the search \
-                      is too weak for this model; raise --restarts or --steps\n";
+        }
+        if !self.estimates.is_empty() {
+            s += "estimates    mean regret over the profiles each covered, and its ratio to the search's there\n";
+            for e in &self.estimates {
+                s += &format!(
+                    "  {:<28} {:>6} profiles {:>9.3e}  search {:>9.3e}  ratio {:.3}\n",
+                    e.name, e.profiles, e.mean, e.search_mean, e.to_search
+                );
             }
+        }
+        if let Some(r) = &self.reference {
+            s += &format!(
+                "reference    {:.3e} on {} profiles ({:.0} s): the default search found {:.1}% of it, the audit {:.1}%\n",
+                r.regret,
+                r.profiles,
+                r.seconds,
+                100.0 * r.search_share,
+                100.0 * r.audit_share
+            );
+        }
+        for w in self.warnings() {
+            s += &format!("warning      {w}\n");
         }
         s += &format!("IR violation {:.3e}\n", self.ir_violation);
         s += &format!(

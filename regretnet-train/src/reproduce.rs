@@ -13,6 +13,9 @@ use regretnet_core::presets::{self, PresetInfo, DEFAULT_PRESET, PRESETS};
 use regretnet_core::{Config, ConfigError};
 use serde::{Deserialize, Serialize};
 
+use crate::eval::Protocol;
+use crate::report::Estimate;
+
 /// How much training a reproduction spends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -22,6 +25,12 @@ pub enum Budget {
     Quick,
     /// Every preset at the reference's 400,000 iterations (days on a CPU for the large ones).
     Full,
+    /// The rows with several bidders and more than two items, or unit demand with several
+    /// bidders, that have no known optimum ([`LARGE_PRESETS`]), in about 3 hours on 2 cores:
+    /// shortened runs ([`large_iterations`]) with the quick budget's compressed rho schedule and
+    /// learning-rate decay, the best-iterate inner search, and every periodic checkpoint kept
+    /// so that the revenue-regret frontier can be read off the run.
+    Large,
 }
 
 /// Iterations of a quick single-bidder row (other than the default preset, which keeps its own
@@ -30,6 +39,29 @@ pub const QUICK_SINGLE_BIDDER_ITERATIONS: u64 = 60_000;
 
 /// Iterations of a quick row with several bidders: about 14 minutes for 2x2 on 2 threads.
 pub const QUICK_MULTI_BIDDER_ITERATIONS: u64 = 150_000;
+
+/// The presets of [`Budget::Large`], in the order of the paper's table.
+pub const LARGE_PRESETS: &[&str] = &[
+    "unit_2x2_uniform",
+    "additive_2x3_uniform",
+    "additive_3x10_uniform",
+    "additive_5x10_uniform",
+];
+
+/// Iterations of a [`Budget::Large`] row: 100,000 for the two-bidder rows (about 10 minutes
+/// each on 2 threads), 150,000 for 3x10 and 100,000 for 5x10 (about an hour and 80 minutes on
+/// 2 threads at `regretnet bench`'s speed).
+pub fn large_iterations(bidders: usize, items: usize) -> u64 {
+    match (bidders, items) {
+        (b, m) if b >= 5 && m >= 10 => 100_000,
+        (_, m) if m >= 10 => 150_000,
+        _ => 100_000,
+    }
+}
+
+/// Periodic checkpoints a [`Budget::Large`] row keeps: all of them (one per 5,000 iterations),
+/// for the frontier.
+pub const LARGE_KEEP_CHECKPOINTS: usize = 40;
 
 /// Iterations of the reference implementation's runs (`regretnet-paper.md`, "Training").
 pub const REFERENCE_ITERATIONS: u64 = 400_000;
@@ -50,6 +82,7 @@ impl Budget {
         match self {
             Budget::Quick => "quick",
             Budget::Full => "full",
+            Budget::Large => "large",
         }
     }
 
@@ -58,6 +91,7 @@ impl Budget {
         match self {
             Budget::Quick => QUICK_PRESETS.to_vec(),
             Budget::Full => PRESETS.iter().map(|p| p.name).collect(),
+            Budget::Large => LARGE_PRESETS.to_vec(),
         }
     }
 
@@ -69,10 +103,19 @@ impl Budget {
     /// misreport steps, rho's schedule compressed so that it ends where the reference's does
     /// after 400,000 iterations (measured: with the uncompressed schedule, unit_1x2_uniform ends
     /// at audited regret 1.08e-3 and 3.4% above the optimum; compressed, 4.0e-4 and 0.9%), and
-    /// the same learning-rate decay.
+    /// the same learning-rate decay. Large: [`large_iterations`] with the same compression and
+    /// decay, the best-iterate inner search (`train.misreport_keep_best`: with the last iterate
+    /// the triangle's training saw 30x less regret than there was, RESULTS.md) and
+    /// [`LARGE_KEEP_CHECKPOINTS`].
     pub fn config(self, preset: &str) -> Result<Config, ConfigError> {
         let mut c = presets::preset(preset)?;
         match self {
+            Budget::Large => {
+                let iterations = large_iterations(c.setting.bidders, c.setting.items);
+                compress(&mut c, iterations);
+                c.train.misreport_keep_best = true;
+                c.train.keep_checkpoints = LARGE_KEEP_CHECKPOINTS;
+            }
             Budget::Full => c.train.iterations = REFERENCE_ITERATIONS,
             Budget::Quick if preset == DEFAULT_PRESET => {}
             Budget::Quick => {
@@ -81,18 +124,23 @@ impl Budget {
                 } else {
                     QUICK_MULTI_BIDDER_ITERATIONS
                 };
-                // The reference's rho schedule compressed into the shorter run: rho ends where
-                // the reference's ends at 400,000 iterations.
-                c.train.rho_increment_every =
-                    (c.train.rho_increment_every * iterations / REFERENCE_ITERATIONS).max(1);
-                c.train.iterations = iterations;
-                c.train.lr_decay_from = Some(0.5);
-                c.train.lr_final = 1e-5;
+                compress(&mut c, iterations);
             }
         }
         c.validate()?;
         Ok(c)
     }
+}
+
+/// Shorten `c` to `iterations` with the reference's rho schedule compressed into the shorter run
+/// (rho ends where the reference's ends at 400,000 iterations) and the learning rate decayed
+/// linearly to 1e-5 over the second half.
+fn compress(c: &mut Config, iterations: u64) {
+    c.train.rho_increment_every =
+        (c.train.rho_increment_every * iterations / REFERENCE_ITERATIONS).max(1);
+    c.train.iterations = iterations;
+    c.train.lr_decay_from = Some(0.5);
+    c.train.lr_final = 1e-5;
 }
 
 /// One reproduced row: what was trained, what the audited evaluation found, and the
@@ -128,6 +176,13 @@ pub struct Row {
     /// The command that produced the row.
     #[serde(default)]
     pub command: String,
+    /// Every regret estimate beside the search, with its ratio to the search on the profiles
+    /// it covered (`EvalReport::estimates`).
+    #[serde(default)]
+    pub estimates: Vec<Estimate>,
+    /// The whole evaluation protocol (a finished row is reused only under the same one).
+    #[serde(default)]
+    pub protocol_detail: Option<Protocol>,
 }
 
 impl Row {
@@ -277,6 +332,22 @@ pub fn results_markdown(budget: Budget, machine: &str, rows: &[Row]) -> String {
     }
     let total: f64 = rows.iter().map(|r| r.train_seconds + r.eval_seconds).sum();
     s += &format!("\nTotal wall time: {}.\n", fmt_minutes(total));
+    if rows.iter().any(|r| !r.estimates.is_empty()) {
+        s += "\n## Every regret estimate, as a ratio to the gradient search on the same profiles\n\n";
+        for r in rows.iter().filter(|r| !r.estimates.is_empty()) {
+            let parts: Vec<String> = r
+                .estimates
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} {:.2e} ({:.3}x, {} profiles)",
+                        e.name, e.mean, e.to_search, e.profiles
+                    )
+                })
+                .collect();
+            s += &format!("- **{}**: {}\n", r.preset, parts.join("; "));
+        }
+    }
     s += "\n## Every baseline on the test sample\n\n";
     for r in rows {
         s += &format!(
@@ -340,6 +411,8 @@ mod tests {
             train_seconds: 200.0,
             eval_seconds: 40.0,
             command: String::new(),
+            estimates: Vec::new(),
+            protocol_detail: None,
         }
     }
 
@@ -368,6 +441,25 @@ mod tests {
             400_000
         );
         assert_eq!(Budget::Full.presets().len(), PRESETS.len());
+        // Large: the four rows without a known optimum, best-iterate inner search, every
+        // checkpoint kept; 5x10's rho (+0.25 every 100,000 of 400,000) every 25,000 of 100,000.
+        assert_eq!(Budget::Large.presets(), LARGE_PRESETS.to_vec());
+        let l = Budget::Large.config("additive_5x10_uniform").unwrap();
+        assert_eq!(l.train.iterations, 100_000);
+        assert_eq!(l.train.rho_increment_every, 25_000);
+        assert!(l.train.misreport_keep_best);
+        assert_eq!(l.train.keep_checkpoints, LARGE_KEEP_CHECKPOINTS);
+        let l = Budget::Large.config("additive_3x10_uniform").unwrap();
+        assert_eq!(l.train.iterations, 150_000);
+        assert_eq!(l.train.rho_increment_every, 3_750);
+        assert_eq!(
+            Budget::Large
+                .config("additive_2x3_uniform")
+                .unwrap()
+                .train
+                .iterations,
+            100_000
+        );
         assert!(Budget::Quick.config("nope").is_err());
     }
 
