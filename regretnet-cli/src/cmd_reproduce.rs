@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use regretnet_train::core::baselines::baselines;
+use regretnet_train::core::baselines::paired_with;
 use regretnet_train::core::rng::{stream_rng, Stream};
 use regretnet_train::metrics::truncate_after;
 use regretnet_train::nets::{checkpoint, NetSpec};
@@ -254,7 +254,15 @@ fn reproduce_row(
         gradient_regret: report.gradient.mean,
         audited_regret: report.regret,
         audit_to_gradient: report.audit_to_gradient,
-        baselines: baselines(&setting, &profiles),
+        baselines: paired_with(
+            &setting,
+            &profiles,
+            &report
+                .per_profile_revenue
+                .iter()
+                .map(|&r| r as f64)
+                .collect::<Vec<_>>(),
+        ),
         train_seconds,
         eval_seconds,
         command: command.to_string(),

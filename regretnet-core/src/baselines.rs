@@ -31,6 +31,42 @@ pub struct BaselineRevenue {
     pub revenue: f64,
     /// Standard error of `revenue`.
     pub se: f64,
+    /// A learned mechanism's revenue minus this baseline's, profile by profile on the same
+    /// sample, where [`paired_with`] compared them: the mean difference and its standard error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired: Option<PairedDifference>,
+}
+
+/// The mean of per-profile differences `ours - baseline` on one sample and its standard error
+/// (the paired standard error: the two revenues are correlated across profiles, so it is far
+/// smaller than the standard errors of the two means combined).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PairedDifference {
+    /// Mean of `ours - baseline` over the profiles.
+    pub mean: f64,
+    /// Standard error of `mean`.
+    pub se: f64,
+}
+
+impl PairedDifference {
+    /// The difference over `ours[k] - theirs[k]`.
+    pub fn of(ours: &[f64], theirs: &[f64]) -> Self {
+        let d: Vec<f64> = ours.iter().zip(theirs).map(|(a, b)| a - b).collect();
+        let (mean, se) = mean_se(&d);
+        PairedDifference { mean, se }
+    }
+
+    /// The difference in standard errors (infinite when the standard error is 0 and the mean
+    /// is not; 0 when both are).
+    pub fn z(&self) -> f64 {
+        if self.se > 0.0 {
+            self.mean / self.se
+        } else if self.mean == 0.0 {
+            0.0
+        } else {
+            self.mean.signum() * f64::INFINITY
+        }
+    }
 }
 
 /// Revenue of item-wise Myerson on one profile (flat `[n, m]`); `None` where it does not apply
@@ -180,11 +216,32 @@ fn summarise(name: &str, values: &[f64]) -> BaselineRevenue {
         name: name.to_string(),
         revenue,
         se,
+        paired: None,
     }
 }
 
 /// Every baseline that applies to `setting`, on `profiles` (flat `[samples, n, m]`).
 pub fn baselines(setting: &Setting, profiles: &[f32]) -> Vec<BaselineRevenue> {
+    baseline_revenues(setting, profiles)
+        .iter()
+        .map(|(name, r)| summarise(name, r))
+        .collect()
+}
+
+/// Every baseline as [`baselines`], each compared profile by profile with a learned
+/// mechanism's revenues `ours` on the same `profiles` ([`BaselineRevenue::paired`]).
+pub fn paired_with(setting: &Setting, profiles: &[f32], ours: &[f64]) -> Vec<BaselineRevenue> {
+    baseline_revenues(setting, profiles)
+        .iter()
+        .map(|(name, r)| BaselineRevenue {
+            paired: Some(PairedDifference::of(ours, r)),
+            ..summarise(name, r)
+        })
+        .collect()
+}
+
+/// Every baseline that applies to `setting` and its revenue on each profile of `profiles`.
+pub fn baseline_revenues(setting: &Setting, profiles: &[f32]) -> Vec<(String, Vec<f64>)> {
     let len = setting.profile_len();
     let mut out = Vec::new();
     if let Some(menu) = known_optimum(setting) {
@@ -192,14 +249,14 @@ pub fn baselines(setting: &Setting, profiles: &[f32]) -> Vec<BaselineRevenue> {
             .chunks_exact(len)
             .map(|v| menu.revenue(v))
             .collect();
-        out.push(summarise("known optimum", &r));
+        out.push(("known optimum".to_string(), r));
     }
     if let Some(reserve) = bundle_myerson_reserve(setting) {
         let r: Vec<f64> = profiles
             .chunks_exact(len)
             .map(|v| bundle_myerson(setting, reserve, v))
             .collect();
-        out.push(summarise("bundle Myerson", &r));
+        out.push(("bundle Myerson".to_string(), r));
     }
     for list in [OutcomeList::AsCoded, OutcomeList::Corrected] {
         for ama in reference_affine_maximizers(setting, list) {
@@ -207,7 +264,7 @@ pub fn baselines(setting: &Setting, profiles: &[f32]) -> Vec<BaselineRevenue> {
                 .chunks_exact(len)
                 .map(|v| ama.revenue_of_profile(setting, v))
                 .collect();
-            out.push(summarise(&ama.name, &r));
+            out.push((ama.name.clone(), r));
         }
     }
     type Rule = fn(&Setting, &[f32]) -> Option<f64>;
@@ -218,7 +275,7 @@ pub fn baselines(setting: &Setting, profiles: &[f32]) -> Vec<BaselineRevenue> {
             .map(|v| rule(setting, v))
             .collect();
         if let Some(r) = r.filter(|r| !r.is_empty()) {
-            out.push(summarise(name, &r));
+            out.push((name.to_string(), r));
         }
     }
     out
@@ -358,5 +415,35 @@ mod tests {
                 get(&b, &format!("{label} (corrected list)"));
             }
         }
+    }
+
+    #[test]
+    fn paired_differences_are_per_profile_and_much_tighter_than_the_means() {
+        // Item-wise Myerson against VCG on the same 2x3 sample: the difference of the two
+        // means, with a paired standard error computed by hand from the per-profile
+        // differences; far below sqrt(se_a^2 + se_b^2) since the two revenues move together.
+        let (s, p) = sample("additive_2x3_uniform", 2_000);
+        let all = baseline_revenues(&s, &p);
+        let rev = |name: &str| all.iter().find(|(n, _)| n == name).unwrap().1.clone();
+        let (myerson, vcg) = (rev("item-wise Myerson"), rev("VCG"));
+        let paired = paired_with(&s, &p, &myerson);
+        let against_vcg = get(&paired, "VCG").paired.unwrap();
+        let d: Vec<f64> = myerson.iter().zip(&vcg).map(|(a, b)| a - b).collect();
+        let mean = d.iter().sum::<f64>() / d.len() as f64;
+        let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (d.len() - 1) as f64;
+        assert!((against_vcg.mean - mean).abs() < 1e-12);
+        assert!((against_vcg.se - (var / d.len() as f64).sqrt()).abs() < 1e-12);
+        let unpaired = get(&paired, "VCG")
+            .se
+            .hypot(get(&paired, "item-wise Myerson").se);
+        assert!(
+            against_vcg.se < 0.6 * unpaired,
+            "{} vs {unpaired}",
+            against_vcg.se
+        );
+        // Against itself: exactly zero, z = 0.
+        let own = get(&paired, "item-wise Myerson").paired.unwrap();
+        assert_eq!((own.mean, own.se, own.z()), (0.0, 0.0, 0.0));
+        assert_eq!(baselines(&s, &p)[0].paired, None);
     }
 }

@@ -451,6 +451,7 @@ pub fn evaluate<M: Mechanism>(
         },
         threads,
         per_profile,
+        per_profile_revenue: est.revenue.clone(),
     })
 }
 

@@ -136,6 +136,10 @@ pub struct EvalReport {
     /// report; `regretnet eval` saves it as `eval-<protocol>-regret.csv`).
     #[serde(skip)]
     pub per_profile: Vec<f32>,
+    /// The revenue of every test profile, for paired comparisons with baselines on the same
+    /// sample (not in the JSON report).
+    #[serde(skip)]
+    pub per_profile_revenue: Vec<f32>,
 }
 
 impl EvalReport {
