@@ -171,7 +171,8 @@ pub struct BaselineArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Settings to measure, comma-separated, from 1x2, 2x2, 5x10 and ca2x2 (ca_sym_uniform_12).
+    /// Settings to measure, comma-separated: 1x2, 2x2, 5x10, ca2x2 (ca_sym_uniform_12), any
+    /// preset name, or NxM (N additive bidders, M items, U[0,1]; 5 x 100 nets from 10 items).
     #[arg(long, value_name = "LIST", default_value = "1x2,2x2,5x10")]
     pub settings: String,
     /// Multiply the number of timed calls (0.2 for a quick look, 3 for steadier medians).

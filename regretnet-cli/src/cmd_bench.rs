@@ -1,38 +1,29 @@
 //! `regretnet bench`: time the hot loop's operations per setting and print medians, achieved
 //! GFLOP/s and the FLOP floor (workloads in `regretnet_train::bench`).
 
-use regretnet_train::bench::{gemm_gflops, time, Op, Workload, SETTINGS};
+use regretnet_train::bench::{bench_setting, gemm_gflops, time, Op, Workload};
 
 use crate::cli::BenchArgs;
 use crate::failure::Failure;
 
-/// Timed calls per operation: fewer for the slow ones.
-fn samples(op: Op, label: &str, scale: f64) -> usize {
-    let base = match (op, label) {
-        (Op::Iteration, "5x10") => 10,
-        (Op::Iteration, _) => 50,
-        (Op::MisreportStepPlain | Op::MisreportStepAutograd, "5x10") => 10,
-        (Op::EvalStep, _)
-        | (Op::MisreportStep, "5x10")
-        | (Op::MisreportStepPlain | Op::MisreportStepAutograd, _) => 30,
-        _ => 200,
-    };
-    ((base as f64 * scale).round() as usize).max(3)
+/// Timed calls per operation: about 1.5 s of work each at 40 GFLOP/s (fewer for slow
+/// operations), between 3 and 200, times `scale`.
+fn samples(flops: f64, scale: f64) -> usize {
+    let guess = 1.5 / (flops / 40e9).max(1e-9);
+    ((guess.clamp(3.0, 200.0) * scale).round() as usize).max(3)
 }
 
 pub fn run(args: &BenchArgs) -> Result<(), Failure> {
     let wanted: Vec<&str> = args.settings.split(',').map(str::trim).collect();
-    for w in &wanted {
-        if !SETTINGS.iter().any(|(l, _)| l == w) {
-            return Err(Failure::usage(format!(
-                "--settings: unknown setting `{w}`; choose from {}",
-                SETTINGS.map(|(l, _)| l).join(", ")
-            )));
-        }
-    }
+    // Every setting resolved first: a typo fails before minutes of timing.
+    let configs = wanted
+        .iter()
+        .map(|w| bench_setting(w).map(|c| (*w, c)))
+        .collect::<Result<Vec<_>, _>>()?;
     if !(args.scale.is_finite() && args.scale > 0.0) {
         return Err(Failure::usage("--scale must be a positive number"));
     }
+    let width = wanted.iter().map(|w| w.len()).max().unwrap_or(0).max(6);
     let gemm = gemm_gflops()?;
     let mut rows = Vec::new();
     if !args.json {
@@ -40,16 +31,16 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
             "gemm [128,100]x[100,100] on one thread: {gemm:.1} GFLOP/s (the floor below uses it)\n"
         );
         println!(
-            "{:<6} {:<20} {:>11} {:>11} {:>11} {:>9} {:>11}",
+            "{:<width$} {:<20} {:>11} {:>11} {:>11} {:>9} {:>11}",
             "", "operation", "median ms", "min ms", "max ms", "GFLOP/s", "floor ms"
         );
     }
-    for (label, preset) in SETTINGS.iter().filter(|(l, _)| wanted.contains(l)) {
-        let mut w = Workload::new(preset)?;
+    for (label, config) in configs {
+        let mut w = Workload::from_config(config)?;
         w.trainer.set_threads(args.threads.count as usize);
         for op in Op::ALL {
-            let t = time(3, samples(op, label, args.scale), || w.run(op))?;
             let flops = w.flops(op);
+            let t = time(3, samples(flops, args.scale), || w.run(op))?;
             let row = serde_json::json!({
                 "setting": label,
                 "operation": op.name(),
@@ -62,7 +53,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
             });
             if !args.json {
                 println!(
-                    "{:<6} {:<20} {:>11.3} {:>11.3} {:>11.3} {:>9.1} {:>11.3}",
+                    "{:<width$} {:<20} {:>11.3} {:>11.3} {:>11.3} {:>9.1} {:>11.3}",
                     label,
                     op.name(),
                     t.median * 1e3,

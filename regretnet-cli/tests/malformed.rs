@@ -474,8 +474,13 @@ fn malformed_inputs_exit_2_with_a_message_and_no_panic() {
         ("unknown subcommand", s(&["frobnicate"]), "frobnicate"),
         (
             "bench unknown setting",
-            s(&["bench", "--settings", "3x3"]),
-            "3x3",
+            s(&["bench", "--settings", "3x3y"]),
+            "3x3y",
+        ),
+        (
+            "bench setting without bidders",
+            s(&["bench", "--settings", "1x2,0x3"]),
+            "0x3",
         ),
         ("bench zero scale", s(&["bench", "--scale", "0"]), "--scale"),
         ("baseline without a setting", s(&["baseline"]), "--preset"),

@@ -22,8 +22,8 @@ use crate::error::Result;
 use crate::eval::Protocol;
 use crate::trainer::{search_gradient, Trainer};
 
-/// The settings `regretnet bench` can measure, as (label, preset); it measures the first three
-/// by default.
+/// Named settings of `regretnet bench`, as (label, preset); it measures the first three by
+/// default. Any preset name, and any `NxM` ([`bench_setting`]), can be measured too.
 pub const SETTINGS: [(&str, &str); 4] = [
     ("1x2", "additive_1x2_uniform"),
     ("2x2", "additive_2x2_uniform"),
@@ -101,11 +101,54 @@ impl Op {
     }
 }
 
-/// The preset's config at the reference's sizes (batch 128, 25 misreport steps, even where
-/// the preset trains with more), with a small training set (the per-iteration cost does not
-/// depend on its size) and no validation.
-pub fn bench_config(preset_name: &str) -> Result<Config> {
-    let mut c = preset(preset_name)?;
+/// Items from which an `NxM` setting gets the reference's deep networks (5 x 100, as its 3x10
+/// and 5x10 settings); below, 2 x 100.
+pub const DEEP_FROM_ITEMS: usize = 10;
+
+/// The config `regretnet bench` measures for `label`: a label of [`SETTINGS`], a preset name,
+/// or `NxM` for `N` additive bidders and `M` items with U[0,1] values (`N`, `M` from 1 to 100;
+/// the preset of that shape where there is one, else the reference's networks for the size,
+/// [`DEEP_FROM_ITEMS`]). Then as [`bench_config`].
+pub fn bench_setting(label: &str) -> Result<Config> {
+    if let Some((_, name)) = SETTINGS.iter().find(|(l, _)| *l == label) {
+        return bench_config(preset(name)?);
+    }
+    if let Ok(c) = preset(label) {
+        return bench_config(c);
+    }
+    let shape = label
+        .split_once('x')
+        .and_then(|(n, m)| Some((n.parse::<usize>().ok()?, m.parse::<usize>().ok()?)))
+        .filter(|&(n, m)| (1..=100).contains(&n) && (1..=100).contains(&m));
+    let Some((n, m)) = shape else {
+        return Err(regretnet_core::ConfigError::invalid(
+            "--settings",
+            format!(
+                "unknown setting `{label}`: use {}, a preset name (`regretnet presets`) or NxM \
+                 with N bidders and M items from 1 to 100",
+                SETTINGS.map(|(l, _)| l).join(", ")
+            ),
+        )
+        .into());
+    };
+    let name = format!("additive_{n}x{m}_uniform");
+    if let Ok(c) = preset(&name) {
+        return bench_config(c);
+    }
+    let widths = if m >= DEEP_FROM_ITEMS { 5 } else { 2 };
+    let c = Config::from_toml_str(&format!(
+        "[setting]\nname = '{name}'\nbidders = {n}\nitems = {m}\n\
+         prior = {{ kind = 'uniform', lo = 0.0, hi = 1.0 }}\n\
+         [net]\nalloc_hidden = {w:?}\npay_hidden = {w:?}\n",
+        w = vec![100; widths]
+    ))?;
+    bench_config(c)
+}
+
+/// A config at the reference's sizes (batch 128, 25 misreport steps, even where the preset
+/// trains with more), with a small training set (the per-iteration cost does not depend on
+/// its size) and no validation.
+pub fn bench_config(mut c: Config) -> Result<Config> {
     c.train.misreport_steps = TrainConfig::default().misreport_steps;
     c.train.train_size = 16 * c.train.batch_size;
     c.train.validate_every = 0;
@@ -128,7 +171,12 @@ pub fn forward_flops(net: &RegretNet, rows: usize) -> f64 {
 impl Workload {
     /// Build the workloads of a preset, seeded.
     pub fn new(preset_name: &str) -> Result<Self> {
-        let trainer = Trainer::new(bench_config(preset_name)?)?;
+        Workload::from_config(bench_config(preset(preset_name)?)?)
+    }
+
+    /// Build the workloads of a config ([`bench_setting`], [`bench_config`]), seeded.
+    pub fn from_config(config: Config) -> Result<Self> {
+        let trainer = Trainer::new(config)?;
         let s = trainer.setting().clone();
         let batch = trainer.config().train.batch_size;
         let truth_v = s.sample_profiles(&mut stream_rng(1, Stream::Test), batch);
@@ -244,4 +292,36 @@ pub fn gemm_gflops() -> Result<f64> {
         Ok(())
     })?;
     Ok(2.0 * 128.0 * 100.0 * 100.0 / t.median / 1e9)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_settings_resolve_labels_presets_and_shapes() {
+        // Labels and preset names: the preset at the reference's sizes.
+        let c = bench_setting("2x2").unwrap();
+        assert_eq!(c.setting.name, "additive_2x2_uniform");
+        assert_eq!(c.train.misreport_steps, 25);
+        assert_eq!(c.train.validate_every, 0);
+        assert_eq!(
+            bench_setting("unit_2x2_uniform").unwrap().setting.name,
+            "unit_2x2_uniform"
+        );
+        // NxM: the preset of that shape where there is one (3x10: 5 x 100 nets, as the
+        // reference), otherwise additive U[0,1] with the reference's nets for the size.
+        let c = bench_setting("3x10").unwrap();
+        assert_eq!(c.setting.name, "additive_3x10_uniform");
+        assert_eq!(c.net.alloc_hidden, vec![100; 5]);
+        let c = bench_setting("10x10").unwrap();
+        assert_eq!((c.setting.bidders, c.setting.items), (10, 10));
+        assert_eq!(c.net.pay_hidden, vec![100; 5]);
+        let c = bench_setting("4x3").unwrap();
+        assert_eq!(c.net.alloc_hidden, vec![100; 2]);
+        for bad in ["0x3", "3x0", "3x", "x3", "101x2", "3x3y", "nope"] {
+            let e = bench_setting(bad).unwrap_err().to_string();
+            assert!(e.contains(bad) && e.contains("--settings"), "{bad}: {e}");
+        }
+    }
 }
