@@ -30,6 +30,9 @@ pub enum Command {
     /// Draw a run: allocation and payment heatmaps, training curves, regret distribution;
     /// refresh its report.html.
     Plot(PlotArgs),
+    /// The revenue-regret frontier of a run: every kept checkpoint audited on one sample and
+    /// compared profile by profile with the baselines; the best revenue at each regret bound.
+    Frontier(FrontierArgs),
     /// Which layers hold incentive compatibility and which revenue, and when: linear probes,
     /// layer rollback and ablation over a traced run's checkpoints (`train --trace K`);
     /// aggregate several seeds with --runs.
@@ -145,6 +148,33 @@ pub struct ReproduceArgs {
     pub samples: Option<u64>,
     #[command(flatten)]
     pub threads: Threads,
+    /// No progress output on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FrontierArgs {
+    /// The run directory (train with a large `train.keep_checkpoints` to keep the points:
+    /// `reproduce --budget large` keeps every one).
+    pub run_dir: PathBuf,
+    /// Test profiles per checkpoint (default: the run's `eval.samples`).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
+    pub samples: Option<u64>,
+    /// Prior starts of the search per profile and bidder (default: the run's `eval.restarts`).
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    pub restarts: Option<u64>,
+    /// Adam steps per start (default: the run's `eval.steps`).
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub steps: Option<u64>,
+    /// Bounds on the audited regret, comma-separated.
+    #[arg(long, value_name = "X,X,...", value_delimiter = ',', allow_negative_numbers = true, default_values_t = [1e-3, 3e-4, 1e-4])]
+    pub bounds: Vec<f64>,
+    #[command(flatten)]
+    pub threads: Threads,
+    /// Print one JSON object instead of the Markdown table.
+    #[arg(long)]
+    pub json: bool,
     /// No progress output on stderr.
     #[arg(long)]
     pub quiet: bool,

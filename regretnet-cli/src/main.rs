@@ -9,6 +9,7 @@ mod cli;
 mod cmd_baseline;
 mod cmd_bench;
 mod cmd_eval;
+mod cmd_frontier;
 mod cmd_plot;
 mod cmd_presets;
 mod cmd_probe;
@@ -43,6 +44,7 @@ fn main() {
         Command::Reproduce(args) => cmd_reproduce::run(&args),
         Command::Plot(args) => cmd_plot::run(&args),
         Command::Probe(args) => cmd_probe::run(&args),
+        Command::Frontier(args) => cmd_frontier::run(&args),
     };
     if let Err(failure) = result {
         eprintln!("{}: {:#}", failure.label(), failure.error());

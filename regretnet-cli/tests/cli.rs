@@ -447,3 +447,73 @@ fn plot_draws_the_run_and_writes_a_self_contained_report() {
     assert!(!html.contains("src=\"http") && !html.contains("<script"));
     assert_eq!(html.matches("<figure").count(), 5);
 }
+
+#[test]
+fn frontier_evaluates_every_checkpoint_and_compares_with_the_baselines() {
+    // A tiny 1x3 run keeping its three checkpoints (10, 20, 30): the frontier evaluates each on
+    // one sample, pairs it with every baseline there (item-wise and bundle Myerson, VCG) and
+    // writes both files; bad bounds and a run without checkpoints are input errors.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = tiny_config(dir.path(), "tiny_1x3", 3);
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replace("[eval]", "keep_checkpoints = 5\n\n[eval]"),
+    )
+    .unwrap();
+    let run = dir.path().join("run");
+    let run_s = run.to_str().unwrap();
+    let o = regretnet(&["train", "--config", &cfg, "--out", run_s, "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = regretnet(&[
+        "frontier",
+        run_s,
+        "--samples",
+        "20",
+        "--steps",
+        "3",
+        "--restarts",
+        "1",
+        "--bounds",
+        "1.0,1e-9",
+        "--json",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let f: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let points = f["points"].as_array().unwrap();
+    assert_eq!(points.len(), 3);
+    assert_eq!(points[2]["iteration"], 30);
+    let names: Vec<&str> = points[0]["baselines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"item-wise Myerson"), "{names:?}");
+    // Paired: ours minus theirs, profile by profile.
+    let b = &points[0]["baselines"][0];
+    let diff = points[0]["revenue"].as_f64().unwrap() - b["revenue"].as_f64().unwrap();
+    assert!((b["paired"]["mean"].as_f64().unwrap() - diff).abs() < 1e-6);
+    // Bound 1.0 holds the highest revenue of all; nothing is within 1e-9.
+    let best = f["bounds"][0]["best"].as_u64().unwrap() as usize;
+    let top = points
+        .iter()
+        .map(|p| p["revenue"].as_f64().unwrap())
+        .fold(f64::MIN, f64::max);
+    assert_eq!(points[best]["revenue"].as_f64().unwrap(), top);
+    assert!(f["bounds"][1]["best"].is_null());
+    let name = f["protocol"]["name"].as_str().unwrap();
+    assert!(run.join(format!("frontier-{name}.md")).exists());
+    assert!(run.join(format!("frontier-{name}.json")).exists());
+    assert_input_error(
+        &regretnet(&["frontier", run_s, "--bounds", "-1", "--quiet"]),
+        "--bounds",
+    );
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert_input_error(
+        &regretnet(&["frontier", empty.to_str().unwrap(), "--quiet"]),
+        "empty",
+    );
+}

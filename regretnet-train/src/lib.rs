@@ -35,6 +35,7 @@ pub mod bench;
 pub mod data;
 pub mod error;
 pub mod eval;
+pub mod frontier;
 pub mod lagrangian;
 pub mod metrics;
 pub mod optim;
