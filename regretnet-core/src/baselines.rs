@@ -10,7 +10,8 @@
 //! - **Bundle Myerson** (additive, uniform boxes, identically distributed bidders): the grand
 //!   bundle sold by Myerson's auction on the bundle values, reserve from the exact distribution
 //!   of a sum of uniforms ([`bundle_myerson_reserve`]).
-//! - **VCG** (additive): a second-price auction per item, no reserve.
+//! - **VCG**: for additive bidders a second-price auction per item, no reserve; for unit-demand
+//!   bidders the welfare-maximizing assignment with externality payments.
 //! - **VVCA** and **AMA_bsym** ([`crate::affine`]) with the reference implementation's weights
 //!   (additive 2x2 U[0,1] and the CA settings), over its outcome list as coded and over the
 //!   corrected list.
@@ -94,11 +95,55 @@ pub fn itemwise_myerson(setting: &Setting, v: &[f32]) -> Option<f64> {
     Some(revenue)
 }
 
-/// Revenue of VCG for additive bidders (a second-price auction per item) on one profile;
-/// `None` for other valuations and for a single bidder (who would pay nothing).
+/// Largest `(n + 1)^m` over which [`vcg`] enumerates unit-demand assignments.
+pub const MAX_ASSIGNMENTS: usize = 1 << 20;
+
+/// The highest welfare of a unit-demand assignment (each item to at most one bidder, each
+/// bidder at most one item) on profile `v` (flat `[n, m]`), leaving out bidder `skip`.
+fn best_assignment(n: usize, m: usize, v: &[f32], skip: Option<usize>) -> f64 {
+    // Item by item: who gets it (n: nobody), each bidder at most once.
+    fn go(j: usize, n: usize, m: usize, v: &[f32], skip: Option<usize>, used: &mut [bool]) -> f64 {
+        if j == m {
+            return 0.0;
+        }
+        let mut best = go(j + 1, n, m, v, skip, used);
+        for i in 0..n {
+            if used[i] || Some(i) == skip {
+                continue;
+            }
+            used[i] = true;
+            best = best.max(v[i * m + j] as f64 + go(j + 1, n, m, v, skip, used));
+            used[i] = false;
+        }
+        best
+    }
+    go(0, n, m, v, skip, &mut vec![false; n])
+}
+
+/// Revenue of VCG on one profile: for additive bidders a second-price auction per item; for
+/// unit-demand bidders the welfare-maximizing assignment with each bidder paying the welfare
+/// its presence costs the others (enumerated; `None` above [`MAX_ASSIGNMENTS`] assignments).
+/// Truthful in both cases. `None` for combinatorial valuations and for a single bidder (who
+/// would pay nothing).
 pub fn vcg(setting: &Setting, v: &[f32]) -> Option<f64> {
-    if setting.valuation != ValuationKind::Additive || setting.bidders < 2 {
+    if setting.bidders < 2 {
         return None;
+    }
+    let (n, m) = (setting.bidders, setting.items);
+    match setting.valuation {
+        ValuationKind::Additive => {}
+        ValuationKind::UnitDemand => {
+            if (n as f64 + 1.0).powi(m as i32) > MAX_ASSIGNMENTS as f64 {
+                return None;
+            }
+            // Sum over bidders of (welfare of the others without i) - (welfare of the others
+            // with i): n * W_{-i} terms minus (n - 1) W, since the others' share of W sums to
+            // (n - 1) W over bidders.
+            let w = best_assignment(n, m, v, None);
+            let without: f64 = (0..n).map(|i| best_assignment(n, m, v, Some(i))).sum();
+            return Some(without - (n as f64 - 1.0) * w);
+        }
+        _ => return None,
     }
     let (n, m) = (setting.bidders, setting.items);
     let mut revenue = 0.0;
@@ -445,5 +490,34 @@ mod tests {
         let own = get(&paired, "item-wise Myerson").paired.unwrap();
         assert_eq!((own.mean, own.se, own.z()), (0.0, 0.0, 0.0));
         assert_eq!(baselines(&s, &p)[0].paired, None);
+    }
+
+    #[test]
+    fn unit_demand_vcg_charges_each_winner_its_externality() {
+        // Two unit-demand bidders, two items, by hand. v = [[0.9, 0.8], [0.7, 0.1]]: the best
+        // assignment gives item 2 to bidder 1 and item 1 to bidder 2 (0.8 + 0.7 = 1.5, against
+        // 0.9 + 0.1 = 1.0). Bidder 1 pays W without it (0.7) minus bidder 2's value in the
+        // best assignment (0.7): 0. Bidder 2 pays 0.9 - 0.8 = 0.1. Revenue 0.1.
+        let s = preset("unit_2x2_uniform").unwrap().setting.build().unwrap();
+        let r = vcg(&s, &[0.9, 0.8, 0.7, 0.1]).unwrap();
+        assert!((r - 0.1).abs() < 1e-6, "{r}");
+        // Both want item 1 most and nobody else competes for item 2: v = [[0.9, 0.2],
+        // [0.6, 0.5]]. Best: 0.9 + 0.5 = 1.4. Without 1: 0.6; others' welfare with 1: 0.5,
+        // pays 0.1. Without 2: 0.9; others' with 2: 0.9, pays 0. Revenue 0.1.
+        let r = vcg(&s, &[0.9, 0.2, 0.6, 0.5]).unwrap();
+        assert!((r - 0.1).abs() < 1e-6, "{r}");
+        // Monte Carlo: unit-demand VCG earns less than additive VCG on the same profiles
+        // (each bidder takes one item at most, so competition per item is thinner), and
+        // never more than the second-highest welfare would allow (non-negative, finite).
+        let p = s.sample_profiles(&mut stream_rng(100, Stream::Test), 2_000);
+        let b = baselines(&s, &p);
+        let unit = get(&b, "VCG").revenue;
+        let additive = preset("additive_2x2_uniform")
+            .unwrap()
+            .setting
+            .build()
+            .unwrap();
+        let add = get(&baselines(&additive, &p), "VCG").revenue;
+        assert!(unit > 0.0 && unit < add, "{unit} vs {add}");
     }
 }
