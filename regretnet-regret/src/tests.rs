@@ -40,7 +40,7 @@ fn one_item_setting() -> Setting {
     .unwrap()
 }
 
-fn small_net(preset: &str, seed: u64) -> (Setting, RegretNet) {
+pub(crate) fn small_net(preset: &str, seed: u64) -> (Setting, RegretNet) {
     let mut config = presets::preset(preset).unwrap();
     config.net.alloc_hidden = vec![20, 20];
     config.net.pay_hidden = vec![20, 20];

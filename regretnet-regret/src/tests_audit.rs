@@ -11,7 +11,7 @@ use crate::work::Work;
 use crate::{Mechanism, SearchConfig};
 
 /// `n` bidders, `m` items, values uniform on `[0, 1]`.
-fn unit_box(n: usize, m: usize) -> Setting {
+pub(crate) fn unit_box(n: usize, m: usize) -> Setting {
     Config::from_toml_str(&format!(
         "[setting]\nname='u{n}x{m}'\nbidders={n}\nitems={m}\nprior={{kind='uniform',lo=0,hi=1}}\n"
     ))
@@ -21,7 +21,7 @@ fn unit_box(n: usize, m: usize) -> Setting {
     .unwrap()
 }
 
-fn profiles(setting: &Setting, k: usize, seed: u64) -> Vec<f32> {
+pub(crate) fn profiles(setting: &Setting, k: usize, seed: u64) -> Vec<f32> {
     setting.sample_profiles(&mut stream_rng(seed, Stream::Test), k)
 }
 
@@ -38,7 +38,7 @@ fn gradient<M: Mechanism>(mech: &M, s: &Setting, v: &[f32], search: &SearchConfi
     .regret
 }
 
-fn mean(x: &[f32]) -> f64 {
+pub(crate) fn mean(x: &[f32]) -> f64 {
     x.iter().map(|&r| r as f64).sum::<f64>() / x.len() as f64
 }
 

@@ -3,33 +3,16 @@
 //! that must fail it (the check that the test can fail), and against the 2-D grid audit on
 //! two-item networks.
 
-use regretnet_core::{presets, rng::stream_rng, rng::Stream, Config, Setting};
-use regretnet_nets::{NetSpec, RegretNet};
+use regretnet_core::{rng::stream_rng, rng::Stream, Setting};
 
 use crate::closed_form::{BidLottery, SecondPrice, Staircase};
 use crate::coordinate::{coordinate_audit, CoordinateAudit, CoordinateConfig};
 use crate::grid::{grid_audit, GridConfig};
 use crate::itemwise::itemwise_audit;
+use crate::tests::small_net;
+use crate::tests_audit::{mean, profiles, unit_box};
 use crate::work::Work;
 use crate::Mechanism;
-
-fn unit_box(n: usize, m: usize) -> Setting {
-    Config::from_toml_str(&format!(
-        "[setting]\nname='u{n}x{m}'\nbidders={n}\nitems={m}\nprior={{kind='uniform',lo=0,hi=1}}\n"
-    ))
-    .unwrap()
-    .setting
-    .build()
-    .unwrap()
-}
-
-fn profiles(setting: &Setting, k: usize, seed: u64) -> Vec<f32> {
-    setting.sample_profiles(&mut stream_rng(seed, Stream::Test), k)
-}
-
-fn mean(x: &[f32]) -> f64 {
-    x.iter().map(|&r| r as f64).sum::<f64>() / x.len() as f64
-}
 
 fn audit<M: Mechanism>(
     mech: &M,
@@ -210,19 +193,6 @@ fn a_truthful_mechanism_has_zero_coordinate_regret() {
         "{:?}",
         found.regret
     );
-}
-
-fn small_net(preset: &str, seed: u64) -> (Setting, RegretNet) {
-    let mut config = presets::preset(preset).unwrap();
-    config.net.alloc_hidden = vec![20, 20];
-    config.net.pay_hidden = vec![20, 20];
-    let setting = config.setting.build().unwrap();
-    let spec = NetSpec {
-        setting: config.setting,
-        net: config.net,
-    };
-    let net = RegretNet::new(&setting, spec, &mut stream_rng(seed, Stream::Init)).unwrap();
-    (setting, net)
 }
 
 #[test]
