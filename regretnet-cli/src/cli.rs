@@ -291,6 +291,9 @@ pub struct EvalArgs {
     /// a bidder reports at most 2 values, one item at a time otherwise).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=4001))]
     pub grid: Option<u64>,
+    /// Measure regret on the first K test profiles only (revenue and IR still on all; 0: all).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    pub regret_samples: Option<u64>,
     /// Override the coordinate audit's values per item (bidders with more than 2 items; 0:
     /// item-wise grid only).
     #[arg(long, value_name = "G", value_parser = clap::value_parser!(u64).range(0..=1001))]

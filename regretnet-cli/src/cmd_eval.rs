@@ -171,6 +171,7 @@ fn protocol_of(args: &EvalArgs, eval: &EvalConfig) -> Result<Protocol, Failure> 
     set(&mut protocol.restarts, args.restarts);
     set(&mut protocol.steps, args.steps);
     set(&mut protocol.samples, args.samples);
+    set(&mut protocol.regret_samples, args.regret_samples);
     set(&mut protocol.grid, args.grid);
     set(&mut protocol.coordinate_grid, args.coordinate_grid);
     set(&mut protocol.pair_samples, args.pair_samples);
@@ -187,7 +188,7 @@ fn protocol_of(args: &EvalArgs, eval: &EvalConfig) -> Result<Protocol, Failure> 
 pub(crate) fn protocol_name(base: &Protocol, protocol: &Protocol) -> String {
     let mut name = base.name.clone();
     let core = |p: &Protocol| (p.restarts, p.steps, p.samples, p.grid);
-    let audit = |p: &Protocol| (p.coordinate_grid, p.pair_samples);
+    let audit = |p: &Protocol| (p.coordinate_grid, p.pair_samples, p.regret_samples);
     let reference = |p: &Protocol| (p.reference_samples, p.reference_restarts, p.reference_steps);
     if core(base) != core(protocol) || audit(base) != audit(protocol) {
         name += &format!(
@@ -196,7 +197,10 @@ pub(crate) fn protocol_name(base: &Protocol, protocol: &Protocol) -> String {
         );
     }
     if audit(base) != audit(protocol) {
-        name += &format!("-c{}-p{}", protocol.coordinate_grid, protocol.pair_samples);
+        name += &format!(
+            "-c{}-p{}-k{}",
+            protocol.coordinate_grid, protocol.pair_samples, protocol.regret_samples
+        );
     }
     if reference(base) != reference(protocol) && protocol.reference_samples > 0 {
         name += &format!(

@@ -313,8 +313,11 @@ impl TrainConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EvalConfig {
-    /// Number of test profiles.
+    /// Number of test profiles (revenue, IR and the baselines' comparison use them all).
     pub samples: usize,
+    /// Regret (the search and every audit) on the first this many test profiles only; 0: on
+    /// all of them. The settings with 10 items use a subsample to fit a CPU budget.
+    pub regret_samples: usize,
     /// Seed of the test sample and of the search restarts.
     pub seed: u64,
     /// Starts drawn from the prior per profile and bidder, besides the truthful report and
@@ -375,6 +378,7 @@ impl Default for EvalConfig {
     fn default() -> Self {
         EvalConfig {
             samples: 10_000,
+            regret_samples: 0,
             seed: 100,
             restarts: 10,
             corners: true,

@@ -51,7 +51,7 @@ pub use error::{RegretError, Result};
 pub use grid::{grid_audit, GridAudit, GridConfig};
 pub use itemwise::{itemwise_audit, ItemwiseAudit};
 pub use mechanism::Mechanism;
-pub use regret::{estimate_regret, estimate_regret_with, RegretEstimate};
+pub use regret::{estimate_regret, estimate_regret_with, truthful_outcomes, RegretEstimate};
 pub use search::{ascend, ascend_tracking_best, Ascent, Autograd, SearchConfig, UtilityGradient};
 pub use stats::RegretStats;
 pub use work::Work;

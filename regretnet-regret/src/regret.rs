@@ -182,3 +182,37 @@ fn estimate_chunk<M: Mechanism>(
         best_misreport,
     })
 }
+
+/// Revenue (flat `[samples]`) and every bidder's truthful utility (flat `[samples, n]`) on
+/// `profiles`, forward passes only, chunked as `work` says: what an evaluation needs on the
+/// profiles it does not search.
+pub fn truthful_outcomes<M: Mechanism>(
+    mech: &M,
+    setting: &Setting,
+    profiles: &[f32],
+    work: Work<'_>,
+) -> Result<(Vec<f32>, Vec<f32>)> {
+    let (n, d) = (setting.bidders, setting.type_len());
+    let len = n * d;
+    if profiles.len() % len != 0 {
+        return Err(crate::RegretError::Shape(format!(
+            "{} values do not make whole {n} x {d} profiles",
+            profiles.len()
+        )));
+    }
+    let parts = for_each_chunk(profiles.len() / len, work, |lo, hi| {
+        let t = Tensor::from_slice(&profiles[lo * len..hi * len], (hi - lo, n, d), &Device::Cpu)?;
+        let (u, revenue) = truthful_utilities(mech, &t, WeightGrad::Frozen)?;
+        Ok((
+            revenue.to_vec1::<f32>()?,
+            u.flatten_all()?.to_vec1::<f32>()?,
+        ))
+    })?;
+    let mut revenue = Vec::with_capacity(profiles.len() / len);
+    let mut utility = Vec::with_capacity(profiles.len() / len * n);
+    for (r, u) in parts {
+        revenue.extend(r);
+        utility.extend(u);
+    }
+    Ok((revenue, utility))
+}

@@ -21,8 +21,8 @@ use regretnet_regret::grid::MAX_GRID_ITEMS;
 use regretnet_regret::starts::starts_per_profile;
 use regretnet_regret::stats::{elementwise_max, mean_se};
 use regretnet_regret::{
-    coordinate_audit, estimate_regret_with, grid_audit, itemwise_audit, CoordinateConfig,
-    GridConfig, Mechanism, RegretStats, SearchConfig, Work,
+    coordinate_audit, estimate_regret_with, grid_audit, itemwise_audit, truthful_outcomes,
+    CoordinateConfig, GridConfig, Mechanism, RegretStats, SearchConfig, Work,
 };
 use serde::{Deserialize, Serialize};
 
@@ -35,8 +35,10 @@ pub use crate::report::{Audit, Estimate, EvalReport, ReferenceCheck, Timings};
 pub struct Protocol {
     /// Name (`default`, `paper`, or one that spells out the overrides).
     pub name: String,
-    /// Test profiles.
+    /// Test profiles (revenue, IR, baselines).
     pub samples: usize,
+    /// Regret on the first this many of them (0: all).
+    pub regret_samples: usize,
     /// Seed of the test sample and of the prior-drawn starts.
     pub seed: u64,
     /// Starts drawn from the prior per profile and bidder.
@@ -84,6 +86,7 @@ impl Protocol {
         Protocol {
             name: name.to_string(),
             samples: e.samples,
+            regret_samples: e.regret_samples,
             seed: e.seed,
             restarts: e.restarts,
             truthful_start: true,
@@ -111,6 +114,14 @@ impl Protocol {
     /// corners, audited like the default.
     pub fn paper() -> Self {
         Protocol::from_config("paper", &EvalConfig::paper())
+    }
+
+    /// Profiles whose regret is measured: `regret_samples` when set and smaller, else all.
+    pub fn regret_profiles(&self) -> usize {
+        match self.regret_samples {
+            0 => self.samples,
+            k => k.min(self.samples),
+        }
     }
 
     /// The search part of the protocol.
@@ -192,7 +203,7 @@ pub const MAX_EVAL_BYTES: u64 = 8 << 30;
 /// in [`MAX_EVAL_BYTES`].
 fn check_memory(setting: &Setting, protocol: &Protocol) -> Result<()> {
     let per_profile = starts_per_profile(setting, &protocol.search()) as u64 + 3;
-    let bytes = (protocol.samples as u64)
+    let bytes = (protocol.regret_profiles() as u64)
         .saturating_mul(setting.profile_len() as u64)
         .saturating_mul(per_profile)
         .saturating_mul(4);
@@ -224,11 +235,13 @@ pub fn evaluate<M: Mechanism>(
 ) -> Result<EvalReport> {
     check_memory(setting, protocol)?;
     let start = Instant::now();
-    let profiles = setting.sample_profiles(
+    let all = setting.sample_profiles(
         &mut stream_rng(protocol.seed, Stream::Test),
         protocol.samples,
     );
     let n = setting.bidders;
+    // Regret on the first profiles; revenue and IR on all of them.
+    let profiles = &all[..protocol.regret_profiles() * setting.profile_len()];
     let search_progress = |done: usize| {
         if let Some(p) = progress {
             p(Phase::Search, done)
@@ -237,7 +250,7 @@ pub fn evaluate<M: Mechanism>(
     let est = estimate_regret_with(
         mech,
         setting,
-        &profiles,
+        profiles,
         &protocol.search(),
         &mut stream_rng(protocol.seed, Stream::TestMisreport),
         Work {
@@ -274,35 +287,24 @@ pub fn evaluate<M: Mechanism>(
             } else {
                 protocol.chunk
             };
-            let r = grid_audit(mech, setting, &profiles, &config, work(chunk))?.regret;
+            let r = grid_audit(mech, setting, profiles, &config, work(chunk))?.regret;
             estimates.push(("grid".into(), r.clone()));
             Some(r)
         }
         Audit::ItemWise => {
-            let r = itemwise_audit(
-                mech,
-                setting,
-                &profiles,
-                protocol.grid,
-                work(protocol.chunk),
-            )?
-            .regret;
+            let r = itemwise_audit(mech, setting, profiles, protocol.grid, work(protocol.chunk))?
+                .regret;
             estimates.push(("item-wise grid".into(), r.clone()));
             Some(r)
         }
         Audit::Coordinate => {
-            let item = itemwise_audit(
-                mech,
-                setting,
-                &profiles,
-                protocol.grid,
-                work(protocol.chunk),
-            )?
-            .regret;
+            let item =
+                itemwise_audit(mech, setting, profiles, protocol.grid, work(protocol.chunk))?
+                    .regret;
             let coord = coordinate_audit(
                 mech,
                 setting,
-                &profiles,
+                profiles,
                 Some(&est.best_misreport),
                 &protocol.coordinate(),
                 &mut stream_rng(protocol.seed, Stream::AuditStarts),
@@ -347,20 +349,31 @@ pub fn evaluate<M: Mechanism>(
     };
     let reference_seconds = reference_start.elapsed().as_secs_f64();
 
-    let revenue: Vec<f64> = est.revenue.iter().map(|&r| r as f64).collect();
+    // The profiles past the regret subsample: revenue and truthful utility by forward passes.
+    let (mut revenue_per_profile, mut truthful) =
+        (est.revenue.clone(), est.truthful_utility.clone());
+    if all.len() > profiles.len() {
+        let (r, u) = truthful_outcomes(
+            mech,
+            setting,
+            &all[profiles.len()..],
+            Work::new(protocol.chunk.max(256), threads),
+        )?;
+        revenue_per_profile.extend(r);
+        truthful.extend(u);
+    }
+    let revenue: Vec<f64> = revenue_per_profile.iter().map(|&r| r as f64).collect();
     let (revenue, revenue_se) = mean_se(&revenue);
-    let ir_violation = est
-        .truthful_utility
+    let ir_violation = truthful
         .iter()
         .map(|&u| (-(u as f64)).max(0.0))
         .sum::<f64>()
-        / est.truthful_utility.len().max(1) as f64;
+        / truthful.len().max(1) as f64;
     let optimal_revenue = known_optimum(setting).map(|menu| {
-        profiles
-            .chunks_exact(setting.profile_len())
+        all.chunks_exact(setting.profile_len())
             .map(|v| menu.revenue(v))
             .sum::<f64>()
-            / est.samples.max(1) as f64
+            / protocol.samples.max(1) as f64
     });
     let gradient = RegretStats::from_regret(&est.regret, n);
     let mut per_profile = match &audit_regret {
@@ -427,7 +440,8 @@ pub fn evaluate<M: Mechanism>(
     });
     Ok(EvalReport {
         setting: setting.name.clone(),
-        samples: est.samples,
+        samples: protocol.samples,
+        regret_samples: est.samples,
         revenue,
         revenue_se,
         optimal_revenue,
@@ -451,7 +465,7 @@ pub fn evaluate<M: Mechanism>(
         },
         threads,
         per_profile,
-        per_profile_revenue: est.revenue.clone(),
+        per_profile_revenue: revenue_per_profile,
     })
 }
 

@@ -199,3 +199,48 @@ fn protocols_record_their_strength() {
     assert_eq!(item.audit_for(&unit_box(3, 10)), Audit::ItemWise);
     assert_eq!(item.audit_for(&unit_box(3, 2)), Audit::Grid);
 }
+
+#[test]
+fn a_regret_subsample_keeps_revenue_on_every_profile() {
+    // Bid lottery, 2 bidders x 3 items: revenue per profile sum_ij v_ij^2 / n in closed form,
+    // regret sum_j v_ij^2 / (4n) per bidder. Regret on the first 10 of 40 profiles; revenue,
+    // IR and the per-profile revenues on all 40.
+    let setting = unit_box(2, 3);
+    let mech = BidLottery {
+        bidders: 2,
+        items: 3,
+    };
+    let mut p = Protocol::from_config("default", &EvalConfig::default());
+    p.samples = 40;
+    p.steps = 100;
+    p.pair_samples = 0;
+    p.regret_samples = 10;
+    let sub = evaluate(&mech, &setting, &p, 2, None).unwrap();
+    p.regret_samples = 0;
+    let full = evaluate(&mech, &setting, &p, 2, None).unwrap();
+    let profiles = setting.sample_profiles(
+        &mut regretnet_core::rng::stream_rng(p.seed, regretnet_core::rng::Stream::Test),
+        40,
+    );
+    let exact_revenue = profiles
+        .iter()
+        .map(|&v| (v as f64).powi(2) / 2.0)
+        .sum::<f64>()
+        / 40.0;
+    assert_eq!((sub.samples, sub.regret_samples), (40, 10));
+    assert_eq!((full.samples, full.regret_samples), (40, 40));
+    assert_eq!(sub.per_profile.len(), 20);
+    assert_eq!(sub.per_profile_revenue.len(), 40);
+    assert!(
+        (sub.revenue - exact_revenue).abs() < 1e-5,
+        "{} vs {exact_revenue}",
+        sub.revenue
+    );
+    assert_eq!(sub.revenue, full.revenue);
+    assert_eq!(sub.per_profile_revenue, full.per_profile_revenue);
+    // The subsample's regrets are the full run's first ones.
+    assert_eq!(sub.per_profile[..], full.per_profile[..20]);
+    assert!(sub
+        .to_text()
+        .contains("regret on the first 10 profiles; revenue and IR on all 40"));
+}

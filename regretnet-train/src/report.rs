@@ -91,8 +91,11 @@ pub struct Timings {
 pub struct EvalReport {
     /// Setting name.
     pub setting: String,
-    /// Number of test profiles.
+    /// Number of test profiles (revenue, IR, the known optimum).
     pub samples: usize,
+    /// The first this many of them had their regret measured (all unless the protocol's
+    /// `regret_samples` is smaller).
+    pub regret_samples: usize,
     /// Mean revenue.
     pub revenue: f64,
     /// Standard error of the mean revenue.
@@ -132,7 +135,7 @@ pub struct EvalReport {
     pub timings: Timings,
     /// Threads used.
     pub threads: usize,
-    /// The audited regret of every profile and bidder, flat `[samples, n]` (not in the JSON
+    /// The audited regret of every profile and bidder, flat `[regret_samples, n]` (not in the JSON
     /// report; `regretnet eval` saves it as `eval-<protocol>-regret.csv`).
     #[serde(skip)]
     pub per_profile: Vec<f32>,
@@ -205,6 +208,12 @@ impl EvalReport {
             "setting      {}\nprotocol     {}: {} profiles (seed {}); search from the truthful report{corners} + {} prior draws, {} Adam steps at lr {}\n",
             self.setting, p.name, self.samples, p.seed, p.restarts, p.steps, p.lr
         );
+        if self.regret_samples < self.samples {
+            s += &format!(
+                "subsample    regret on the first {} profiles; revenue and IR on all {}\n",
+                self.regret_samples, self.samples
+            );
+        }
         match self.audit {
             Audit::None => s += "audit        none (grid = 0)\n",
             Audit::Grid => {
@@ -229,7 +238,7 @@ impl EvalReport {
                     p.coordinate_refine_steps,
                     p.pair_grid,
                     p.pair_grid,
-                    p.pair_samples.min(self.samples)
+                    p.pair_samples.min(self.regret_samples)
                 )
             }
         }
@@ -238,7 +247,7 @@ impl EvalReport {
                 "reference    search of {} prior starts + truthful{corners} x {} steps on the first {} profiles\n",
                 p.reference_restarts,
                 p.reference_steps,
-                p.reference_samples.min(self.samples)
+                p.reference_samples.min(self.regret_samples)
             );
         }
         s += &format!(
