@@ -66,3 +66,37 @@ impl From<regretnet_train::nets::NetsError> for Failure {
         }
     }
 }
+
+/// An error and its causes in one line, each cause once: a cause whose text the message
+/// already holds (an I/O error that names its path and then its cause, a parse error that
+/// quotes its source) is not repeated.
+pub fn message(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !out.contains(&c) {
+            out += ": ";
+            out += &c;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+        let e: anyhow::Error = TrainError::Io {
+            path: "runs/x/config.toml".into(),
+            source: io,
+        }
+        .into();
+        assert_eq!(message(&e), "runs/x/config.toml: No such file or directory");
+        // A cause the message does not hold is kept, once.
+        let e = anyhow::anyhow!("disk full").context("cannot write runs/x/metrics.csv");
+        assert_eq!(message(&e), "cannot write runs/x/metrics.csv: disk full");
+    }
+}

@@ -47,7 +47,7 @@ fn main() {
         Command::Frontier(args) => cmd_frontier::run(&args),
     };
     if let Err(failure) = result {
-        eprintln!("{}: {:#}", failure.label(), failure.error());
+        eprintln!("{}: {}", failure.label(), failure::message(failure.error()));
         std::process::exit(failure.exit_code());
     }
 }
