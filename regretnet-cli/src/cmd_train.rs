@@ -83,7 +83,7 @@ pub(crate) fn stop_flag() -> Arc<AtomicBool> {
     FLAG.get_or_init(|| {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
-        let _ = ctrlc::set_handler(move || {
+        let installed = ctrlc::set_handler(move || {
             if flag.swap(true, Ordering::SeqCst) {
                 std::process::exit(130);
             }
@@ -91,6 +91,14 @@ pub(crate) fn stop_flag() -> Arc<AtomicBool> {
                 "\ninterrupt: writing a checkpoint after this iteration (Ctrl-C again to quit now)"
             );
         });
+        if let Err(e) = installed {
+            // Training still works; only a clean stop on Ctrl-C does not (a kill still leaves
+            // the last periodic checkpoint to resume from).
+            eprintln!(
+                "warning: cannot catch Ctrl-C ({e}); an interrupt will stop training without \
+                 a final checkpoint (resume continues from the last periodic one)"
+            );
+        }
         stop
     })
     .clone()
