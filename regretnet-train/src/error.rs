@@ -62,16 +62,22 @@ impl TrainError {
     /// Whether the error is the user's input or environment (config, run directory, checkpoint,
     /// a file that cannot be read or written, a full disk) rather than a failure of the
     /// computation: the CLI exits with 2 for these.
+    /// A tensor operation that failed inside the networks is a failure of the computation, like
+    /// a bare candle error; the networks' other errors (a checkpoint that does not load or
+    /// does not match) are input.
     pub fn is_input_error(&self) -> bool {
-        matches!(
-            self,
-            TrainError::Config(_)
-                | TrainError::RunDir { .. }
-                | TrainError::Nets(_)
-                | TrainError::Resume { .. }
-                | TrainError::Io { .. }
-                | TrainError::Probe(_)
-        )
+        match self {
+            TrainError::Nets(regretnet_nets::NetsError::Candle(_)) => false,
+            e => matches!(
+                e,
+                TrainError::Config(_)
+                    | TrainError::RunDir { .. }
+                    | TrainError::Nets(_)
+                    | TrainError::Resume { .. }
+                    | TrainError::Io { .. }
+                    | TrainError::Probe(_)
+            ),
+        }
     }
 
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
@@ -84,3 +90,20 @@ impl TrainError {
 
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, TrainError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_candle_failure_is_a_computation_failure_wherever_it_comes_from() {
+        let candle = || candle_core::Error::Msg("matmul shape mismatch".into());
+        assert!(!TrainError::Candle(candle()).is_input_error());
+        assert!(!TrainError::Nets(regretnet_nets::NetsError::Candle(candle())).is_input_error());
+        assert!(TrainError::RunDir {
+            path: "x".into(),
+            reason: "missing".into()
+        }
+        .is_input_error());
+    }
+}
