@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use regretnet_train::probe::seeds::read_summary;
+use regretnet_train::probe::seeds::{check_runs, read_summary};
 use regretnet_train::probe::{aggregate, probe_run, write_aggregate, write_probe, ProbeConfig};
 use regretnet_train::RunDir;
 
@@ -58,6 +58,7 @@ pub fn run(args: &ProbeArgs) -> Result<(), Failure> {
     if let Some(dir) = &args.run_dir {
         return probe_one(dir, &config, args);
     }
+    check_runs(&args.runs)?;
     let mut summaries = Vec::new();
     for dir in &args.runs {
         let have = dir.join("probe").join("summary.json").is_file();

@@ -216,7 +216,13 @@ fn bad_probe_input_exits_2_and_keeps_the_runs() {
         "20",
         "--quiet",
     ]);
-    assert_input_error(&o, "different settings");
+    assert_input_error(&o, "differ in more than their seed");
+    // The same run five times is one run, not five seeds.
+    let r = p(&run);
+    assert_input_error(
+        &regretnet(&["probe", "--runs", r, r, r, r, r, "--quiet"]),
+        "given twice",
+    );
     // Nothing of the runs was lost.
     assert_eq!(std::fs::read(run.join("metrics.csv")).unwrap(), metrics);
     assert_eq!(std::fs::read(&trace).unwrap(), good_trace);

@@ -16,6 +16,41 @@ use crate::error::{Result, TrainError};
 /// Runs needed before a finding counts as established.
 pub const MIN_RUNS: usize = 5;
 
+/// Check that `runs` can be aggregated as seeds of one experiment, before anything is probed:
+/// no run directory twice (the same run counted twice would fake agreement), and every run's
+/// resolved config equal to the first's except for `train.seed`.
+pub fn check_runs(runs: &[PathBuf]) -> Result<()> {
+    let mut seen: Vec<(PathBuf, &PathBuf)> = Vec::new();
+    let mut first: Option<(crate::core::Config, &PathBuf)> = None;
+    for dir in runs {
+        let canonical = std::fs::canonicalize(dir).map_err(|e| TrainError::io(dir, e))?;
+        if let Some((_, other)) = seen.iter().find(|(c, _)| *c == canonical) {
+            return Err(TrainError::Probe(format!(
+                "{} is given twice (also as {}): each run counts once across seeds",
+                dir.display(),
+                other.display()
+            )));
+        }
+        seen.push((canonical, dir));
+        let mut config = crate::rundir::RunDir::open(dir)?.read_config()?;
+        config.train.seed = 0;
+        config.regretnet_version = None;
+        match &first {
+            None => first = Some((config, dir)),
+            Some((c, f)) if *c != config => {
+                return Err(TrainError::Probe(format!(
+                    "{} and {} differ in more than their seed (config.toml); aggregate runs of \
+                     one configuration",
+                    f.display(),
+                    dir.display()
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
 /// Mean and 95% confidence interval of one quantity over runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stat {
