@@ -65,6 +65,40 @@ impl Table {
     }
 }
 
+/// Decades a log axis shows at most below the data's highest value: a regret that has fallen
+/// to 1e-7 for a few profiles should not spend the panel on empty decades.
+pub(crate) const LOG_DECADES: f64 = 4.0;
+
+/// A log axis's tick as a person writes it: `1e-4`, `2.5e-4`, `3e-2` (two significant digits
+/// at most; plotters' default prints `9.9999999999999e-5`).
+pub(crate) fn log_tick(v: f64) -> String {
+    if !(v.is_finite() && v > 0.0) {
+        return format!("{v}");
+    }
+    let exp = v.log10().floor();
+    let mut mant = (v / 10f64.powf(exp) * 10.0).round() / 10.0;
+    let mut exp = exp as i32;
+    if mant >= 10.0 {
+        mant /= 10.0;
+        exp += 1;
+    }
+    if (mant - mant.round()).abs() < 1e-9 {
+        format!("{}e{exp}", mant.round() as i64)
+    } else {
+        format!("{mant:.1}e{exp}")
+    }
+}
+
+/// The range of a log axis over values `lo..hi` (positive): whole decades, at most
+/// [`LOG_DECADES`] below the top.
+pub(crate) fn log_range(lo: f64, hi: f64) -> (f64, f64) {
+    let hi = hi.max(REGRET_FLOOR * 10.0);
+    let top = 10f64.powf(hi.log10().ceil());
+    let lo = lo.max(REGRET_FLOOR).max(top / 10f64.powf(LOG_DECADES));
+    let bottom = 10f64.powf(lo.log10().floor());
+    (bottom, top.max(bottom * 10.0))
+}
+
 fn range(points: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = points
         .filter(|v| v.is_finite())
@@ -127,7 +161,26 @@ fn panel<DB: DrawingBackend>(
     };
     let (x0, x1) = range(all().map(|p| p.0));
     let floor = |v: f64| if log { v.max(REGRET_FLOOR) } else { v };
-    let (y0, y1) = range(all().map(|p| floor(p.1)));
+    let (y0, y1) = if log {
+        // Log axes: the data's own extent (positive values), widened to whole decades below.
+        all()
+            .map(|p| floor(p.1))
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)))
+    } else {
+        range(all().map(|p| floor(p.1)))
+    };
+    let (y0, y1) = if log { log_range(y0, y1) } else { (y0, y1) };
+    // Values below a log axis's bottom are drawn on it.
+    let floor = |v: f64| if log { v.max(y0) } else { v };
+    let linear_digits = (1.0 - (y1 - y0).abs().max(1e-12).log10().floor()).clamp(0.0, 8.0) as usize;
+    let y_label = |y: &f64| {
+        if log {
+            log_tick(*y)
+        } else {
+            format!("{y:.linear_digits$}")
+        }
+    };
     let mut builder = ChartBuilder::on(area);
     builder
         .caption(title, ("sans-serif", 17))
@@ -142,6 +195,7 @@ fn panel<DB: DrawingBackend>(
                 .x_desc("iteration")
                 .y_desc(y_desc)
                 .x_label_formatter(&x_label)
+                .y_label_formatter(&y_label)
                 .axis_desc_style(("sans-serif", 14))
                 .label_style(("sans-serif", 12))
                 .light_line_style(WHITE.mix(0.0))
@@ -181,9 +235,8 @@ fn panel<DB: DrawingBackend>(
         }};
     }
     if log {
-        let (lo, hi) = (y0.max(REGRET_FLOOR), y1.max(REGRET_FLOOR * 10.0));
         draw!(builder
-            .build_cartesian_2d(x0..x1, (lo..hi).log_scale())
+            .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
             .map_err(plot_err)?);
     } else {
         draw!(builder
@@ -307,4 +360,30 @@ pub fn draw_panels<DB: DrawingBackend>(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod log_axis_tests {
+    use super::*;
+
+    #[test]
+    fn log_ticks_read_as_a_person_writes_them() {
+        assert_eq!(log_tick(9.999_999_999_999e-5), "1e-4");
+        assert_eq!(log_tick(1e-4), "1e-4");
+        assert_eq!(log_tick(2.5e-4), "2.5e-4");
+        assert_eq!(log_tick(0.001), "1e-3");
+        assert_eq!(log_tick(3.0e-2), "3e-2");
+        assert_eq!(log_tick(9.96e-3), "1e-2");
+        assert_eq!(log_tick(1.0), "1e0");
+    }
+
+    #[test]
+    fn a_log_axis_spans_the_data_in_whole_decades_and_at_most_four() {
+        // Regret from 3e-4 to 2e-2: 1e-4 .. 1e-1.
+        assert_eq!(log_range(3e-4, 2e-2), (1e-4, 0.1));
+        // A few profiles at 1e-7 do not pull the axis down past four decades below the top.
+        let (lo, hi) = log_range(1e-7, 5e-3);
+        assert_eq!(hi, 1e-2);
+        assert!((lo - 1e-6).abs() < 1e-18, "{lo}");
+    }
 }

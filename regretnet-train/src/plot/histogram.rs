@@ -63,6 +63,7 @@ pub fn draw_histogram<DB: DrawingBackend>(
         .x_desc("regret of a profile and bidder (audited, log scale)")
         .y_desc("profiles x bidders")
         .y_label_formatter(&|y| format!("{y:.0}"))
+        .x_label_formatter(&|x| super::curves::log_tick(*x))
         .axis_desc_style(("sans-serif", 14))
         .label_style(("sans-serif", 12))
         .draw()
