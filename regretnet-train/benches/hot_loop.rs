@@ -2,7 +2,7 @@
 //! iteration and one evaluation search step, for 1x2, 2x2 and 5x10 at the reference's sizes
 //! (workloads and FLOP counts in `regretnet_train::bench`). Run with
 //! `cargo bench -p regretnet-train --bench hot_loop`; `regretnet bench` prints the same
-//! operations as a table with GFLOP/s and the FLOP floor.
+//! operations as a table with GFLOP/s and the time at one-core gemm speed.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use criterion::{criterion_group, criterion_main, Criterion};

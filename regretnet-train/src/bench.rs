@@ -5,8 +5,10 @@
 //! preset's networks): a forward pass of the mechanism on a batch, one misreport step (utility
 //! and input gradient for every bidder of a batch), one whole training iteration, and one
 //! step of the default test search (50 profiles x 15 starts). Each comes with its FLOP count
-//! from the architecture (matrix products only: `2 * rows * in * out` per layer and pass), the
-//! floor below which no implementation on this machine's matrix-multiply speed can go.
+//! from the architecture (matrix products only: `2 * rows * in * out` per layer and pass), which
+//! `regretnet bench` turns into the time those products would take at one core's measured gemm
+//! speed: a yardstick, not a floor (two threads, or products larger than the measured one, beat
+//! it).
 
 use std::time::Instant;
 
@@ -282,7 +284,7 @@ pub fn time<F: FnMut() -> Result<()>>(warmup: usize, samples: usize, mut f: F) -
 }
 
 /// GFLOP/s of candle's matrix product `[128, 100] x [100, 100]` on this machine (one thread):
-/// the speed the FLOP floor is measured against.
+/// the speed the "time at gemm speed" column is computed at.
 pub fn gemm_gflops() -> Result<f64> {
     let fill = |k: usize| -> Vec<f32> { (0..k).map(|i| (i % 97) as f32 / 97.0).collect() };
     let a = Tensor::from_vec(fill(128 * 100), (128, 100), &Device::Cpu)?;
