@@ -260,7 +260,7 @@ impl EvalReport {
             );
         }
         s += &format!(
-            "regret       {:.3e} +- {:.1e} (audited: per profile the larger of search and audit; mean over bidders of the mean over profiles)\n",
+            "regret       {:.3e} +- {:.1e} (audited: per profile the largest of every estimate; mean over bidders of the mean over profiles)\n",
             self.regret, self.regret_se
         );
         s += &format!(
