@@ -8,7 +8,7 @@ use regretnet_train::core::rng::{stream_rng, Stream};
 use regretnet_train::metrics::MemorySink;
 use regretnet_train::nets::WeightGrad;
 use regretnet_train::regret::{estimate_regret, grid_audit, GridConfig, SearchConfig, Work};
-use regretnet_train::Trainer;
+use regretnet_train::{Protocol, Trainer};
 
 /// Grid audit, computed independently of the search code: for a 1-bidder, 2-item profile `v`,
 /// evaluate the utility `a(b) . v - p(b)` of every report `b` on a `k x k` grid over [0, 1]^2 and
@@ -47,12 +47,10 @@ fn gradient_search_finds_the_regret_a_dense_grid_finds() {
         .unwrap();
     let setting = trainer.setting();
     let profiles = setting.sample_profiles(&mut stream_rng(100, Stream::Test), 200);
-    let search = SearchConfig {
-        steps: 300,
-        lr: 0.1,
-        restarts: 9,
-        corners: false,
-    };
+    // The default protocol's search (truthful + corners + 10 prior draws, 300 steps): what
+    // README's "99.8% of the grid" is about.
+    let search: SearchConfig =
+        Protocol::from_config("default", &regretnet_train::core::EvalConfig::default()).search();
     let est = estimate_regret(
         trainer.net(),
         setting,
@@ -71,10 +69,12 @@ fn gradient_search_finds_the_regret_a_dense_grid_finds() {
     eprintln!("gradient regret {g:.3e}, grid regret (101 x 101) {d:.3e}");
     // A model this young has clearly positive regret, so the comparison means something.
     assert!(d > 1e-4, "grid regret {d}");
-    // The default-strength search must find at least 95% of what the grid finds on average,
-    // and on no profile fall short of the grid by more than the grid's own resolution could
-    // explain (a step of 0.01 in the report moves the utility by at most ~0.02 here).
-    assert!(g >= 0.95 * d, "gradient search finds {g:.3e}, grid {d:.3e}");
+    // The default search must find at least 99% of what the grid finds on average (README
+    // quotes the measured share), and on no profile fall short of the grid by more than the
+    // grid's own resolution could explain (a step of 0.01 in the report moves the utility by
+    // at most ~0.02 here).
+    eprintln!("search / grid {:.4}", g / d);
+    assert!(g >= 0.99 * d, "gradient search finds {g:.3e}, grid {d:.3e}");
     for (k, (s, gr)) in est.regret.iter().zip(&grid).enumerate() {
         assert!(*s >= gr - 0.02, "profile {k}: search {s} grid {gr}");
     }
