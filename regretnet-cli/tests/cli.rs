@@ -325,7 +325,7 @@ fn bench_prints_every_operation_as_json() {
 #[test]
 fn baseline_reports_itemwise_myerson_on_the_test_sample() {
     // Item-wise Myerson on 2x2 U[0,1]: 2 * (1/3 + 1/12) = 0.8333 in expectation
-    // (regretnet-paper.md); on 4,000 profiles within 3 standard errors.
+    // (docs/PAPER.md); on 4,000 profiles within 3 standard errors.
     let o = regretnet(&[
         "baseline",
         "--preset",

@@ -12,7 +12,7 @@
 //! **The reference's outcome list.** The reference lists nine outcomes (bidder 1's package,
 //! bidder 2's package): none; 1 gets item 1; 2 gets item 2; 1 gets item 1 *again*; 2 gets item
 //! 1; 1 gets item 1 and 2 item 2; 1 gets item 2 and 2 item 1; 1 gets both; 2 gets both
-//! (`regretnet-paper.md`, "VVCA and AMA_bsym ... names 'bidder 1 gets item 1 only' twice and
+//! (`docs/PAPER.md`, "VVCA and AMA_bsym ... names 'bidder 1 gets item 1 only' twice and
 //! omits 'bidder 1 gets item 2 only'"). Its published baselines (2x2 VVCA 0.862, AMA_bsym
 //! 0.862; CA sym 2.741 / 2.765; CA asym 4.209 / 3.748) come from that list as coded, which is
 //! [`OutcomeList::AsCoded`]. [`OutcomeList::Corrected`] puts "bidder 1 gets item 2" in the

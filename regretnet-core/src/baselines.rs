@@ -6,7 +6,7 @@
 //!   and the winner pays the least bid that would still win:
 //!   `max(lo_ij, (max(0, max_{k != i} phi_kj(v_kj)) + hi_ij) / 2)`. For `n` iid U[0,1] bidders
 //!   this is a second-price auction with reserve 1/2, earning `(n-1)/(n+1) + 2^-n/(n+1)` per item
-//!   (`regretnet-paper.md`).
+//!   (`docs/PAPER.md`).
 //! - **Bundle Myerson** (additive, uniform boxes, identically distributed bidders): the grand
 //!   bundle sold by Myerson's auction on the bundle values, reserve from the exact distribution
 //!   of a sum of uniforms ([`bundle_myerson_reserve`]).
@@ -344,7 +344,7 @@ mod tests {
 
     #[test]
     fn itemwise_myerson_matches_its_closed_form() {
-        // (n-1)/(n+1) + 2^-n/(n+1) per item for n iid U[0,1] bidders (regretnet-paper.md):
+        // (n-1)/(n+1) + 2^-n/(n+1) per item for n iid U[0,1] bidders (docs/PAPER.md):
         // 1x2 0.5, 2x2 0.8333, 3x10 5.3125, 5x10 6.7188 (the presets' published baselines).
         for (name, n, m, k) in [
             ("additive_1x2_uniform", 1usize, 2usize, 40_000usize),
@@ -428,7 +428,7 @@ mod tests {
         assert!((r - 2.0 * 2f64.sqrt()).abs() < 1e-6, "{r}");
         let b = get(&baselines(&s, &p), "bundle Myerson").clone();
         assert!((b.revenue - 1.886).abs() < 3.0 * b.se + 1e-3, "{b:?}");
-        // 2x3 U[0,1]: about 1.277 (regretnet-paper.md, "about"): 3 SE plus the rounding.
+        // 2x3 U[0,1]: about 1.277 (docs/PAPER.md, "about"): 3 SE plus the rounding.
         let (s, p) = sample("additive_2x3_uniform", 20_000);
         let b = get(&baselines(&s, &p), "bundle Myerson").clone();
         assert!((b.revenue - 1.277).abs() < 3.0 * b.se + 2e-3, "{b:?}");
@@ -440,7 +440,7 @@ mod tests {
 
     #[test]
     fn vvca_and_ama_reproduce_the_published_baselines() {
-        // regretnet-paper.md, settings table: 2x2 VVCA 0.862, AMA_bsym 0.862; CA sym VVCA
+        // docs/PAPER.md, settings table: 2x2 VVCA 0.862, AMA_bsym 0.862; CA sym VVCA
         // 2.741, AMA_bsym 2.765; CA asym VVCA 4.209, AMA_bsym 3.748 (the reference's outcome
         // list as coded, published to 3 decimals): within 2 standard errors plus the rounding.
         for (name, k, vvca, ama) in [

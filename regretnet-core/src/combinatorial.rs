@@ -4,7 +4,7 @@
 //! Bidder `i`'s type is `(v_i1, v_i2, C_i)`: item values from a uniform box and
 //! `C_i ~ U[c_lo, c_hi]`. Its value for the bundle of both items is `v_i1 + v_i2 + C_i`
 //! (`ca_sym_uniform_12`: items `U[1, 2]`, `C_i ~ U[-1, 1]`; `ca_asym_uniform_12_15`: bidder 2's
-//! items `U[1, 5]`; `shared/reference/regretnet-paper.md`, settings table). As in the reference
+//! items `U[1, 5]`; `docs/PAPER.md`, settings table). As in the reference
 //! implementation, a misreport changes the item values only: `C_i` stays true, so the search
 //! moves the first `m` coordinates of a type and [`crate::Setting::pin_fixed`] keeps the last.
 //!

@@ -403,7 +403,7 @@ impl Default for EvalConfig {
 
 impl EvalConfig {
     /// The reference implementation's test protocol: 1,000 starts x 2,000 steps at lr 0.1
-    /// on 10,000 profiles drawn with seed 100 (`regretnet-paper.md`, "Reference protocol"),
+    /// on 10,000 profiles drawn with seed 100 (`docs/PAPER.md`, "Test protocol"),
     /// plus the truthful report and the corners as extra starts and the default audit.
     pub fn paper() -> Self {
         EvalConfig {
@@ -759,7 +759,7 @@ prior = { kind = "uniform", lo = 0.0, hi = 1.0 }
 
     #[test]
     fn defaults_are_the_reference_hyperparameters() {
-        // regretnet-paper.md, "Reference protocol": Adam 1e-3, batch 128, 640,000 profiles,
+        // docs/PAPER.md, "Training": Adam 1e-3, batch 128, 640,000 profiles,
         // 25 misreport steps at lr 0.1, lambda 5, rho 1, 2 x 100 tanh nets, test seed 100.
         let c = with("").unwrap();
         assert_eq!(c.train.lr, 1e-3);

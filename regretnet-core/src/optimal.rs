@@ -1,7 +1,7 @@
 //! Known optimal mechanisms, evaluated on the same sample as a learned one.
 //!
 //! For one bidder with additive values U[0,1]^2, the optimal mechanism (Manelli and Vincent
-//! 2006; `regretnet-paper.md`, "Optimal mechanisms for the single-bidder rows") is a menu:
+//! 2006; `docs/PAPER.md`, "Settings") is a menu:
 //! each item at 2/3, or the bundle at (4 - sqrt 2)/3. Its expected revenue is 0.5492.
 
 use crate::prior::Prior;
@@ -55,7 +55,7 @@ impl Menu {
 
 impl Menu {
     /// The optimal mechanism for 2 additive items with values uniform on the triangle
-    /// `v1 + v2 <= 1`: the bundle at `sqrt(1/3)` (`regretnet-paper.md`). It sells when
+    /// `v1 + v2 <= 1`: the bundle at `sqrt(1/3)` (`docs/PAPER.md`). It sells when
     /// `v1 + v2 >= p`, which has probability `1 - p^2`, so it earns `p (1 - p^2) = 2 / (3 sqrt 3)
     /// = 0.3849`.
     pub fn triangle_bundle() -> Self {
@@ -67,7 +67,7 @@ impl Menu {
 
 impl Menu {
     /// The optimal mechanism for one unit-demand bidder with 2 items U[0,1] (Pavlov 2011;
-    /// `regretnet-paper.md`): each item at `1/sqrt(3)`. It sells when `max(v1, v2) >= p`, with
+    /// `docs/PAPER.md`): each item at `1/sqrt(3)`. It sells when `max(v1, v2) >= p`, with
     /// probability `1 - p^2`, earning `p (1 - p^2) = 0.3849`. (With single-item offers only, a
     /// menu's choice is the same for additive and unit-demand bidders.)
     pub fn pavlov_unit_demand() -> Self {
@@ -79,7 +79,7 @@ impl Menu {
 
     /// The optimal mechanism for one additive bidder with `v1 ~ U[4,16]`, `v2 ~ U[4,7]`
     /// (Daskalakis, Deckelbaum and Tzamos 2017), as the reference implementation codes it
-    /// (`regretnet-paper.md`: "v1 > 8: bundle at 12; v1 <= 8 and v2 > 8 - v1/2: pay 8"): the
+    /// (`docs/PAPER.md`: "v1 > 8: bundle at 12; v1 <= 8 and v2 > 8 - v1/2: pay 8"): the
     /// bundle at 12, or item 2 plus item 1 with probability 1/2 at 8. The lottery's utility
     /// `v1/2 + v2 - 8` beats the bundle's `v1 + v2 - 12` exactly when `v1 < 8`, and is
     /// non-negative exactly when `v2 >= 8 - v1/2`. Expected revenue 9.778.
@@ -151,7 +151,7 @@ mod tests {
     #[test]
     fn manelli_vincent_revenue_matches_the_closed_form() {
         // Closed form of the menu's expected revenue under U[0,1]^2, integrated by hand over its
-        // regions: 0.5492 (regretnet-paper.md). Monte Carlo on 400,000 draws, SE < 0.0006.
+        // regions: 0.5492 (docs/PAPER.md). Monte Carlo on 400,000 draws, SE < 0.0006.
         let (menu, mean) = monte_carlo("additive_1x2_uniform");
         assert!((mean - 0.5492).abs() < 0.002, "{mean}");
         // Spot checks of the menu itself.
@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn the_416_47_menu_earns_the_published_revenue() {
-        // regretnet-paper.md: 9.778 (test-sample value 9.781; SE of revenue on 10,000 profiles
+        // docs/PAPER.md: 9.778 (test-sample value 9.781; SE of revenue on 10,000 profiles
         // about 0.038, so 400,000 draws give about 0.006).
         let (menu, mean) = monte_carlo("additive_1x2_uniform_416_47");
         assert!((mean - 9.778).abs() < 0.02, "{mean}");
@@ -180,7 +180,7 @@ mod tests {
 
     #[test]
     fn the_unit_demand_23_menu_earns_the_published_revenue() {
-        // regretnet-paper.md: Pavlov's optimum for U[2,3] is about 2.133-2.137 (SE of 400,000
+        // docs/PAPER.md: Pavlov's optimum for U[2,3] is about 2.133-2.137 (SE of 400,000
         // draws below 0.001). Regions as the reference codes them.
         let (menu, mean) = monte_carlo("unit_1x2_uniform_23");
         assert!((2.128..=2.142).contains(&mean), "{mean}");
@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn the_triangle_bundle_earns_its_closed_form() {
-        // p (1 - p^2) at p = sqrt(1/3): 2 / (3 sqrt 3) = 0.38490 (regretnet-paper.md: 0.3849).
+        // p (1 - p^2) at p = sqrt(1/3): 2 / (3 sqrt 3) = 0.38490 (docs/PAPER.md: 0.3849).
         // Monte Carlo on 400,000 draws from the triangle prior: SE < 0.0005.
         let (menu, mean) = monte_carlo("additive_1x2_uniform_triangle");
         let exact = 2.0 / (3.0 * 3f64.sqrt());
@@ -204,7 +204,7 @@ mod tests {
 
     #[test]
     fn pavlov_posted_prices_earn_their_closed_form() {
-        // p (1 - p^2) at p = 1/sqrt(3): 0.3849 (regretnet-paper.md). Monte Carlo, SE < 0.0008.
+        // p (1 - p^2) at p = 1/sqrt(3): 0.3849 (docs/PAPER.md). Monte Carlo, SE < 0.0008.
         let (menu, mean) = monte_carlo("unit_1x2_uniform");
         assert!((mean - 2.0 / (3.0 * 3f64.sqrt())).abs() < 0.003, "{mean}");
         // A unit-demand bidder buys the item with the larger surplus, and only one.

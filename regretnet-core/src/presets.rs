@@ -1,6 +1,6 @@
 //! The settings of the RegretNet paper, with the reference hyperparameters and published numbers.
 //!
-//! Source of every number here: `shared/reference/regretnet-paper.md` (Dütting et al., "Optimal
+//! Source of every number here: `docs/PAPER.md` (Dütting et al., "Optimal
 //! Auctions through Deep Learning", ICML 2019 / JACM 2024, and its reference implementation).
 //! Schedules: lambda starts at 5 and is updated every 100 iterations; rho starts at 1 and grows
 //! by a per-setting step every 10,000 iterations (5x10: lambda 1, rho 0.25, +0.25 every 100,000).
@@ -378,7 +378,7 @@ mod tests {
 
     #[test]
     fn presets_match_the_reference_table() {
-        // regretnet-paper.md, "Reference protocol": rho steps per setting, 5 x 100 nets for
+        // docs/PAPER.md, "Training": rho steps per setting, 5 x 100 nets for
         // 3x10 and 5x10, the 5x10 schedule, and the 416_47 supports.
         let rho = |n: &str| preset(n).unwrap().train.rho_increment;
         assert_eq!(rho("additive_1x2_uniform"), 50.0);

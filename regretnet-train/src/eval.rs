@@ -109,7 +109,7 @@ impl Protocol {
         }
     }
 
-    /// The reference test protocol (`regretnet-paper.md`, "Test"): 10,000 profiles with seed
+    /// The reference test protocol (`docs/PAPER.md`, "Test protocol"): 10,000 profiles with seed
     /// 100, 1,000 prior starts x 2,000 Adam steps at lr 0.1, plus the truthful report and the
     /// corners, audited like the default.
     pub fn paper() -> Self {

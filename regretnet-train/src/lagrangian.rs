@@ -1,7 +1,7 @@
 //! The augmented-Lagrangian multipliers and their schedules.
 //!
 //! Loss: `-revenue + sum_i lambda_i rgt_i + (rho / 2) sum_i rgt_i^2`. As in the reference
-//! implementation (`regretnet-paper.md`, "Lagrangian"): `lambda_i += rho * rgt_i` at iteration 0
+//! implementation (`docs/PAPER.md`, "Training"): `lambda_i += rho * rgt_i` at iteration 0
 //! and every `lambda_update_every` iterations; `rho += rho_increment` every
 //! `rho_increment_every` iterations.
 
@@ -54,7 +54,7 @@ mod tests {
 
     #[test]
     fn schedules_follow_the_reference() {
-        // additive_1x2_uniform: lambda 5, rho 1, +50 every 10,000 (regretnet-paper.md).
+        // additive_1x2_uniform: lambda 5, rho 1, +50 every 10,000 (docs/PAPER.md).
         let cfg = TrainConfig {
             rho_increment: 50.0,
             ..TrainConfig::default()

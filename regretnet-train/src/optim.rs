@@ -1,7 +1,7 @@
 //! Adam for the network weights, with its state as named tensors (so checkpoints can hold it).
 //!
 //! candle-nn's `AdamW` keeps its moments private and defaults to weight decay 0.01; the
-//! reference trains with plain Adam (`regretnet-paper.md`: Adam, lr 1e-3), which this is.
+//! reference trains with plain Adam (`docs/PAPER.md`: Adam, lr 1e-3), which this is.
 
 use std::collections::BTreeMap;
 

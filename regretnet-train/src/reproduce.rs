@@ -4,7 +4,7 @@
 //! A row trains a preset, evaluates it under an audited protocol, and computes every baseline of
 //! `regretnet_core::baselines` on the same test sample. The table sets it beside the paper's
 //! RegretNet and the known optimum or best published baseline
-//! (`regretnet_core::presets::PresetInfo`, from `shared/reference/regretnet-paper.md`), with the
+//! (`regretnet_core::presets::PresetInfo`, from `docs/PAPER.md`), with the
 //! checks the paper's claim rests on: within 1% of a known optimum, or above the best baseline,
 //! at an audited regret within the paper's bound.
 
@@ -63,7 +63,7 @@ pub fn large_iterations(bidders: usize, items: usize) -> u64 {
 /// for the frontier.
 pub const LARGE_KEEP_CHECKPOINTS: usize = 40;
 
-/// Iterations of the reference implementation's runs (`regretnet-paper.md`, "Training").
+/// Iterations of the reference implementation's runs (`docs/PAPER.md`, "Training").
 pub const REFERENCE_ITERATIONS: u64 = 400_000;
 
 /// The presets of [`Budget::Quick`], in the order of the paper's table.
@@ -321,7 +321,7 @@ pub fn results_markdown(budget: Budget, machine: &str, rows: &[Row]) -> String {
     s += &format!(
         "Reproduced with {commands} (budget **{}**, regretnet {}) on {machine}. Every \
          number of ours is on the evaluation's test sample (seed 100), and every baseline is \
-         computed on that same sample. Published numbers: `shared/reference/regretnet-paper.md` \
+         computed on that same sample. Published numbers: `docs/PAPER.md` \
          (Dütting et al., ICML 2019 / JACM 2024). Regret is the mean over bidders of the mean \
          over profiles; *audited* takes per profile and bidder the larger of the gradient \
          search and the grid audit (docs/EVALUATION.md).\n\n",
@@ -458,7 +458,7 @@ mod tests {
     #[test]
     fn quick_keeps_reference_schedules_and_shortens_runs() {
         // The default preset keeps its measured schedule; the others keep the reference's rho
-        // steps (regretnet-paper.md) and train 60k / 150k iterations with the decay.
+        // steps (docs/PAPER.md) and train 60k / 150k iterations with the decay.
         let d = Budget::Quick.config(DEFAULT_PRESET).unwrap();
         assert_eq!(d, presets::preset(DEFAULT_PRESET).unwrap());
         let u = Budget::Quick.config("unit_1x2_uniform").unwrap();

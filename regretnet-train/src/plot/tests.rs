@@ -13,7 +13,7 @@ use super::Drawing;
 
 #[test]
 fn heatmap_cells_are_the_menus_allocation_exactly() {
-    // The Manelli-Vincent mechanism as a mechanism (regretnet-paper.md: items at 2/3, bundle
+    // The Manelli-Vincent mechanism as a mechanism (docs/PAPER.md: items at 2/3, bundle
     // at (4 - sqrt 2)/3): every cell holds exactly the lottery and price of the offer chosen
     // at the cell's centre.
     let setting = presets::preset("additive_1x2_uniform")
@@ -54,7 +54,7 @@ fn heatmap_cells_are_the_menus_allocation_exactly() {
 #[test]
 fn points_outside_the_support_are_blank() {
     // The triangle v1 + v2 <= 1: cells above the diagonal are NaN (not drawn), below it the
-    // bundle at sqrt(1/3) (regretnet-paper.md) sells exactly when v1 + v2 >= sqrt(1/3).
+    // bundle at sqrt(1/3) (docs/PAPER.md) sells exactly when v1 + v2 >= sqrt(1/3).
     let setting = presets::preset("additive_1x2_uniform_triangle")
         .unwrap()
         .setting
