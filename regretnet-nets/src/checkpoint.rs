@@ -6,31 +6,61 @@
 //!
 //! | name | shape |
 //! |---|---|
-//! | `alloc.hidden{k}.weight` | `[in_k, h_k]`, `in_0 = n*m`, `in_k = h_{k-1}` |
+//! | `alloc.hidden{k}.weight` | `[in_k, h_k]`, `in_0` the input width below, `in_k = h_{k-1}` |
 //! | `alloc.hidden{k}.bias` | `[h_k]` |
-//! | `alloc.out.weight` / `.bias` | `[h_last, (n+1)*(m+1)]` / `[(n+1)*(m+1)]` |
+//! | `alloc.out.weight` / `.bias` | `[h_last, L]` / `[L]`, `L` the head's logits below |
 //! | `pay.hidden{k}.weight` / `.bias` | as for `alloc` |
 //! | `pay.out.weight` / `.bias` | `[h_last, n]` / `[n]` |
 //!
-//! Other tensors may follow under other prefixes (the trainer stores optimizer state under
-//! `optim.`); readers of the mechanism ignore them.
+//! | valuation (`setting` metadata) | input width `in_0` | allocation logits `L` |
+//! |---|---|---|
+//! | `additive` | `n*m` | `(n+1)*(m+1)` |
+//! | `unit_demand` | `n*m` | `2*(n+1)*(m+1)` |
+//! | `combinatorial` (2 x 2) | `6` | `16` |
 //!
-//! Metadata (string to string): `format` = `"regretnet-checkpoint"`, `format_version` (integer
-//! as text, currently 1), `setting` (JSON of the `[setting]` config: `name`, `bidders`, `items`,
-//! `valuation`, `prior`), `net` (JSON: `alloc_hidden`, `pay_hidden`), plus whatever the caller
-//! adds (the trainer adds `iteration` and the resolved `config` as TOML).
+//! Other tensors may follow under other prefixes (the trainer stores optimizer state under
+//! `optim.`, the misreport cache and data order under `data.`); readers of the mechanism
+//! ignore them.
+//!
+//! Metadata (string to string) of every checkpoint: `format` = `"regretnet-checkpoint"`,
+//! `format_version` (integer as text, currently 1), `setting` (JSON of the `[setting]` config:
+//! `name`, `bidders`, `items`, `valuation`, `prior`), `net` (JSON: `alloc_hidden`,
+//! `pay_hidden`). The trainer's periodic checkpoints (`checkpoints/iter-*`, `best`) add, all as
+//! text: `iteration` (iterations done), `config` (the resolved config as TOML),
+//! `trainer_state` (the resume layout's version), `rho` and `rho_bits` (the penalty weight, and
+//! its f64 bit pattern for an exact resume), `data.cursor`, `data.epoch` and
+//! `data.shuffle_word_pos` (where the epoch's order and the shuffle stream stand), `window`
+//! (the metrics window: count, then revenue, loss and per-bidder regret sums as f64 bit
+//! patterns), `elapsed_seconds` (wall time so far), and `best` (`iteration,revenue_bits` of the
+//! best validation so far) once there is one. Trace checkpoints (`checkpoints/trace/iter-*`)
+//! hold the weights and `iteration` only.
 //!
 //! # The forward computation, for recomputing the mechanism elsewhere
 //!
-//! With bids `b` of shape `[B, n, m]` flattened to `x: [B, n*m]` (entry `i*m + j`):
+//! With bids `b` of shape `[B, n, d]` (`d = m` item values, or a combinatorial type
+//! `(v1, v2, C)`, `d = 3`):
 //!
 //! ```text
+//! x = b.reshape(B, n*m)                             # entry i*m + j; combinatorial below
 //! h = x;  for each hidden k: h = tanh(h @ W_k + b_k)
-//! z = (h @ W_out + b_out).reshape(B, n+1, m+1)
-//! a = softmax(z, axis=1)[:, :n, :m]                 # allocation, [B, n, m]
+//! z = h @ W_out + b_out                             # [B, L]
+//! additive:     a = softmax(z.reshape(B, n+1, m+1), axis=1)[:, :n, :m]
+//! unit demand:  z1, z2 = z[:, :K], z[:, K:]         # K = (n+1)(m+1), each reshaped (B, n+1, m+1)
+//!               a = minimum(softmax(z1, axis=1), softmax(z2, axis=2))[:, :n, :m]
 //! g = x;  pay hidden layers likewise; s = sigmoid(g @ W_out + b_out)   # [B, n]
 //! p = s * sum_j(a * b, axis=2)                      # payment, [B, n]
 //! ```
+//!
+//! Combinatorial 2 x 2: the input is each bidder's bundle values,
+//! `x = [v1_1, v2_1, v1_1 + v2_1 + C_1, v1_2, v2_2, v1_2 + v2_2 + C_2]`. The 16 logits are, in
+//! order, item 1's 5-way softmax and item 2's, over {bidder 1 alone, bidder 2 alone, bidder 1
+//! in the bundle, bidder 2 in the bundle, unsold} (`z[0:5]`, `z[5:10]`), then bidder 1's and
+//! bidder 2's 3-way softmax over {item 1, item 2, bundle} (`z[10:13]`, `z[13:16]`). Bidder `k`
+//! (0 or 1) gets item 1 alone with `s1 = min(item1[k], bidder_k[0])`, item 2 alone with
+//! `s2 = min(item2[k], bidder_k[1])` and the bundle with
+//! `sb = min(item1[2+k], item2[2+k], bidder_k[2])`. The allocation `a` in the payment formula
+//! is the coefficient row `(s1 + sb, s2 + sb, sb)` of the type `(v1, v2, C)`, so
+//! `sum_j a_j b_j = s1 v1 + s2 v2 + sb (v1 + v2 + C)`, the reported value of what it receives.
 //!
 //! In Python: `from safetensors.numpy import load_file; t = load_file(path)`, and the metadata by
 //! `safetensors.safe_open(path, "np").metadata()`.
