@@ -19,7 +19,8 @@
 //! | `combinatorial` (2 x 2) | `6` | `16` |
 //!
 //! Other tensors may follow under other prefixes (the trainer stores optimizer state under
-//! `optim.`, the misreport cache and data order under `data.`); readers of the mechanism
+//! `optim.`, lambda as `lagrange.lambda`, the misreport cache and data order under `data.`;
+//! `regretnet-train/src/resume.rs`); readers of the mechanism
 //! ignore them.
 //!
 //! Metadata (string to string) of every checkpoint: `format` = `"regretnet-checkpoint"`,
