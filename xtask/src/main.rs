@@ -3,9 +3,10 @@
 //! 1. `cargo fmt --all -- --check`
 //! 2. `cargo clippy --workspace --all-targets -- -D warnings`
 //! 3. `cargo test --workspace` (unit, integration and doc tests)
-//! 4. `cargo build --release -p regretnet-cli` and a smoke run of the binary: train the default
-//!    preset for a few hundred iterations (traced) into a temporary directory, then `eval`,
-//!    `plot` and `probe` it.
+//! 4. `cargo build --release --workspace --bins --examples` (PNG figures on) and a smoke run of
+//!    the binary: train the default preset for a few hundred iterations (traced) into a
+//!    temporary directory, then `eval` (its numbers within a band), `plot` and `probe` it; then
+//!    the example `train_tiny`.
 //! 5. the long checks (`cargo test --release -- --ignored`), which train and audit real models.
 //! 6. the criterion benchmarks that back BENCHMARKS.md: all compiled, the grid audit's run
 //!    once (`-- --test`); `cargo bench` measures them.
@@ -27,6 +28,9 @@ fn main() -> Result<()> {
         }
     }
 }
+
+/// The features of every release step (one set, so that nothing is compiled twice).
+const RELEASE_FEATURES: &str = "regretnet-cli/png";
 
 fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
@@ -75,28 +79,24 @@ fn ci(quick: bool) -> Result<()> {
     if quick {
         return Ok(());
     }
+    // Every release step builds the workspace with the same features (PNG figures on), so
+    // the dependencies compile once for all of them.
     run(
-        "release build (with PNG figures)",
+        "release build (with PNG figures) and the example",
         cargo().args([
             "build",
             "--release",
-            "-p",
-            "regretnet-cli",
+            "--workspace",
+            "--bins",
+            "--examples",
             "--features",
-            "png",
+            RELEASE_FEATURES,
         ]),
     )?;
     smoke()?;
     run(
         "example",
-        cargo().args([
-            "run",
-            "--release",
-            "-p",
-            "regretnet-train",
-            "--example",
-            "train_tiny",
-        ]),
+        &mut Command::new(root().join("target/release/examples/train_tiny")),
     )?;
     run(
         "long checks (release)",
@@ -104,6 +104,8 @@ fn ci(quick: bool) -> Result<()> {
             "test",
             "--release",
             "--workspace",
+            "--features",
+            RELEASE_FEATURES,
             "--",
             "--ignored",
             "--test-threads",
@@ -112,7 +114,13 @@ fn ci(quick: bool) -> Result<()> {
     )?;
     run(
         "benchmarks compile (release)",
-        cargo().args(["bench", "--workspace", "--no-run"]),
+        cargo().args([
+            "bench",
+            "--workspace",
+            "--no-run",
+            "--features",
+            RELEASE_FEATURES,
+        ]),
     )?;
     run(
         "grid audit benchmark, one pass (release)",
