@@ -233,6 +233,14 @@ fn reproduce_row(
         net: config.net.clone(),
     };
     let ckpt = checkpoint::load_expecting(&path, &spec)?;
+    // A run trained by an earlier command (evaluated again now): its own training time.
+    if train_seconds == 0.0 {
+        train_seconds = ckpt
+            .metadata
+            .get("elapsed_seconds")
+            .and_then(|s| s.parse::<f64>().ok())
+            .unwrap_or(0.0);
+    }
     let start = Instant::now();
     let (report, _, _) =
         evaluate_and_save(&run, dir, &path, &ckpt, &setting, &protocol, threads, quiet)?;

@@ -323,8 +323,11 @@ pub fn results_markdown(budget: Budget, machine: &str, rows: &[Row]) -> String {
          number of ours is on the evaluation's test sample (seed 100), and every baseline is \
          computed on that same sample. Published numbers: `docs/PAPER.md` \
          (Dütting et al., ICML 2019 / JACM 2024). Regret is the mean over bidders of the mean \
-         over profiles; *audited* takes per profile and bidder the larger of the gradient \
-         search and the grid audit (docs/EVALUATION.md).\n\n",
+         over profiles; *audited* takes per profile and bidder the largest of every estimate: \
+         the gradient search and the audit (a grid for two items; item-wise grids, coordinate \
+         ascent and pairwise grids for more; docs/EVALUATION.md). The check compares with the \
+         optimum or the best baseline on the same profiles, by the paired difference and its \
+         standard error.\n\n",
         budget.name(),
         env!("CARGO_PKG_VERSION")
     );

@@ -124,10 +124,12 @@ fn ci(quick: bool) -> Result<()> {
     )?;
     run(
         "grid audit benchmark, one pass (release)",
+        // Selected with --workspace and the same features: built with the other benches.
         cargo().args([
             "bench",
-            "-p",
-            "regretnet-regret",
+            "--workspace",
+            "--features",
+            RELEASE_FEATURES,
             "--bench",
             "grid_audit",
             "--",
