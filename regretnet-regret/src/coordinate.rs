@@ -309,8 +309,8 @@ impl<M: Mechanism> Ctx<'_, M> {
         Ok(u)
     }
 
-    /// `report` with item `j` set to `x`, projected onto bidder `i`'s support, its fixed
-    /// coordinates kept.
+    /// `report` with each `(item, value)` of `moves` set, projected onto bidder `i`'s support,
+    /// its fixed coordinates kept.
     fn moved(&self, i: usize, report: &[f32], moves: &[(usize, f32)]) -> Vec<f32> {
         let mut r = report.to_vec();
         for &(j, x) in moves {
