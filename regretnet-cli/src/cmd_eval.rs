@@ -85,7 +85,12 @@ pub(crate) fn evaluate_and_save(
                 if let Some((_, old)) = cur.take() {
                     old.finish_and_clear();
                 }
-                let pb = progress::bar(protocol.samples as u64, "profiles", quiet);
+                // Regret runs on the first `regret_profiles`; the reference on fewer.
+                let total = match phase {
+                    Phase::Reference => protocol.reference_samples.min(protocol.regret_profiles()),
+                    _ => protocol.regret_profiles(),
+                };
+                let pb = progress::bar(total as u64, "profiles", quiet);
                 pb.set_message(phase.to_string());
                 *cur = Some((phase, pb));
             }

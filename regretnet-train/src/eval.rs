@@ -298,9 +298,18 @@ pub fn evaluate<M: Mechanism>(
             Some(r)
         }
         Audit::Coordinate => {
-            let item =
-                itemwise_audit(mech, setting, profiles, protocol.grid, work(protocol.chunk))?
-                    .regret;
+            // Its own phase, so that a progress display starts a new bar for the sweeps.
+            let item_progress = |done: usize| {
+                if let Some(p) = progress {
+                    p(Phase::Audit(Audit::ItemWise), done)
+                }
+            };
+            let item_work = Work {
+                chunk: protocol.chunk,
+                threads,
+                progress: Some(&item_progress),
+            };
+            let item = itemwise_audit(mech, setting, profiles, protocol.grid, item_work)?.regret;
             let coord = coordinate_audit(
                 mech,
                 setting,
