@@ -89,7 +89,7 @@ pub fn report_html(run: &RunDir, figures: &[Figure], svgs: &[String]) -> Result<
     if let Some((name, e)) = latest_eval(run)? {
         let f = |k: &str| e[k].as_f64().map_or("-".to_string(), |x| format!("{x:.6}"));
         let p = &e["protocol"];
-        let pairs = vec![
+        let mut pairs = vec![
             ("protocol".to_string(), name.clone()),
             (
                 "test sample".into(),
@@ -122,12 +122,31 @@ pub fn report_html(run: &RunDir, figures: &[Figure], svgs: &[String]) -> Result<
                     .map_or("-".into(), |x| format!("{x:.6}")),
             ),
             ("audit / search".into(), f("audit_to_gradient")),
+        ];
+        // Every estimate beside the search, with its ratio to the search on its profiles.
+        for est in e["estimates"].as_array().into_iter().flatten() {
+            pairs.push((
+                format!(
+                    "{} ({} profiles)",
+                    est["name"].as_str().unwrap_or("-"),
+                    est["profiles"]
+                ),
+                format!(
+                    "{} ({:.3}x the search)",
+                    est["mean"]
+                        .as_f64()
+                        .map_or("-".into(), |x| format!("{x:.6}")),
+                    est["to_search"].as_f64().unwrap_or(f64::NAN)
+                ),
+            ));
+        }
+        pairs.extend([
             ("IR violation".into(), f("ir_violation")),
             (
                 "checkpoint".into(),
                 e["checkpoint"].as_str().unwrap_or("-").to_string(),
             ),
-        ];
+        ]);
         body += &pairs_table("Latest evaluation", &pairs);
     }
     body += "<h2>Figures</h2>\n";
