@@ -303,8 +303,16 @@ impl EvalReport {
         }
         s += &format!("IR violation {:.3e}\n", self.ir_violation);
         s += &format!(
-            "time         {:.1} s ({:.1} s search, {:.1} s audit) on {} threads\n",
-            self.timings.total, self.timings.search, self.timings.audit, self.threads
+            "time         {:.1} s ({:.1} s search, {:.1} s audit{}) on {} threads\n",
+            self.timings.total,
+            self.timings.search,
+            self.timings.audit,
+            if self.reference.is_some() {
+                format!(", {:.1} s reference search", self.timings.reference)
+            } else {
+                String::new()
+            },
+            self.threads
         );
         s
     }
