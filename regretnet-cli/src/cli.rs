@@ -118,7 +118,7 @@ pub enum BudgetName {
     Quick,
     /// Every preset at the reference's 400,000 iterations (days on a CPU).
     Full,
-    /// 2x3, unit-demand 2x2, 3x10 and 5x10, shortened (about 3 hours on 2 cores).
+    /// 2x3, unit-demand 2x2, 3x10 and 5x10, shortened (estimated 3 hours on 2 cores).
     Large,
 }
 

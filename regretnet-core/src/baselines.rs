@@ -278,11 +278,17 @@ pub fn baselines(setting: &Setting, profiles: &[f32]) -> Vec<BaselineRevenue> {
 pub fn paired_with(setting: &Setting, profiles: &[f32], ours: &[f64]) -> Vec<BaselineRevenue> {
     baseline_revenues(setting, profiles)
         .iter()
-        .map(|(name, r)| BaselineRevenue {
-            paired: Some(PairedDifference::of(ours, r)),
-            ..summarise(name, r)
-        })
+        .map(|(name, r)| paired(name, r, ours))
         .collect()
+}
+
+/// Baseline `name` with per-profile revenues `theirs`, summarised and compared profile by
+/// profile with `ours` (the same profiles, in order).
+pub fn paired(name: &str, theirs: &[f64], ours: &[f64]) -> BaselineRevenue {
+    BaselineRevenue {
+        paired: Some(PairedDifference::of(ours, theirs)),
+        ..summarise(name, theirs)
+    }
 }
 
 /// Every baseline that applies to `setting` and its revenue on each profile of `profiles`.

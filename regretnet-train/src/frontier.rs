@@ -11,7 +11,7 @@
 
 use std::path::PathBuf;
 
-use regretnet_core::baselines::{baseline_revenues, BaselineRevenue, PairedDifference};
+use regretnet_core::baselines::{baseline_revenues, paired, BaselineRevenue, PairedDifference};
 use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_nets::{checkpoint, NetSpec};
 use serde::Serialize;
@@ -117,15 +117,7 @@ pub fn frontier(
             .collect();
         let baselines = theirs
             .iter()
-            .map(|(name, r)| {
-                let (revenue, se) = regretnet_core::stats::mean_se(r);
-                BaselineRevenue {
-                    name: name.clone(),
-                    revenue,
-                    se,
-                    paired: Some(PairedDifference::of(&ours, r)),
-                }
-            })
+            .map(|(name, r)| paired(name, r, &ours))
             .collect();
         points.push(FrontierPoint {
             iteration: *iteration,

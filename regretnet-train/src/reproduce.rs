@@ -8,7 +8,7 @@
 //! checks the paper's claim rests on: within 1% of a known optimum, or above the best baseline,
 //! at an audited regret within the paper's bound.
 
-use regretnet_core::baselines::{BaselineRevenue, PairedDifference};
+use regretnet_core::baselines::BaselineRevenue;
 use regretnet_core::presets::{self, PresetInfo, DEFAULT_PRESET, PRESETS};
 use regretnet_core::{Config, ConfigError};
 use serde::{Deserialize, Serialize};
@@ -26,10 +26,11 @@ pub enum Budget {
     /// Every preset at the reference's 400,000 iterations (days on a CPU for the large ones).
     Full,
     /// The rows with several bidders and more than two items, or unit demand with several
-    /// bidders, that have no known optimum ([`LARGE_PRESETS`]), in about 3 hours on 2 cores:
-    /// shortened runs ([`large_iterations`]) with the quick budget's compressed rho schedule and
-    /// learning-rate decay, the best-iterate inner search, and every periodic checkpoint kept
-    /// so that the revenue-regret frontier can be read off the run.
+    /// bidders, that have no known optimum ([`LARGE_PRESETS`]), estimated at about 3 hours on 2
+    /// cores from the benchmarked iteration speed (not yet measured end to end): shortened runs
+    /// ([`large_iterations`]) with the quick budget's compressed rho schedule and learning-rate
+    /// decay, the best-iterate inner search, and every periodic checkpoint kept so that the
+    /// revenue-regret frontier can be read off the run.
     Large,
 }
 
@@ -48,9 +49,10 @@ pub const LARGE_PRESETS: &[&str] = &[
     "additive_5x10_uniform",
 ];
 
-/// Iterations of a [`Budget::Large`] row: 100,000 for the two-bidder rows (about 10 minutes
-/// each on 2 threads), 150,000 for 3x10 and 100,000 for 5x10 (about an hour and 80 minutes on
-/// 2 threads at `regretnet bench`'s speed).
+/// Iterations of a [`Budget::Large`] row: 100,000 for the two-bidder rows, 150,000 for 3x10
+/// and 100,000 for 5x10. Estimated from `regretnet bench`'s speed on 2 idle threads: about 10
+/// minutes for each two-bidder row, an hour for 3x10 and 80 minutes for 5x10; measured on one
+/// shared thread: 33 and 37 minutes for the two-bidder rows (docs/TRAINING.md).
 pub fn large_iterations(bidders: usize, items: usize) -> u64 {
     match (bidders, items) {
         (b, m) if b >= 5 && m >= 10 => 100_000,
@@ -220,8 +222,14 @@ impl Row {
         let revenue = match (self.reference_on_sample(), published) {
             // Compared profile by profile on this sample: within 1% of the optimum there, or
             // above the best baseline by more than 2 paired standard errors.
-            (Some(r), _) if r.paired.is_some() => {
-                let d = r.paired.unwrap_or(PairedDifference { mean: 0.0, se: 0.0 });
+            (
+                Some(
+                    r @ BaselineRevenue {
+                        paired: Some(d), ..
+                    },
+                ),
+                _,
+            ) => {
                 if r.name == "known optimum" {
                     let gap = d.mean / r.revenue;
                     format!(
@@ -428,6 +436,7 @@ pub fn machine_description() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use regretnet_core::baselines::PairedDifference;
 
     fn row(preset: &str, revenue: f64, regret: f64, baselines: Vec<(&str, f64)>) -> Row {
         Row {
