@@ -1,9 +1,8 @@
 //! `regretnet baseline`: the baseline mechanisms' revenue on a setting's test sample (the same
 //! profiles `regretnet eval` uses), with standard errors and the paper's published numbers.
 
-use regretnet_train::core::baselines::baselines;
+use regretnet_train::core::baselines::on_test_sample;
 use regretnet_train::core::presets::{self, PRESETS};
-use regretnet_train::core::rng::{stream_rng, Stream};
 use regretnet_train::core::Config;
 
 use crate::cli::BaselineArgs;
@@ -22,8 +21,7 @@ pub fn run(args: &BaselineArgs) -> Result<(), Failure> {
     let setting = config.setting.build()?;
     let samples = args.samples.map_or(config.eval.samples, |k| k as usize);
     let seed = args.seed.unwrap_or(config.eval.seed);
-    let profiles = setting.sample_profiles(&mut stream_rng(seed, Stream::Test), samples);
-    let rows = baselines(&setting, &profiles);
+    let rows = on_test_sample(&setting, samples, seed);
     let published = PRESETS.iter().find(|p| p.name == setting.name);
     if args.json {
         let rows: Vec<_> = rows

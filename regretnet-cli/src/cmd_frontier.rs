@@ -1,12 +1,10 @@
 //! `regretnet frontier`: evaluate every kept checkpoint of a run and write the revenue-regret
-//! frontier (`regretnet_train::frontier`) as `frontier-<protocol>.json` and `.md` in the run.
+//! frontier (`regretnet_train::eval::frontier`) as `frontier-<protocol>.json` and `.md` in the run.
 
-use regretnet_train::frontier::frontier;
-use regretnet_train::nets::checkpoint::write_atomic;
-use regretnet_train::{Protocol, RunDir, TrainError};
+use regretnet_train::eval::frontier::frontier;
+use regretnet_train::{Protocol, RunDir};
 
 use crate::cli::FrontierArgs;
-use crate::cmd_eval::protocol_name;
 use crate::failure::Failure;
 
 pub fn run(args: &FrontierArgs) -> Result<(), Failure> {
@@ -29,7 +27,7 @@ pub fn run(args: &FrontierArgs) -> Result<(), Failure> {
     if let Some(s) = args.steps {
         protocol.steps = s as usize;
     }
-    protocol.name = protocol_name(&base, &protocol);
+    protocol.name = protocol.name_against(&base);
     let total = run.checkpoints()?.len();
     if !args.quiet {
         eprintln!(
@@ -52,23 +50,12 @@ pub fn run(args: &FrontierArgs) -> Result<(), Failure> {
         args.threads.count as usize,
         Some(&progress),
     )?;
-    let json = serde_json::to_string_pretty(&f).map_err(|e| Failure::Runtime(e.into()))?;
-    let md = f.to_markdown();
-    for (ext, text) in [("json", &json), ("md", &md)] {
-        let path = args
-            .run_dir
-            .join(format!("frontier-{}.{ext}", protocol.name));
-        write_atomic(&path, text.as_bytes()).map_err(|e| {
-            Failure::from(TrainError::Io {
-                path: path.display().to_string(),
-                source: e,
-            })
-        })?;
-    }
+    f.save(&run)?;
     if args.json {
+        let json = serde_json::to_string_pretty(&f).map_err(|e| Failure::Runtime(e.into()))?;
         println!("{json}");
     } else {
-        print!("{md}");
+        print!("{}", f.to_markdown());
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `regretnet plot`: draw a run's figures as SVG and refresh its `report.html`.
 
-use regretnet_train::plot::{plot_run, Format, PlotOptions};
+use regretnet_train::analysis::plot::{plot_run, Format, PlotOptions};
 use regretnet_train::RunDir;
 
 use crate::cli::{ImageFormat, PlotArgs};
@@ -18,7 +18,7 @@ pub fn run(args: &PlotArgs) -> Result<(), Failure> {
     }
     let format = match args.format {
         ImageFormat::Svg => Format::Svg,
-        ImageFormat::Png if regretnet_train::plot::png::AVAILABLE => Format::Png,
+        ImageFormat::Png if regretnet_train::analysis::plot::png::AVAILABLE => Format::Png,
         ImageFormat::Png => {
             return Err(Failure::usage(
                 "--format png needs a regretnet built with PNG support: cargo install --path \
@@ -34,15 +34,4 @@ pub fn run(args: &PlotArgs) -> Result<(), Failure> {
         println!("wrote {}", path.display());
     }
     Ok(())
-}
-
-/// Draw the run's figures into `<run>/plots` and refresh `report.html` after `train` or
-/// `reproduce`; a failure to draw is a warning, never a failed run.
-pub(crate) fn refresh_report(run: &RunDir, quiet: bool) {
-    let out = run.path().join("plots");
-    match plot_run(run, &out, &PlotOptions::default(), Format::Svg) {
-        Ok(_) if !quiet => eprintln!("report: {}", run.path().join("report.html").display()),
-        Ok(_) => {}
-        Err(e) => eprintln!("warning: could not draw the run's figures: {e}"),
-    }
 }

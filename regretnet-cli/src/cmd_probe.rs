@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use regretnet_train::probe::seeds::{check_runs, read_summary};
-use regretnet_train::probe::{aggregate, probe_run, write_aggregate, write_probe, ProbeConfig};
-use regretnet_train::RunDir;
+use regretnet_train::analysis::probe::{
+    probe_and_write, probe_seeds, ProbeConfig, ProbeProgress, ProbeSummary,
+};
 
 use crate::cli::ProbeArgs;
 use crate::failure::Failure;
@@ -29,65 +29,46 @@ fn config(args: &ProbeArgs) -> Result<ProbeConfig, Failure> {
     })
 }
 
-/// Probe one run and write `<run>/probe/`.
-fn probe_one(path: &Path, config: &ProbeConfig, args: &ProbeArgs) -> Result<(), Failure> {
-    let run = RunDir::open(path)?;
-    let quiet = args.quiet;
-    if !quiet {
-        eprintln!("probing {}", path.display());
-    }
-    let summary = probe_run(&run, config, args.threads.count as usize, &|line| {
-        if !quiet {
-            eprintln!("  {line}");
+/// Progress lines on stderr (unless quiet), warnings always, written files and the verdict
+/// on stdout.
+struct Lines {
+    quiet: bool,
+}
+
+impl ProbeProgress for Lines {
+    fn message(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
         }
-    })?;
-    let trace = regretnet_train::probe::analysis::read_trace(&run)?;
-    for f in write_probe(path, &summary, &trace)? {
-        println!("wrote {}", f.display());
     }
-    println!(
-        "verdict for {}: {}",
-        path.display(),
-        summary.verdict.overall
-    );
-    Ok(())
+    fn warning(&self, text: &str) {
+        eprintln!("warning: {text}");
+    }
+    fn probed(&self, run: &Path, summary: &ProbeSummary, written: &[PathBuf]) {
+        for f in written {
+            println!("wrote {}", f.display());
+        }
+        println!("verdict for {}: {}", run.display(), summary.verdict.overall);
+    }
 }
 
 pub fn run(args: &ProbeArgs) -> Result<(), Failure> {
     let config = config(args)?;
+    let lines = Lines { quiet: args.quiet };
+    let threads = args.threads.count as usize;
     if let Some(dir) = &args.run_dir {
-        return probe_one(dir, &config, args);
+        probe_and_write(dir, &config, threads, &lines)?;
+        return Ok(());
     }
-    check_runs(&args.runs)?;
-    let mut summaries = Vec::new();
-    for dir in &args.runs {
-        let have = dir.join("probe").join("summary.json").is_file();
-        if args.fresh || !have {
-            probe_one(dir, &config, args)?;
-        } else if !args.quiet {
-            eprintln!(
-                "{}: using its probe/summary.json (--fresh to redo)",
-                dir.display()
-            );
-        }
-        let summary = read_summary(dir)?;
-        if summary.config != config {
-            eprintln!(
-                "warning: {} was probed with other settings (threshold {:e}, {} samples); \
-                 its summary is used as it is (--fresh to probe it again)",
-                dir.display(),
-                summary.config.regret_threshold,
-                summary.config.samples
-            );
-        }
-        summaries.push(summary);
-    }
-    let agg = aggregate(&summaries)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("runs").join(format!("probe-{}", agg.setting)));
-    for f in write_aggregate(&out, &agg)? {
+    let (agg, written) = probe_seeds(
+        &args.runs,
+        &config,
+        args.fresh,
+        args.out.as_deref(),
+        threads,
+        &lines,
+    )?;
+    for f in written {
         println!("wrote {}", f.display());
     }
     for c in &agg.claims {

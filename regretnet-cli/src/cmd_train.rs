@@ -2,18 +2,20 @@
 //! after the current iteration with a checkpoint (exit 130); a second Ctrl-C quits at once
 //! (checkpoint writes are atomic, so nothing is left half-written).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use regretnet_train::analysis::plot::refresh_report;
 use regretnet_train::core::presets::{self, DEFAULT_PRESET};
 use regretnet_train::core::Config;
-use regretnet_train::metrics::{truncate_after, CsvSink};
-use regretnet_train::{Event, RunDir, TrainSummary, Trainer};
+use regretnet_train::tools::reproduce::ReproduceProgress;
+use regretnet_train::train::{create_run, resume_run};
+use regretnet_train::train_in_run;
 
 use crate::cli::TrainArgs;
 use crate::failure::Failure;
-use crate::progress;
+use crate::progress::Display;
 
 fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
     let mut config = match (&args.preset, &args.config) {
@@ -38,41 +40,6 @@ fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
     config.regretnet_version = Some(env!("CARGO_PKG_VERSION").to_string());
     config.validate()?;
     Ok(config)
-}
-
-/// The trainer of the newest checkpoint that resumes; unusable newer ones are renamed
-/// `*.unusable` (kept for inspection) with a warning.
-pub(crate) fn resume(run: &RunDir) -> Result<Trainer, Failure> {
-    let candidates = run.checkpoints()?;
-    if candidates.is_empty() {
-        return Err(Failure::usage(format!(
-            "run directory {} has no checkpoint to resume from (checkpoints/iter-*.safetensors)",
-            run.path().display()
-        )));
-    }
-    let mut last_error = String::new();
-    for (_, path) in candidates.iter().rev() {
-        match Trainer::resume(path) {
-            Ok(trainer) => return Ok(trainer),
-            Err(e) if e.is_input_error() => {
-                let aside = path.with_extension("safetensors.unusable");
-                // Warnings are not progress: --quiet does not hide them.
-                eprintln!(
-                    "warning: {e}\nwarning: moved it to {} and trying the previous checkpoint",
-                    aside.display()
-                );
-                std::fs::rename(path, &aside)
-                    .map_err(|io| Failure::Runtime(anyhow::anyhow!("{}: {io}", path.display())))?;
-                last_error = e.to_string();
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(Failure::usage(format!(
-        "no usable checkpoint in {} (tried {}; the last: {last_error})",
-        run.path().join("checkpoints").display(),
-        candidates.len()
-    )))
 }
 
 /// The process's Ctrl-C flag: the first Ctrl-C sets it (training stops after the current
@@ -104,77 +71,15 @@ pub(crate) fn stop_flag() -> Arc<AtomicBool> {
     .clone()
 }
 
-/// Train `trainer` to its configured iterations in `run` (at `out`), with a progress bar and
-/// validation lines on stderr; metrics and checkpoints go to the run directory.
-pub(crate) fn train_to_end(
-    trainer: &mut Trainer,
-    run: &RunDir,
-    out: &Path,
-    threads: usize,
-    quiet: bool,
-) -> Result<TrainSummary, Failure> {
-    let bidders = trainer.setting().bidders;
-    let mut sink = CsvSink::open(run.path(), bidders)?;
-    let total = trainer.config().train.iterations;
-    let pb = progress::bar(total, "iterations", quiet);
-    pb.set_position(trainer.iteration());
-    let verb = if trainer.iteration() > 0 {
-        format!("resuming at iteration {}", trainer.iteration())
-    } else {
-        "training".to_string()
-    };
-    progress::line(
-        &pb,
-        quiet,
-        &format!(
-            "{verb} {} for {} iterations into {}",
-            trainer.setting().name,
-            total,
-            out.display()
-        ),
-    );
-    trainer.set_stop_flag(stop_flag());
-    trainer.set_threads(threads);
-    let summary = trainer.run(&mut sink, Some(run), threads, &mut |event| {
-        match event {
-            Event::Logged(row) => {
-                pb.set_position(row.iteration);
-                let rgt = row.regret.iter().sum::<f64>() / row.regret.len() as f64;
-                pb.set_message(format!("revenue {:.4} regret {:.2e}", row.revenue, rgt));
-            }
-            Event::Validated(v) => {
-                let rgt = v.regret.iter().sum::<f64>() / v.regret.len() as f64;
-                progress::line(
-                    &pb,
-                    quiet,
-                    &format!(
-                        "iteration {:>8}  validation revenue {:.4}  regret {:.3e} (max {:.2e})  {:.0} s",
-                        v.iteration, v.revenue, rgt, v.regret_max, v.seconds
-                    ),
-                );
-            }
-            Event::Checkpoint(_) => {}
-        }
-    })?;
-    pb.finish_and_clear();
-    Ok(summary)
-}
-
 pub fn run(args: &TrainArgs) -> Result<(), Failure> {
     let quiet = args.quiet;
+    let display = Display::new(quiet);
     if args.iterations == Some(0) {
         return Err(Failure::usage("--iterations must be at least 1"));
     }
     let (run, out, mut trainer) = match &args.resume {
         Some(dir) => {
-            let run = RunDir::open(dir)?;
-            let mut trainer = resume(&run)?;
-            if let Some(n) = args.iterations {
-                trainer.set_iterations(n)?;
-            }
-            // The run's files as they were at the checkpoint, then onwards.
-            truncate_after(run.path(), trainer.iteration())?;
-            run.write_config(trainer.config())?;
+            let (run, trainer) = resume_run(dir, args.iterations, &mut |w| display.warning(w))?;
             (run, dir.clone(), trainer)
         }
         None => {
@@ -183,9 +88,8 @@ pub fn run(args: &TrainArgs) -> Result<(), Failure> {
                 PathBuf::from("runs")
                     .join(format!("{}-seed{}", config.setting.name, config.train.seed))
             });
-            let run = RunDir::create(&out, args.force)?;
-            run.write_config(&config)?;
-            (run, out, Trainer::new(config)?)
+            let (run, trainer) = create_run(&out, config, args.force)?;
+            (run, out, trainer)
         }
     };
     if trainer.iteration() >= trainer.config().train.iterations {
@@ -196,7 +100,29 @@ pub fn run(args: &TrainArgs) -> Result<(), Failure> {
         );
         return Ok(());
     }
-    let summary = train_to_end(&mut trainer, &run, &out, args.threads.count as usize, quiet)?;
+    let verb = match trainer.iteration() {
+        0 => "training".to_string(),
+        k => format!("resuming at iteration {k}"),
+    };
+    let total = trainer.config().train.iterations;
+    display.train_started(
+        trainer.iteration(),
+        total,
+        &format!(
+            "{verb} {} for {total} iterations into {}",
+            trainer.setting().name,
+            out.display()
+        ),
+    );
+    let summary = train_in_run(
+        &mut trainer,
+        &run,
+        args.threads.count as usize,
+        Some(stop_flag()),
+        &mut |e| display.train_event(&e),
+    );
+    display.train_finished();
+    let summary = summary?;
     let v = match (&summary.validation, summary.interrupted) {
         (Some(v), false) => v,
         _ => {
@@ -207,7 +133,11 @@ pub fn run(args: &TrainArgs) -> Result<(), Failure> {
             )))
         }
     };
-    crate::cmd_plot::refresh_report(&run, quiet || args.json);
+    match refresh_report(&run) {
+        Ok(path) if !(quiet || args.json) => eprintln!("report: {}", path.display()),
+        Ok(_) => {}
+        Err(e) => display.warning(&format!("could not draw the run's figures: {e}")),
+    }
     let regret = v.regret.iter().sum::<f64>() / v.regret.len() as f64;
     if args.json {
         println!(

@@ -44,7 +44,9 @@ impl Failure {
 
 impl From<TrainError> for Failure {
     fn from(e: TrainError) -> Self {
-        if e.is_input_error() {
+        if matches!(e, TrainError::Interrupted(_)) {
+            Failure::Interrupted(e.into())
+        } else if e.is_input_error() {
             Failure::Input(e.into())
         } else {
             Failure::Runtime(e.into())

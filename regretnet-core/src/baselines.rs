@@ -265,6 +265,16 @@ fn summarise(name: &str, values: &[f64]) -> BaselineRevenue {
     }
 }
 
+/// Every baseline that applies to `setting`, on the test sample an evaluation with `samples`
+/// profiles and `seed` uses (the [`crate::rng::Stream::Test`] stream of `seed`).
+pub fn on_test_sample(setting: &Setting, samples: usize, seed: u64) -> Vec<BaselineRevenue> {
+    let profiles = setting.sample_profiles(
+        &mut crate::rng::stream_rng(seed, crate::rng::Stream::Test),
+        samples,
+    );
+    baselines(setting, &profiles)
+}
+
 /// Every baseline that applies to `setting`, on `profiles` (flat `[samples, n, m]`).
 pub fn baselines(setting: &Setting, profiles: &[f32]) -> Vec<BaselineRevenue> {
     baseline_revenues(setting, profiles)

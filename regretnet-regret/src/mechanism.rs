@@ -28,6 +28,24 @@ pub trait Mechanism: Sync {
     }
 }
 
+/// A [`RegretNet`] through candle's own ops only (no fused kernels): with [`Autograd`], the
+/// plain implementation the fast paths replaced. Benchmarks measure against it, and tests check
+/// the fused forward and gradients against it.
+#[derive(Debug, Clone, Copy)]
+pub struct PlainNet<'a>(pub &'a RegretNet);
+
+impl Mechanism for PlainNet<'_> {
+    fn bidders(&self) -> usize {
+        self.0.bidders()
+    }
+    fn items(&self) -> usize {
+        self.0.items()
+    }
+    fn outcome(&self, bids: &Tensor, mode: WeightGrad) -> Result<Outcome> {
+        Ok(self.0.forward_plain(bids, mode)?)
+    }
+}
+
 impl Mechanism for RegretNet {
     fn bidders(&self) -> usize {
         RegretNet::bidders(self)

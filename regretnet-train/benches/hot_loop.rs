@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the hot loop: forward pass, one misreport step, one training
 //! iteration and one evaluation search step, for 1x2, 2x2 and 5x10 at the reference's sizes
-//! (workloads and FLOP counts in `regretnet_train::bench`). Run with
+//! (workloads and FLOP counts in `regretnet_train::tools::bench`). Run with
 //! `cargo bench -p regretnet-train --bench hot_loop`; `regretnet bench` prints the same
 //! operations as a table with GFLOP/s and the time at one-core gemm speed.
 #![allow(clippy::unwrap_used, missing_docs)]
@@ -10,7 +10,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 /// The allocator the `regretnet` binary uses (see its `main.rs`).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use regretnet_train::bench::{Op, Workload, SETTINGS};
+use regretnet_train::tools::bench::{Op, Workload, SETTINGS};
 
 fn bench(c: &mut Criterion) {
     // As the `regretnet` binary does: one gemm thread, parallelism in our own code.

@@ -4,7 +4,7 @@
 //! Run with `cargo run --release -p regretnet-train --example train_tiny`.
 
 use regretnet_train::core::presets;
-use regretnet_train::metrics::MemorySink;
+use regretnet_train::run::MemorySink;
 use regretnet_train::{evaluate, Event, Protocol, Trainer};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -48,6 +48,13 @@ pub enum TrainError {
     /// runs of different settings).
     #[error("probe: {0}")]
     Probe(String),
+    /// A report could not be serialised.
+    #[error("cannot write the report as JSON: {0}")]
+    Report(String),
+    /// Training was stopped (Ctrl-C) after writing a checkpoint; the message says how to
+    /// continue.
+    #[error("{0}")]
+    Interrupted(String),
     /// Training produced a NaN or infinite value.
     #[error("training diverged at iteration {iteration}: {quantity} is not finite")]
     NonFinite {

@@ -1,14 +1,22 @@
 //! # regretnet-train
 //!
-//! The augmented-Lagrangian RegretNet trainer ([`Trainer`]), its run directory ([`RunDir`]),
-//! metrics sinks ([`metrics`]), checkpoints and test-time evaluation ([`eval`]).
+//! Train RegretNet with the augmented Lagrangian, evaluate it with an audited regret, and
+//! explain what it learned. One folder per concern, each building only on those before it:
 //!
-//! This crate re-exports the lower crates, so that one dependency is enough:
-//! [`core`] (settings, priors, configs, presets), [`nets`] (the candle networks) and [`regret`]
-//! (utilities, misreport search, regret estimates).
+//! | module | owns |
+//! |---|---|
+//! | [`run`] | the run directory, metrics rows and sinks, the trace record |
+//! | [`train`] | the trainer: loop, step, loss, schedules, optimizer, data, resume, checkpoints |
+//! | [`eval`] | protocols, the audited evaluation and its report, the frontier |
+//! | [`analysis`] | plots and `report.html`, the explainability probe |
+//! | [`tools`] | `reproduce` (the paper's table) and the hot-loop benchmarks |
+//!
+//! The lower crates are re-exported, so that one dependency is enough: [`core`] (settings,
+//! priors, configs, presets, baselines), [`nets`] (the candle networks) and [`regret`]
+//! (utilities, misreport search, regret estimates and audits).
 //!
 //! ```
-//! use regretnet_train::{core::presets, metrics::MemorySink, Trainer};
+//! use regretnet_train::{core::presets, run::MemorySink, Trainer};
 //!
 //! let mut config = presets::preset("additive_1x2_uniform").unwrap();
 //! config.net.alloc_hidden = vec![16];
@@ -31,26 +39,15 @@ pub use regretnet_core as core;
 pub use regretnet_nets as nets;
 pub use regretnet_regret as regret;
 
-pub mod bench;
-pub mod data;
+pub mod analysis;
 pub mod error;
 pub mod eval;
-pub mod frontier;
-pub mod lagrangian;
-pub mod metrics;
-pub mod optim;
-pub mod plot;
-pub mod probe;
-pub mod report;
-pub mod reproduce;
-pub mod resume;
-pub mod rundir;
-pub mod sharded;
-pub mod trace;
-pub mod trainer;
+pub mod run;
+pub mod tools;
+pub mod train;
 
 pub use error::{Result, TrainError};
-pub use eval::{evaluate, Audit, EvalReport, Phase, Protocol};
-pub use lagrangian::Lagrangian;
-pub use rundir::RunDir;
-pub use trainer::{Event, StepStats, TrainSummary, Trainer};
+pub use eval::{evaluate, evaluate_and_save, EvalReport, Phase, Protocol};
+pub use run::{MetricsSink, RunDir};
+pub use tools::reproduce::{reproduce, ReproduceOptions};
+pub use train::{train_in_run, Event, Lagrangian, TrainSummary, Trainer};

@@ -5,9 +5,9 @@
 use candle_core::{Device, Tensor};
 use regretnet_train::core::presets;
 use regretnet_train::core::rng::{stream_rng, Stream};
-use regretnet_train::metrics::MemorySink;
 use regretnet_train::nets::WeightGrad;
 use regretnet_train::regret::{estimate_regret, grid_audit, GridConfig, SearchConfig, Work};
+use regretnet_train::run::MemorySink;
 use regretnet_train::{Protocol, Trainer};
 
 /// Grid audit, computed independently of the search code: for a 1-bidder, 2-item profile `v`,

@@ -1,0 +1,163 @@
+//! Tests of parsing and validating configs: every field's check names the field.
+
+use super::*;
+use crate::prior::Prior;
+
+const MINIMAL: &str = r#"
+[setting]
+name = "t"
+bidders = 2
+items = 2
+prior = { kind = "uniform", lo = 0.0, hi = 1.0 }
+"#;
+
+fn with(extra: &str) -> Result<Config, ConfigError> {
+    Config::from_toml_str(&format!("{MINIMAL}{extra}"))
+}
+
+#[test]
+fn defaults_are_the_reference_hyperparameters() {
+    // docs/PAPER.md, "Training": Adam 1e-3, batch 128, 640,000 profiles,
+    // 25 misreport steps at lr 0.1, lambda 5, rho 1, 2 x 100 tanh nets, test seed 100.
+    let c = with("").unwrap();
+    assert_eq!(c.train.lr, 1e-3);
+    assert_eq!(c.train.batch_size, 128);
+    assert_eq!(c.train.train_size, 640_000);
+    assert_eq!(c.train.misreport_steps, 25);
+    assert_eq!(c.train.misreport_lr, 0.1);
+    assert_eq!(c.train.lambda_init, 5.0);
+    assert_eq!(c.train.rho_init, 1.0);
+    assert_eq!(c.net.alloc_hidden, vec![100, 100]);
+    assert_eq!(c.eval.seed, 100);
+    assert_eq!(EvalConfig::paper().restarts, 1_000);
+    assert_eq!(EvalConfig::paper().steps, 2_000);
+}
+
+#[test]
+fn round_trips_through_toml() {
+    let c = with("[train]\niterations = 7\n").unwrap();
+    let back = Config::from_toml_str(&c.to_toml_string()).unwrap();
+    assert_eq!(c, back);
+}
+
+#[test]
+fn bounds_expand_per_item_and_per_bidder() {
+    let c = Config::from_toml_str(
+        "[setting]\nname='a'\nbidders=2\nitems=2\n\
+         prior={kind='uniform', lo=[[0,0],[1,1]], hi=[2.0, 3.0]}\n",
+    )
+    .unwrap();
+    let s = c.setting.build().unwrap();
+    let Prior::UniformBox(b) = &s.prior else {
+        panic!("a box prior")
+    };
+    assert_eq!((b.lo(1, 0), b.hi(1, 0), b.hi(0, 1)), (1.0, 2.0, 3.0));
+}
+
+#[test]
+fn a_triangle_prior_parses_and_round_trips() {
+    let c =
+        Config::from_toml_str("[setting]\nname='t'\nbidders=1\nitems=2\nprior={kind='triangle'}\n")
+            .unwrap();
+    assert_eq!(c.setting.prior, PriorConfig::Triangle {});
+    assert!(matches!(
+        c.setting.build().unwrap().prior,
+        Prior::Triangle(_)
+    ));
+    assert_eq!(Config::from_toml_str(&c.to_toml_string()).unwrap(), c);
+    let err = Config::from_toml_str(
+        "[setting]\nname='t'\nbidders=1\nitems=2\nprior={kind='triangle',hi=2}\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("hi"), "{err}");
+}
+
+#[test]
+fn every_bad_field_is_named() {
+    let cases: &[(&str, &str)] = &[
+        ("[train]\nbatchsize = 3\n", "batchsize"),
+        ("[train]\nbatch_size = 0\n", "train.batch_size"),
+        ("[train]\nbatch_size = -1\n", "batch_size"),
+        ("[train]\nlr = nan\n", "train.lr"),
+        ("[train]\nlr = 0.0\n", "train.lr"),
+        ("[train]\nmisreport_lr = inf\n", "train.misreport_lr"),
+        ("[train]\nlambda_init = -1.0\n", "train.lambda_init"),
+        ("[train]\nlr_decay_from = 1.0\n", "train.lr_decay_from"),
+        ("[train]\nlr_final = 0.0\n", "train.lr_final"),
+        (
+            "[train]\nrho_increment_every = 0\n",
+            "train.rho_increment_every",
+        ),
+        ("[train]\ntrain_size = 100\n", "train.batch_size"),
+        ("[train]\ntrain_size = 100000000000\n", "train.train_size"),
+        ("[net]\nalloc_hidden = []\n", "net.alloc_hidden"),
+        ("[net]\npay_hidden = [100, 0]\n", "net.pay_hidden"),
+        ("[net]\nalloc_hidden = [60000, 60000]\n", "net.alloc_hidden"),
+        ("[eval]\nsamples = 0\n", "eval.samples"),
+        ("[train]\nkeep_checkpoints = 0\n", "train.keep_checkpoints"),
+        (
+            "[train]\nbest_regret_bound = -1.0\n",
+            "train.best_regret_bound",
+        ),
+        ("[eval]\nrestarts = -1\n", "restarts"),
+        ("[eval]\ngrid = 1\n", "eval.grid"),
+        ("[eval]\ngrid = 5000\n", "eval.grid"),
+        ("[eval]\ngrid_refine_top = 0\n", "eval.grid_refine_top"),
+        ("[eval]\ncoordinate_grid = 1\n", "eval.coordinate_grid"),
+        ("[eval]\ncoordinate_sweeps = 0\n", "eval.coordinate_sweeps"),
+        ("[eval]\npair_grid = 1\n", "eval.pair_grid"),
+        ("[eval]\npair_grid = 500\n", "eval.pair_grid"),
+        (
+            "[eval]\nreference_samples = 5\nreference_steps = 0\n",
+            "eval.reference_steps",
+        ),
+        ("[eval]\ncorners = 3\n", "corners"),
+        ("[eval]\nlr = -0.1\n", "eval.lr"),
+        (
+            "[eval]\nbatch_size = 1000000\nrestarts = 1000\n",
+            "eval.batch_size",
+        ),
+        ("[extra]\n", "extra"),
+    ];
+    for (extra, needle) in cases {
+        let err = with(extra).expect_err(extra).to_string();
+        assert!(err.contains(needle), "{extra:?} gave {err:?}");
+    }
+    let bad_settings: &[(&str, &str)] = &[
+        (
+            "bidders=0\nitems=2\nprior={kind='uniform',lo=0,hi=1}",
+            "setting.bidders",
+        ),
+        (
+            "bidders=1\nitems=2\nprior={kind='uniform',lo=1,hi=1}",
+            "lo = 1 must be below",
+        ),
+        (
+            "bidders=1\nitems=2\nprior={kind='uniform',lo=0,hi=nan}",
+            "setting.prior.hi",
+        ),
+        (
+            "bidders=1\nitems=2\nprior={kind='uniform',lo=[0,0,0],hi=1}",
+            "setting.prior.lo",
+        ),
+        (
+            "bidders=1\nitems=2\nprior={kind='normal',lo=0,hi=1}",
+            "normal",
+        ),
+        (
+            "bidders=1\nitems=2\nprior={kind='uniform',lo=0,hi=1,mid=3}",
+            "mid",
+        ),
+        (
+            "bidders=1\nitems=2\nvaluation='unit'\nprior={kind='uniform',lo=0,hi=1}",
+            "unit",
+        ),
+    ];
+    for (body, needle) in bad_settings {
+        let err = Config::from_toml_str(&format!("[setting]\nname='x'\n{body}\n"))
+            .expect_err(body)
+            .to_string();
+        assert!(err.contains(needle), "{body:?} gave {err:?}");
+    }
+}

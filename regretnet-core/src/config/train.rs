@@ -1,0 +1,214 @@
+//! The `[train]` section: the augmented-Lagrangian schedule, the inner misreport search, the
+//! data, validation and checkpoints. Defaults are the reference implementation's.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+use crate::setting::Setting;
+
+use super::checks::{non_negative_finite, positive, positive_finite};
+
+/// Memory we allow the training set plus its misreport cache to take, in bytes.
+pub const MAX_TRAIN_BYTES: u64 = 8 << 30;
+
+/// The second start of the training misreport search (`train.misreport_extra_start`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExtraStart {
+    /// The cached misreports alone (the reference).
+    #[default]
+    None,
+    /// The truthful report.
+    Truthful,
+    /// One corner of the support per iteration, in turn.
+    Corners,
+}
+
+/// The `[train]` section. Defaults are the reference implementation's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Seed of every training stream (data, init, misreports, shuffle, validation).
+    pub seed: u64,
+    /// Number of outer (weight) iterations.
+    pub iterations: u64,
+    /// Profiles per minibatch.
+    pub batch_size: usize,
+    /// Size of the fixed training set.
+    pub train_size: usize,
+    /// Adam learning rate of the weights.
+    pub lr: f64,
+    /// Fraction of `iterations` (in `[0, 1)`) after which the weights' learning rate decays
+    /// linearly, reaching `lr_final` at the last iteration; a fraction, so that changing
+    /// `iterations` (`--iterations`) keeps the schedule's shape. Omitted: a constant rate, as
+    /// in the reference implementation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr_decay_from: Option<f64>,
+    /// The weights' learning rate at the last iteration when `lr_decay_from` is set.
+    pub lr_final: f64,
+    /// Projected-Adam steps on the misreports per iteration.
+    pub misreport_steps: usize,
+    /// Adam learning rate of the misreports.
+    pub misreport_lr: f64,
+    /// A second start that each iteration ascends beside the cached misreports, with the
+    /// same steps; per profile and bidder the one ending at the higher utility is kept and
+    /// cached. `none` (the reference): the cache alone; `truthful`: the truthful report;
+    /// `corners`: one corner of the support, the corners in turn. A net can learn to hide
+    /// regret from a warm-started search (RESULTS.md, the triangle); the second start keeps
+    /// training honest about it at twice the inner search's cost.
+    pub misreport_extra_start: ExtraStart,
+    /// Whether the inner search keeps each misreport's best iterate (highest utility seen)
+    /// rather than its last. Off (the reference): the last iterate, which Adam at lr 0.1 can
+    /// leave well below the best when it oscillates around an optimum on a slanted face of the
+    /// support (the triangle), so that training sees less regret than there is.
+    pub misreport_keep_best: bool,
+    /// Initial Lagrange multiplier of every bidder's regret.
+    pub lambda_init: f64,
+    /// Iterations between multiplier updates `lambda_i += rho * rgt_i`.
+    pub lambda_update_every: u64,
+    /// Initial quadratic penalty weight.
+    pub rho_init: f64,
+    /// Amount added to rho on its schedule.
+    pub rho_increment: f64,
+    /// Iterations between rho increments.
+    pub rho_increment_every: u64,
+    /// Iterations between rows of `metrics.csv`.
+    pub log_every: u64,
+    /// Iterations between layer traces (`trace.csv`: per layer, the gradient norms of the
+    /// revenue term and of the regret terms, their cosine, the movement since init) and, when
+    /// on, weight-only checkpoints on a log-spaced schedule in `checkpoints/trace/`, both for
+    /// `regretnet probe` (docs/EXPLAINABILITY.md). 0: off (the default).
+    pub trace_every: u64,
+    /// Iterations between validations (0: never).
+    pub validate_every: u64,
+    /// Profiles in the validation sample.
+    pub validation_samples: usize,
+    /// Misreport steps of the validation search (from the truthful report and one prior draw).
+    pub validation_steps: usize,
+    /// Iterations between checkpoints (0: only the final one).
+    pub checkpoint_every: u64,
+    /// Periodic checkpoints kept in the run directory (the newest; `best` is kept besides).
+    pub keep_checkpoints: usize,
+    /// A validation qualifies for `checkpoints/best.safetensors` when its regret (mean over
+    /// bidders) is at most this; the best is the qualifying one with the highest revenue.
+    pub best_regret_bound: f64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            seed: 42,
+            iterations: 400_000,
+            batch_size: 128,
+            train_size: 640_000,
+            lr: 1e-3,
+            lr_decay_from: None,
+            lr_final: 1e-5,
+            misreport_steps: 25,
+            misreport_lr: 0.1,
+            misreport_extra_start: ExtraStart::None,
+            misreport_keep_best: false,
+            lambda_init: 5.0,
+            lambda_update_every: 100,
+            rho_init: 1.0,
+            rho_increment: 1.0,
+            rho_increment_every: 10_000,
+            log_every: 100,
+            trace_every: 0,
+            validate_every: 5_000,
+            validation_samples: 2_000,
+            validation_steps: 200,
+            checkpoint_every: 5_000,
+            keep_checkpoints: 3,
+            best_regret_bound: 1e-3,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// The weights' learning rate at iteration `t` (0-based).
+    ///
+    /// ```
+    /// use regretnet_core::TrainConfig;
+    /// let t = TrainConfig { iterations: 100, lr: 1e-3, lr_decay_from: Some(0.5), lr_final: 1e-5,
+    ///                       ..TrainConfig::default() };
+    /// assert_eq!(t.lr_at(10), 1e-3);
+    /// assert!((t.lr_at(75) - 0.5 * (1e-3 + 1e-5)).abs() < 1e-12);
+    /// assert!((t.lr_at(100) - 1e-5).abs() < 1e-12);
+    /// ```
+    pub fn lr_at(&self, t: u64) -> f64 {
+        let start = self
+            .lr_decay_from
+            .map(|f| (f * self.iterations as f64).floor() as u64);
+        match start {
+            Some(start) if t > start && self.iterations > start => {
+                let frac = ((t - start) as f64 / (self.iterations - start) as f64).min(1.0);
+                self.lr + (self.lr_final - self.lr) * frac
+            }
+            _ => self.lr,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Check every field; `setting` sizes the training set's memory.
+    pub(crate) fn validate(&self, setting: &Setting) -> Result<(), ConfigError> {
+        let t = self;
+        positive("train.iterations", t.iterations)?;
+        positive("train.batch_size", t.batch_size)?;
+        positive("train.train_size", t.train_size)?;
+        if t.batch_size > t.train_size {
+            return Err(ConfigError::invalid(
+                "train.batch_size",
+                format!(
+                    "{} is larger than train.train_size = {}",
+                    t.batch_size, t.train_size
+                ),
+            ));
+        }
+        positive_finite("train.lr", t.lr)?;
+        positive_finite("train.misreport_lr", t.misreport_lr)?;
+        positive_finite("train.lr_final", t.lr_final)?;
+        if let Some(from) = t.lr_decay_from {
+            if !(0.0..1.0).contains(&from) {
+                return Err(ConfigError::invalid(
+                    "train.lr_decay_from",
+                    format!("{from} must be a fraction of train.iterations in [0, 1)"),
+                ));
+            }
+        }
+        non_negative_finite("train.lambda_init", t.lambda_init)?;
+        positive("train.lambda_update_every", t.lambda_update_every)?;
+        non_negative_finite("train.rho_init", t.rho_init)?;
+        non_negative_finite("train.rho_increment", t.rho_increment)?;
+        positive("train.rho_increment_every", t.rho_increment_every)?;
+        positive("train.log_every", t.log_every)?;
+        positive("train.keep_checkpoints", t.keep_checkpoints)?;
+        if !(t.best_regret_bound.is_finite() && t.best_regret_bound >= 0.0) {
+            return Err(ConfigError::invalid(
+                "train.best_regret_bound",
+                format!("{} is not a non-negative number", t.best_regret_bound),
+            ));
+        }
+        if t.validate_every > 0 {
+            positive("train.validation_samples", t.validation_samples)?;
+        }
+        let bytes = (t.train_size as u64)
+            .saturating_mul(setting.profile_len() as u64)
+            .saturating_mul(2 * 4);
+        if bytes > MAX_TRAIN_BYTES {
+            return Err(ConfigError::invalid(
+                "train.train_size",
+                format!(
+                    "{} profiles of {} values need {:.1} GiB for the data and misreport cache, \
+                     more than the {} GiB limit",
+                    t.train_size,
+                    setting.profile_len(),
+                    bytes as f64 / (1u64 << 30) as f64,
+                    MAX_TRAIN_BYTES >> 30
+                ),
+            ));
+        }
+        Ok(())
+    }
+}

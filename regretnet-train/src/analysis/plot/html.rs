@@ -1,0 +1,177 @@
+//! The run's `report.html`: one self-contained page (no scripts, no external files; the SVG
+//! figures inline) with the configuration, the final training metrics, the latest evaluation and
+//! every figure.
+
+use crate::analysis::plot::curves::Table;
+use crate::analysis::plot::{latest_eval, Figure};
+use crate::error::Result;
+use crate::run::rundir::RunDir;
+
+/// `&`, `<`, `>` and `"` escaped for HTML text and attributes.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn row(cells: &[String]) -> String {
+    format!(
+        "<tr>{}</tr>\n",
+        cells
+            .iter()
+            .map(|c| format!("<td>{}</td>", escape(c)))
+            .collect::<String>()
+    )
+}
+
+/// The last row of a metrics table as `name: value` pairs.
+fn last_row(table: &Table, keep: &[&str]) -> Vec<(String, String)> {
+    let Some(last) = table.rows.last() else {
+        return Vec::new();
+    };
+    table
+        .header
+        .iter()
+        .zip(last)
+        .filter(|(h, _)| keep.iter().any(|k| h.starts_with(k)))
+        .map(|(h, v)| {
+            let text = if v.fract() == 0.0 && v.abs() < 1e15 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.6}")
+            };
+            (h.clone(), text)
+        })
+        .collect()
+}
+
+fn pairs_table(title: &str, pairs: &[(String, String)]) -> String {
+    if pairs.is_empty() {
+        return String::new();
+    }
+    let mut s = format!("<h2>{}</h2>\n<table>\n", escape(title));
+    for (k, v) in pairs {
+        s += &row(&[k.clone(), v.clone()]);
+    }
+    s + "</table>\n"
+}
+
+/// The report page for `run` with `figures` (their SVG texts in `svgs`, in order).
+pub fn report_html(run: &RunDir, figures: &[Figure], svgs: &[String]) -> Result<String> {
+    let config = run.read_config()?;
+    let mut body = String::new();
+    body += &format!(
+        "<h1>regretnet run: {}</h1>\n<p>{} bidder(s), {} item(s), {} valuation; run directory \
+         <code>{}</code>; regretnet {}.</p>\n",
+        escape(&config.setting.name),
+        config.setting.bidders,
+        config.setting.items,
+        config.setting.valuation.name(),
+        escape(&run.path().display().to_string()),
+        env!("CARGO_PKG_VERSION")
+    );
+    if let Some(m) = Table::read(&run.path().join("metrics.csv"))? {
+        body += &pairs_table(
+            "Last training row (metrics.csv)",
+            &last_row(
+                &m,
+                &["iteration", "revenue", "regret", "lambda", "rho", "loss"],
+            ),
+        );
+    }
+    if let Some(v) = Table::read(&run.path().join("validation.csv"))? {
+        body += &pairs_table(
+            "Last validation (validation.csv)",
+            &last_row(&v, &["iteration", "revenue", "regret"]),
+        );
+    }
+    if let Some((name, e)) = latest_eval(run)? {
+        let f = |k: &str| e[k].as_f64().map_or("-".to_string(), |x| format!("{x:.6}"));
+        let p = &e["protocol"];
+        let mut pairs = vec![
+            ("protocol".to_string(), name.clone()),
+            (
+                "test sample".into(),
+                format!("{} profiles, seed {}", e["samples"], p["seed"]),
+            ),
+            (
+                "search".into(),
+                format!(
+                    "truthful + corners + {} prior starts x {} Adam steps at lr {}",
+                    p["restarts"], p["steps"], p["lr"]
+                ),
+            ),
+            (
+                "audit".into(),
+                format!("{} (grid {})", e["audit"], p["grid"]),
+            ),
+            (
+                "revenue".into(),
+                format!("{} +- {}", f("revenue"), f("revenue_se")),
+            ),
+            ("optimal revenue on the sample".into(), f("optimal_revenue")),
+            (
+                "regret (audited)".into(),
+                format!("{} +- {}", f("regret"), f("regret_se")),
+            ),
+            (
+                "regret (gradient search)".into(),
+                e["gradient"]["mean"]
+                    .as_f64()
+                    .map_or("-".into(), |x| format!("{x:.6}")),
+            ),
+            ("audit / search".into(), f("audit_to_gradient")),
+        ];
+        // Every estimate beside the search, with its ratio to the search on its profiles.
+        for est in e["estimates"].as_array().into_iter().flatten() {
+            pairs.push((
+                format!(
+                    "{} ({} profiles)",
+                    est["name"].as_str().unwrap_or("-"),
+                    est["profiles"]
+                ),
+                format!(
+                    "{} ({:.3}x the search)",
+                    est["mean"]
+                        .as_f64()
+                        .map_or("-".into(), |x| format!("{x:.6}")),
+                    est["to_search"].as_f64().unwrap_or(f64::NAN)
+                ),
+            ));
+        }
+        pairs.extend([
+            ("IR violation".into(), f("ir_violation")),
+            (
+                "checkpoint".into(),
+                e["checkpoint"].as_str().unwrap_or("-").to_string(),
+            ),
+        ]);
+        body += &pairs_table("Latest evaluation", &pairs);
+    }
+    body += "<h2>Figures</h2>\n";
+    if figures.is_empty() {
+        body += "<p>No figures yet: train the run first.</p>\n";
+    }
+    for (fig, svg) in figures.iter().zip(svgs) {
+        body += &format!(
+            "<figure id=\"{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>\n",
+            escape(&fig.stem),
+            svg.trim(),
+            escape(&fig.title)
+        );
+    }
+    body += &format!(
+        "<h2>Configuration</h2>\n<pre>{}</pre>\n",
+        escape(&config.to_toml_string())
+    );
+    Ok(format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>regretnet: \
+         {}</title>\n<style>\nbody {{ font-family: sans-serif; max-width: 1150px; margin: 2em auto; \
+         color: #222; }}\ntable {{ border-collapse: collapse; margin-bottom: 1em; }}\ntd {{ border: \
+         1px solid #ccc; padding: 3px 8px; }}\nfigure {{ margin: 1.5em 0; }}\nfigcaption {{ \
+         color: #555; }}\npre {{ background: #f6f6f6; padding: 1em; overflow-x: auto; }}\n</style>\n\
+         </head>\n<body>\n{body}</body>\n</html>\n",
+        escape(&config.setting.name)
+    ))
+}

@@ -1,0 +1,17 @@
+//! Test-time evaluation of a trained mechanism: the named protocols ([`Protocol`]), the
+//! audited evaluation ([`evaluate()`]), its report ([`EvalReport`]), saving it in a run
+//! directory ([`evaluate_and_save`]), and the revenue-regret frontier over a run's checkpoints
+//! ([`frontier`]).
+//!
+//! Evaluation reads checkpoints and run directories ([`crate::run`]); it never trains.
+
+pub mod evaluate;
+pub mod frontier;
+pub mod protocol;
+pub mod report;
+pub mod save;
+
+pub use evaluate::{evaluate, Phase, MAX_EVAL_BYTES};
+pub use protocol::Protocol;
+pub use report::{Audit, Estimate, EvalReport, ReferenceCheck, Timings};
+pub use save::{evaluate_and_save, evaluate_checkpoint, SavedEval};

@@ -1,0 +1,12 @@
+//! The paper's table as one command (`regretnet reproduce`).
+//!
+//! [`table`] says what a budget trains and how a row is judged and written; [`runner`] does it:
+//! for each preset it trains (or resumes, or reuses) a run directory, evaluates it under the
+//! audited protocol, compares it with every baseline on the same test sample, and rewrites
+//! `RESULTS.md` after every row, reporting progress through [`ReproduceProgress`].
+
+pub mod runner;
+pub mod table;
+
+pub use runner::{reproduce, reproduce_row, ProtocolChoice, ReproduceOptions, ReproduceProgress};
+pub use table::{machine_description, results_markdown, table_order, Budget, Row};

@@ -1,0 +1,622 @@
+//! The budgets of `regretnet reproduce` (which presets, with which schedule), the rows they
+//! produce, and the `RESULTS.md` table written from the rows.
+//!
+//! A row trains a preset, evaluates it under an audited protocol, and computes every baseline of
+//! `regretnet_core::baselines` on the same test sample. The table sets it beside the paper's
+//! RegretNet and the known optimum or best published baseline
+//! (`regretnet_core::presets::PresetInfo`, from `docs/PAPER.md`), with the
+//! checks the paper's claim rests on: within 1% of a known optimum, or above the best baseline,
+//! at an audited regret within the paper's bound.
+
+use regretnet_core::baselines::BaselineRevenue;
+use regretnet_core::presets::{self, PresetInfo, DEFAULT_PRESET, PRESETS};
+use regretnet_core::{Config, ConfigError};
+use serde::{Deserialize, Serialize};
+
+use crate::eval::report::Estimate;
+use crate::eval::Protocol;
+
+/// How much training a reproduction spends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Budget {
+    /// The single-bidder rows and 2x2 in about an hour on a 2-core laptop: shortened runs with
+    /// the learning rate decayed over their second half (see [`Budget::config`]).
+    Quick,
+    /// Every preset at the reference's 400,000 iterations (days on a CPU for the large ones).
+    Full,
+    /// The rows with several bidders and more than two items, or unit demand with several
+    /// bidders, that have no known optimum ([`LARGE_PRESETS`]), estimated at about 3 hours on 2
+    /// cores from the benchmarked iteration speed (not yet measured end to end): shortened runs
+    /// ([`large_iterations`]) with the quick budget's compressed rho schedule and learning-rate
+    /// decay, the best-iterate inner search, and every periodic checkpoint kept so that the
+    /// revenue-regret frontier can be read off the run.
+    Large,
+}
+
+/// Iterations of a quick single-bidder row (other than the default preset, which keeps its own
+/// schedule): about 3 minutes on 2 threads.
+pub const QUICK_SINGLE_BIDDER_ITERATIONS: u64 = 60_000;
+
+/// Iterations of a quick row with several bidders: about 14 minutes for 2x2 on 2 threads.
+pub const QUICK_MULTI_BIDDER_ITERATIONS: u64 = 150_000;
+
+/// The presets of [`Budget::Large`], in the order of the paper's table.
+pub const LARGE_PRESETS: &[&str] = &[
+    "unit_2x2_uniform",
+    "additive_2x3_uniform",
+    "additive_3x10_uniform",
+    "additive_5x10_uniform",
+];
+
+/// Iterations of a [`Budget::Large`] row: 100,000 for the two-bidder rows, 150,000 for 3x10
+/// and 100,000 for 5x10. Estimated from `regretnet bench`'s speed on 2 idle threads: about 10
+/// minutes for each two-bidder row, an hour for 3x10 and 80 minutes for 5x10; measured on one
+/// shared thread: 33 and 37 minutes for the two-bidder rows (docs/TRAINING.md).
+pub fn large_iterations(bidders: usize, items: usize) -> u64 {
+    match (bidders, items) {
+        (b, m) if b >= 5 && m >= 10 => 100_000,
+        (_, m) if m >= 10 => 150_000,
+        _ => 100_000,
+    }
+}
+
+/// Periodic checkpoints a [`Budget::Large`] row keeps: all of them (one per 5,000 iterations),
+/// for the frontier.
+pub const LARGE_KEEP_CHECKPOINTS: usize = 40;
+
+/// Iterations of the reference implementation's runs (`docs/PAPER.md`, "Training").
+pub const REFERENCE_ITERATIONS: u64 = 400_000;
+
+/// The presets of [`Budget::Quick`], in the order of the paper's table.
+pub const QUICK_PRESETS: &[&str] = &[
+    "additive_1x2_uniform",
+    "unit_1x2_uniform",
+    "unit_1x2_uniform_23",
+    "additive_1x2_uniform_416_47",
+    "additive_1x2_uniform_triangle",
+    "additive_2x2_uniform",
+];
+
+impl Budget {
+    /// The name used on the command line and in `RESULTS.md`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Budget::Quick => "quick",
+            Budget::Full => "full",
+            Budget::Large => "large",
+        }
+    }
+
+    /// The presets this budget reproduces, in table order.
+    pub fn presets(self) -> Vec<&'static str> {
+        match self {
+            Budget::Quick => QUICK_PRESETS.to_vec(),
+            Budget::Full => PRESETS.iter().map(|p| p.name).collect(),
+            Budget::Large => LARGE_PRESETS.to_vec(),
+        }
+    }
+
+    /// The training config of `preset` under this budget. Full: the preset with the reference's
+    /// 400,000 iterations. Quick: the default preset as it is (100,000 iterations, 50
+    /// misreport steps, learning rate decayed over the second half: docs/TRAINING.md); every
+    /// other preset trains [`QUICK_SINGLE_BIDDER_ITERATIONS`] or
+    /// [`QUICK_MULTI_BIDDER_ITERATIONS`] with the reference's lambda updates, rho steps and 25
+    /// misreport steps, rho's schedule compressed so that it ends where the reference's does
+    /// after 400,000 iterations (measured: with the uncompressed schedule, unit_1x2_uniform ends
+    /// at audited regret 1.08e-3 and 3.4% above the optimum; compressed, 4.0e-4 and 0.9%), and
+    /// the same learning-rate decay. Large: [`large_iterations`] with the same compression and
+    /// decay, the best-iterate inner search (`train.misreport_keep_best`: with the last iterate
+    /// the triangle's training saw 30x less regret than there was, RESULTS.md) and
+    /// [`LARGE_KEEP_CHECKPOINTS`].
+    pub fn config(self, preset: &str) -> Result<Config, ConfigError> {
+        let mut c = presets::preset(preset)?;
+        match self {
+            Budget::Large => {
+                let iterations = large_iterations(c.setting.bidders, c.setting.items);
+                compress(&mut c, iterations);
+                c.train.misreport_keep_best = true;
+                c.train.keep_checkpoints = LARGE_KEEP_CHECKPOINTS;
+            }
+            Budget::Full => c.train.iterations = REFERENCE_ITERATIONS,
+            Budget::Quick if preset == DEFAULT_PRESET => {}
+            Budget::Quick => {
+                let iterations = if c.setting.bidders == 1 {
+                    QUICK_SINGLE_BIDDER_ITERATIONS
+                } else {
+                    QUICK_MULTI_BIDDER_ITERATIONS
+                };
+                compress(&mut c, iterations);
+            }
+        }
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+/// Shorten `c` to `iterations` with the reference's rho schedule compressed into the shorter run
+/// (rho ends where the reference's ends at 400,000 iterations) and the learning rate decayed
+/// linearly to 1e-5 over the second half.
+fn compress(c: &mut Config, iterations: u64) {
+    c.train.rho_increment_every =
+        (c.train.rho_increment_every * iterations / REFERENCE_ITERATIONS).max(1);
+    c.train.iterations = iterations;
+    c.train.lr_decay_from = Some(0.5);
+    c.train.lr_final = 1e-5;
+}
+
+/// One reproduced row: what was trained, what the audited evaluation found, and the
+/// baselines on the same test sample. Saved as `reproduce.json` in the row's run directory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// The preset.
+    pub preset: String,
+    /// The budget it was trained under.
+    pub budget: Budget,
+    /// The evaluation protocol's name.
+    pub protocol: String,
+    /// Iterations trained.
+    pub iterations: u64,
+    /// Test profiles.
+    pub samples: usize,
+    /// Mean test revenue and its standard error.
+    pub revenue: f64,
+    /// Standard error of `revenue`.
+    pub revenue_se: f64,
+    /// Regret found by the gradient search (mean over bidders of the mean over profiles).
+    pub gradient_regret: f64,
+    /// Audited regret: per profile and bidder the larger of search and audit.
+    pub audited_regret: f64,
+    /// Audit over search, where an audit ran.
+    pub audit_to_gradient: Option<f64>,
+    /// Every baseline on the same test sample.
+    pub baselines: Vec<BaselineRevenue>,
+    /// Training wall time, seconds.
+    pub train_seconds: f64,
+    /// Evaluation wall time, seconds.
+    pub eval_seconds: f64,
+    /// The command that produced the row.
+    #[serde(default)]
+    pub command: String,
+    /// Every regret estimate beside the search, with its ratio to the search on the profiles
+    /// it covered (`EvalReport::estimates`).
+    #[serde(default)]
+    pub estimates: Vec<Estimate>,
+    /// The whole evaluation protocol (a finished row is reused only under the same one).
+    #[serde(default)]
+    pub protocol_detail: Option<Protocol>,
+}
+
+impl Row {
+    /// The row's published facts.
+    pub fn info(&self) -> Option<&'static PresetInfo> {
+        PRESETS.iter().find(|p| p.name == self.preset)
+    }
+
+    /// The comparison on our sample: the known optimum when there is one, otherwise the
+    /// baseline of highest revenue (corrected outcome lists included: the stricter bar).
+    pub fn reference_on_sample(&self) -> Option<&BaselineRevenue> {
+        self.baselines
+            .iter()
+            .find(|b| b.name == "known optimum")
+            .or_else(|| {
+                self.baselines
+                    .iter()
+                    .max_by(|a, b| a.revenue.total_cmp(&b.revenue))
+            })
+    }
+
+    /// The row's verdict, in words: within 1% of the optimum (or above the best baseline) and
+    /// an audited regret within the paper's bound (1e-3 where the paper has none).
+    pub fn checks(&self) -> String {
+        let bound = self
+            .info()
+            .and_then(|i| i.paper_regretnet)
+            .map_or(1e-3, |(_, b)| b);
+        let regret_ok = self.audited_regret <= bound;
+        let regret = format!(
+            "regret {} {bound:.0e}",
+            if regret_ok { "<=" } else { "above" }
+        );
+        let published = self.info().and_then(|i| i.optimal_revenue);
+        let revenue = match (self.reference_on_sample(), published) {
+            // Compared profile by profile on this sample: within 1% of the optimum there, or
+            // above the best baseline by more than 2 paired standard errors.
+            (
+                Some(
+                    r @ BaselineRevenue {
+                        paired: Some(d), ..
+                    },
+                ),
+                _,
+            ) => {
+                if r.name == "known optimum" {
+                    let gap = d.mean / r.revenue;
+                    format!(
+                        "{} ({:+.2}% vs the optimum on this sample, {:+.4} ± {:.4} paired)",
+                        if gap.abs() <= 0.01 {
+                            "within 1%"
+                        } else {
+                            "outside 1%"
+                        },
+                        100.0 * gap,
+                        d.mean,
+                        d.se
+                    )
+                } else {
+                    format!(
+                        "{} {} by {:+.4} ± {:.4} paired ({:+.1} SE)",
+                        if d.z() > 2.0 {
+                            "beats"
+                        } else {
+                            "does not beat"
+                        },
+                        r.name,
+                        d.mean,
+                        d.se,
+                        d.z()
+                    )
+                }
+            }
+            // Rows saved before paired comparisons: the published optimum is the bar (its
+            // expectation), and the gap to the optimum on this very sample is shown too.
+            (Some(r), Some(opt)) if r.name == "known optimum" => {
+                let gap = (self.revenue - opt) / opt;
+                let ok = gap.abs() <= 0.01;
+                format!(
+                    "{} ({:+.2}% vs {opt}; {:+.2}% vs the optimum on this sample)",
+                    if ok { "within 1%" } else { "outside 1%" },
+                    100.0 * gap,
+                    100.0 * (self.revenue - r.revenue) / r.revenue
+                )
+            }
+            (Some(r), _) => format!(
+                "{} {}",
+                if self.revenue > r.revenue {
+                    "beats"
+                } else {
+                    "below"
+                },
+                r.name
+            ),
+            (None, _) => "no baseline".into(),
+        };
+        let pass = regret_ok && (revenue.starts_with("within") || revenue.starts_with("beats"));
+        format!("{} {revenue}; {regret}", if pass { "yes:" } else { "no:" })
+    }
+}
+
+fn fmt_minutes(seconds: f64) -> String {
+    if seconds < 90.0 {
+        format!("{seconds:.0} s")
+    } else {
+        format!("{:.1} min", seconds / 60.0)
+    }
+}
+
+/// Sort `rows` into the order of the paper's table ([`PRESETS`]); names not listed go last.
+pub fn table_order(rows: &mut [Row]) {
+    let rank = |r: &Row| {
+        PRESETS
+            .iter()
+            .position(|p| p.name == r.preset)
+            .unwrap_or(usize::MAX)
+    };
+    rows.sort_by_key(rank);
+}
+
+/// The `RESULTS.md` text for `rows` (in table order): a header saying what was run, where and
+/// how, the table, and every baseline per row.
+pub fn results_markdown(budget: Budget, machine: &str, rows: &[Row]) -> String {
+    let mut commands: Vec<String> = Vec::new();
+    for r in rows {
+        let c = if r.command.is_empty() {
+            format!("regretnet reproduce --budget {}", budget.name())
+        } else {
+            r.command.clone()
+        };
+        if !commands.contains(&c) {
+            commands.push(c);
+        }
+    }
+    let commands = commands
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let mut s = String::new();
+    s += "# Results\n\n";
+    s += &format!(
+        "Reproduced with {commands} (budget **{}**, regretnet {}) on {machine}. Every \
+         number of ours is on the evaluation's test sample (seed 100), and every baseline is \
+         computed on that same sample. Published numbers: `docs/PAPER.md` \
+         (Dütting et al., ICML 2019 / JACM 2024). Regret is the mean over bidders of the mean \
+         over profiles; *audited* takes per profile and bidder the largest of every estimate: \
+         the gradient search and the audit (a grid for two items; item-wise grids, coordinate \
+         ascent and pairwise grids for more; docs/EVALUATION.md). The check compares with the \
+         optimum or the best baseline on the same profiles, by the paired difference and its \
+         standard error.\n\n",
+        budget.name(),
+        env!("CARGO_PKG_VERSION")
+    );
+    s += "| setting | iterations | revenue (ours) | regret: search / audited | paper RegretNet: revenue / regret | optimum or best baseline: published / our sample | check | time (train + eval) |\n";
+    s += "|---|---|---|---|---|---|---|---|\n";
+    for r in rows {
+        let info = r.info();
+        let paper = info
+            .and_then(|i| i.paper_regretnet)
+            .map_or("-".to_string(), |(rev, b)| format!("{rev:.3} / < {b:.0e}"));
+        let published = match info {
+            Some(PresetInfo {
+                optimal_revenue: Some(o),
+                ..
+            }) => format!("optimum {o:.4}"),
+            Some(PresetInfo {
+                best_baseline: Some((name, v)),
+                ..
+            }) => format!("{name} {v:.4}"),
+            _ => "-".into(),
+        };
+        let ours = r.reference_on_sample().map_or("-".to_string(), |b| {
+            format!("{} {:.4} ± {:.4}", b.name, b.revenue, b.se)
+        });
+        s += &format!(
+            "| {} | {} | {:.4} ± {:.4} | {:.2e} / {:.2e} | {paper} | {published} / {ours} | {} | {} + {} |\n",
+            r.preset,
+            r.iterations,
+            r.revenue,
+            r.revenue_se,
+            r.gradient_regret,
+            r.audited_regret,
+            r.checks(),
+            fmt_minutes(r.train_seconds),
+            fmt_minutes(r.eval_seconds),
+        );
+    }
+    let total: f64 = rows.iter().map(|r| r.train_seconds + r.eval_seconds).sum();
+    s += &format!("\nTotal wall time: {}.\n", fmt_minutes(total));
+    if rows.iter().any(|r| !r.estimates.is_empty()) {
+        s += "\n## Every regret estimate, as a ratio to the gradient search on the same profiles\n\n";
+        for r in rows.iter().filter(|r| !r.estimates.is_empty()) {
+            let parts: Vec<String> = r
+                .estimates
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} {:.2e} ({:.3}x, {} profiles)",
+                        e.name, e.mean, e.to_search, e.profiles
+                    )
+                })
+                .collect();
+            s += &format!("- **{}**: {}\n", r.preset, parts.join("; "));
+        }
+    }
+    s += "\n## Every baseline on the test sample\n\n";
+    for r in rows {
+        s += &format!(
+            "- **{}** ({} profiles, protocol `{}`): ",
+            r.preset, r.samples, r.protocol
+        );
+        let parts: Vec<String> = r
+            .baselines
+            .iter()
+            .map(|b| match b.paired {
+                Some(d) => format!(
+                    "{} {:.4} ± {:.4} (ours {:+.4} ± {:.4} paired)",
+                    b.name, b.revenue, b.se, d.mean, d.se
+                ),
+                None => format!("{} {:.4} ± {:.4}", b.name, b.revenue, b.se),
+            })
+            .collect();
+        s += &if parts.is_empty() {
+            "none applies".to_string()
+        } else {
+            parts.join("; ")
+        };
+        s += "\n";
+    }
+    s
+}
+
+/// The CPU model and core count, for the `RESULTS.md` header (Linux; "unknown CPU" elsewhere).
+pub fn machine_description() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{model}, {cores} cores")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regretnet_core::baselines::PairedDifference;
+
+    fn row(preset: &str, revenue: f64, regret: f64, baselines: Vec<(&str, f64)>) -> Row {
+        Row {
+            preset: preset.into(),
+            budget: Budget::Quick,
+            protocol: "default".into(),
+            iterations: 1000,
+            samples: 10_000,
+            revenue,
+            revenue_se: 0.004,
+            gradient_regret: regret * 0.9,
+            audited_regret: regret,
+            audit_to_gradient: Some(1.1),
+            baselines: baselines
+                .into_iter()
+                .map(|(n, r)| BaselineRevenue {
+                    name: n.into(),
+                    revenue: r,
+                    se: 0.004,
+                    paired: None,
+                })
+                .collect(),
+            train_seconds: 200.0,
+            eval_seconds: 40.0,
+            command: String::new(),
+            estimates: Vec::new(),
+            protocol_detail: None,
+        }
+    }
+
+    #[test]
+    fn quick_keeps_reference_schedules_and_shortens_runs() {
+        // The default preset keeps its measured schedule; the others keep the reference's rho
+        // steps (docs/PAPER.md) and train 60k / 150k iterations with the decay.
+        let d = Budget::Quick.config(DEFAULT_PRESET).unwrap();
+        assert_eq!(d, presets::preset(DEFAULT_PRESET).unwrap());
+        let u = Budget::Quick.config("unit_1x2_uniform").unwrap();
+        assert_eq!(u.train.iterations, QUICK_SINGLE_BIDDER_ITERATIONS);
+        assert_eq!(u.train.rho_increment, 20.0);
+        assert_eq!(u.train.misreport_steps, 25);
+        assert_eq!(u.train.lr_decay_from, Some(0.5));
+        // rho + 20 every 1,500 iterations: 40 steps in 60,000, as the reference's 40 in 400,000.
+        assert_eq!(u.train.rho_increment_every, 1_500);
+        let m = Budget::Quick.config("additive_2x2_uniform").unwrap();
+        assert_eq!(m.train.iterations, QUICK_MULTI_BIDDER_ITERATIONS);
+        assert_eq!(m.train.rho_increment_every, 3_750);
+        assert_eq!(
+            Budget::Full
+                .config("ca_sym_uniform_12")
+                .unwrap()
+                .train
+                .iterations,
+            400_000
+        );
+        assert_eq!(Budget::Full.presets().len(), PRESETS.len());
+        // Large: the four rows without a known optimum, best-iterate inner search, every
+        // checkpoint kept; 5x10's rho (+0.25 every 100,000 of 400,000) every 25,000 of 100,000.
+        assert_eq!(Budget::Large.presets(), LARGE_PRESETS.to_vec());
+        let l = Budget::Large.config("additive_5x10_uniform").unwrap();
+        assert_eq!(l.train.iterations, 100_000);
+        assert_eq!(l.train.rho_increment_every, 25_000);
+        assert!(l.train.misreport_keep_best);
+        assert_eq!(l.train.keep_checkpoints, LARGE_KEEP_CHECKPOINTS);
+        let l = Budget::Large.config("additive_3x10_uniform").unwrap();
+        assert_eq!(l.train.iterations, 150_000);
+        assert_eq!(l.train.rho_increment_every, 3_750);
+        assert_eq!(
+            Budget::Large
+                .config("additive_2x3_uniform")
+                .unwrap()
+                .train
+                .iterations,
+            100_000
+        );
+        assert!(Budget::Quick.config("nope").is_err());
+    }
+
+    #[test]
+    fn checks_compare_with_the_optimum_or_the_best_baseline() {
+        // 0.5470 vs the published optimum 0.5492: -0.40%, within 1% (and +0.44% vs 0.5446,
+        // the optimum on the sample).
+        let r = row(
+            "additive_1x2_uniform",
+            0.5470,
+            8e-4,
+            vec![("known optimum", 0.5446)],
+        );
+        assert_eq!(
+            r.checks(),
+            "yes: within 1% (-0.40% vs 0.5492; +0.44% vs the optimum on this sample); \
+             regret <= 1e-3"
+        );
+        let r = row(
+            "additive_1x2_uniform",
+            0.5600,
+            2e-3,
+            vec![("known optimum", 0.5492)],
+        );
+        assert_eq!(
+            r.checks(),
+            "no: outside 1% (+1.97% vs 0.5492; +1.97% vs the optimum on this sample); \
+             regret above 1e-3"
+        );
+        // Several bidders: the best baseline on the sample, whichever list it comes from.
+        let r = row(
+            "additive_2x2_uniform",
+            0.869,
+            9e-4,
+            vec![("VVCA", 0.8675), ("VVCA (corrected list)", 0.8701)],
+        );
+        assert_eq!(
+            r.reference_on_sample().unwrap().name,
+            "VVCA (corrected list)"
+        );
+        assert_eq!(
+            r.checks(),
+            "no: below VVCA (corrected list); regret <= 1e-3"
+        );
+        // Compared profile by profile: beats only by more than 2 paired standard errors.
+        let mut r = row(
+            "additive_3x10_uniform",
+            5.40,
+            1.5e-3,
+            vec![("item-wise Myerson", 5.31)],
+        );
+        r.baselines[0].paired = Some(PairedDifference {
+            mean: 0.09,
+            se: 0.03,
+        });
+        assert_eq!(
+            r.checks(),
+            "yes: beats item-wise Myerson by +0.0900 ± 0.0300 paired (+3.0 SE); regret <= 2e-3"
+        );
+        r.baselines[0].paired = Some(PairedDifference {
+            mean: 0.05,
+            se: 0.03,
+        });
+        assert!(r
+            .checks()
+            .starts_with("no: does not beat item-wise Myerson"));
+        let mut r = row(
+            "additive_1x2_uniform",
+            0.5543,
+            5e-4,
+            vec![("known optimum", 0.5446)],
+        );
+        r.baselines[0].paired = Some(PairedDifference {
+            mean: 0.0097,
+            se: 0.001,
+        });
+        assert_eq!(
+            r.checks(),
+            "no: outside 1% (+1.78% vs the optimum on this sample, +0.0097 ± 0.0010 paired); \
+             regret <= 1e-3"
+        );
+    }
+
+    #[test]
+    fn the_table_has_a_row_per_result_and_every_baseline() {
+        let mut rows = [
+            row("additive_2x2_uniform", 0.88, 9e-4, vec![("VVCA", 0.8675)]),
+            row(
+                "additive_1x2_uniform",
+                0.5470,
+                8e-4,
+                vec![("known optimum", 0.5492)],
+            ),
+        ];
+        rows[0].command = "regretnet reproduce --only additive_2x2_uniform".into();
+        table_order(&mut rows);
+        assert_eq!(rows[0].preset, "additive_1x2_uniform");
+        let md = results_markdown(Budget::Quick, "a test machine", &rows);
+        assert!(md.contains(
+            "`regretnet reproduce --budget quick` and `regretnet reproduce --only \
+             additive_2x2_uniform` (budget **quick**"
+        ));
+        assert!(md.contains("| additive_1x2_uniform | 1000 | 0.5470 ± 0.0040 |"));
+        assert!(md.contains("0.554 / < 1e-3"));
+        assert!(md.contains("VVCA / AMA_bsym 0.8620 / VVCA 0.8675 ± 0.0040"));
+        assert!(md.contains("Total wall time: 8.0 min."));
+        assert_eq!(md.matches("\n- **").count(), 2);
+    }
+}

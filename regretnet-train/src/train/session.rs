@@ -1,0 +1,100 @@
+//! Training inside a run directory, as `regretnet train` and `regretnet reproduce` do it:
+//! start one ([`create_run`]), resume from its newest usable checkpoint ([`resume_run`],
+//! [`resume_latest`]), and train to the configured
+//! iterations with `metrics.csv`, `validation.csv` and checkpoints written into the run
+//! ([`train_in_run`]).
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use regretnet_core::Config;
+
+use crate::error::{Result, TrainError};
+use crate::run::metrics::{truncate_after, CsvSink};
+use crate::run::rundir::RunDir;
+use crate::train::trainer::{Event, TrainSummary, Trainer};
+
+/// A new run directory at `out` (refused if it holds files, unless `force`) with `config`
+/// written into it, and a fresh trainer for it.
+pub fn create_run(out: &Path, config: Config, force: bool) -> Result<(RunDir, Trainer)> {
+    let trainer = Trainer::new(config)?;
+    let run = RunDir::create(out, force)?;
+    run.write_config(trainer.config())?;
+    Ok((run, trainer))
+}
+
+/// The run directory at `dir` and the trainer of its newest usable checkpoint
+/// ([`resume_latest`]), extended to `iterations` when given; the run's `config.toml` is
+/// rewritten to match.
+pub fn resume_run(
+    dir: &Path,
+    iterations: Option<u64>,
+    warn: &mut dyn FnMut(&str),
+) -> Result<(RunDir, Trainer)> {
+    let run = RunDir::open(dir)?;
+    let mut trainer = resume_latest(&run, warn)?;
+    if let Some(n) = iterations {
+        trainer.set_iterations(n)?;
+    }
+    run.write_config(trainer.config())?;
+    Ok((run, trainer))
+}
+
+/// The trainer of the newest checkpoint of `run` that resumes, with the run's metrics files
+/// cut back to that checkpoint's iteration (so that they continue exactly from it). A newer
+/// checkpoint that cannot resume (unreadable, written by another version) is renamed
+/// `*.unusable` (kept for inspection) and reported through `warn`; the previous one is tried.
+pub fn resume_latest(run: &RunDir, warn: &mut dyn FnMut(&str)) -> Result<Trainer> {
+    let candidates = run.checkpoints()?;
+    let no_checkpoint = |reason: String| TrainError::RunDir {
+        path: run.path().display().to_string(),
+        reason,
+    };
+    if candidates.is_empty() {
+        return Err(no_checkpoint(
+            "no checkpoint to resume from (checkpoints/iter-*.safetensors)".into(),
+        ));
+    }
+    let mut last_error = String::new();
+    for (_, path) in candidates.iter().rev() {
+        match Trainer::resume(path) {
+            Ok(trainer) => {
+                truncate_after(run.path(), trainer.iteration())?;
+                return Ok(trainer);
+            }
+            Err(e) if e.is_input_error() => {
+                let aside = path.with_extension("safetensors.unusable");
+                warn(&format!(
+                    "{e}\nmoved it to {} and trying the previous checkpoint",
+                    aside.display()
+                ));
+                std::fs::rename(path, &aside).map_err(|io| TrainError::io(path, io))?;
+                last_error = e.to_string();
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(no_checkpoint(format!(
+        "no usable checkpoint in checkpoints/ (tried {}; the last: {last_error})",
+        candidates.len()
+    )))
+}
+
+/// Train `trainer` to its configured iterations in `run`: metrics appended to the run's CSV
+/// files, checkpoints on the config's schedule, `threads` worker threads, stopping after the
+/// current iteration with a checkpoint once `stop` is set. `observer` sees every event.
+pub fn train_in_run(
+    trainer: &mut Trainer,
+    run: &RunDir,
+    threads: usize,
+    stop: Option<Arc<AtomicBool>>,
+    observer: &mut dyn FnMut(Event<'_>),
+) -> Result<TrainSummary> {
+    let mut sink = CsvSink::open(run.path(), trainer.setting().bidders)?;
+    if let Some(flag) = stop {
+        trainer.set_stop_flag(flag);
+    }
+    trainer.set_threads(threads);
+    trainer.run(&mut sink, Some(run), threads, observer)
+}
