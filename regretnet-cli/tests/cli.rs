@@ -396,6 +396,39 @@ fn reproduce_writes_the_table_resumes_and_adds_rows() {
     // Rerun: nothing is trained again.
     run("additive_1x2_uniform");
     assert_eq!(std::fs::read(&metrics).unwrap(), trained);
+
+    // A stale row (saved under another protocol) is evaluated again, not reused, and its run
+    // is not trained again; an unreadable row of another preset is named, not silently dropped.
+    let saved = out.join("additive_1x2_uniform/reproduce.json");
+    let mut row: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    row["protocol_detail"]["restarts"] = 999.into();
+    row["revenue"] = 123.0.into();
+    std::fs::write(&saved, row.to_string()).unwrap();
+    std::fs::write(out.join("ca_sym_uniform_12/reproduce.json"), "{ not json").unwrap();
+    let o = regretnet(&[
+        "reproduce",
+        "--only",
+        "additive_1x2_uniform",
+        "--iterations",
+        "30",
+        "--samples",
+        "20",
+        "--out",
+        out_s,
+    ]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("another protocol or configuration: evaluating again"), "{err}");
+    assert!(
+        err.contains("warning: cannot read") && err.contains("ca_sym_uniform_12/reproduce.json"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&metrics).unwrap(), trained);
+    let row: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert_ne!(row["revenue"], 123.0, "the stale row was reused");
+    assert_ne!(row["protocol_detail"]["restarts"], 999);
 }
 
 #[test]
