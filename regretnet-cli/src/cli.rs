@@ -311,6 +311,20 @@ pub struct EvalArgs {
     /// Adam steps per start of the reference search (default 2,000).
     #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub reference_steps: Option<u64>,
+    /// Certify the regret: a proven upper bound per profile and bidder by branch and bound
+    /// over boxes of misreports (bidders who report at most 2 values; docs/EVALUATION.md)
+    #[arg(long)]
+    pub certify: bool,
+    /// Tolerance of each certificate: stop when the bound is within this of the best
+    /// misreport found (with --certify; default 1e-4)
+    #[arg(long, value_name = "X", requires = "certify")]
+    pub tol: Option<f64>,
+    /// Most boxes bounded per profile and bidder (with --certify; default 20000)
+    #[arg(long, value_name = "B", requires = "certify", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub budget: Option<u64>,
+    /// Certify the first K regret profiles only (with --certify; default all)
+    #[arg(long, value_name = "K", requires = "certify", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub certify_samples: Option<u64>,
     /// Exit with status 1 when the audited regret (mean over bidders and profiles) exceeds X;
     /// the report is printed and saved first.
     #[arg(long, value_name = "X", allow_negative_numbers = true)]

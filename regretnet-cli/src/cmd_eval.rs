@@ -99,6 +99,19 @@ fn protocol_of(args: &EvalArgs, eval: &EvalConfig) -> Result<Protocol, Failure> 
     set(&mut protocol.reference_samples, args.reference_samples);
     set(&mut protocol.reference_restarts, args.reference_restarts);
     set(&mut protocol.reference_steps, args.reference_steps);
+    if args.certify {
+        protocol.certify = true;
+        if let Some(t) = args.tol {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(Failure::usage(format!(
+                    "--tol must be a positive number, not {t}"
+                )));
+            }
+            protocol.certify_tol = t;
+        }
+        set(&mut protocol.certify_budget, args.budget);
+        set(&mut protocol.certify_samples, args.certify_samples);
+    }
     protocol.name = protocol.name_against(&base);
     Ok(protocol)
 }

@@ -419,7 +419,10 @@ fn reproduce_writes_the_table_resumes_and_adds_rows() {
     ]);
     let err = stderr(&o);
     assert!(o.status.success(), "{err}");
-    assert!(err.contains("another protocol or configuration: evaluating again"), "{err}");
+    assert!(
+        err.contains("another protocol or configuration: evaluating again"),
+        "{err}"
+    );
     assert!(
         err.contains("warning: cannot read") && err.contains("ca_sym_uniform_12/reproduce.json"),
         "{err}"

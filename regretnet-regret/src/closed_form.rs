@@ -18,7 +18,7 @@ use crate::mechanism::Mechanism;
 /// the items with `v_j >= price_j`, which maximises `sum_j a_j (v_j - price_j)`; regret 0.
 #[derive(Debug, Clone)]
 pub struct PostedPrice {
-    prices: Vec<f32>,
+    pub(crate) prices: Vec<f32>,
 }
 
 impl PostedPrice {
@@ -119,8 +119,8 @@ impl Mechanism for BidLottery {
 /// search finds the trap only from a start inside it, one in `pi r^2 / area` prior draws.
 #[derive(Debug, Clone)]
 pub struct Trap {
-    center: Vec<f32>,
-    radius: f32,
+    pub(crate) center: Vec<f32>,
+    pub(crate) radius: f32,
 }
 
 impl Trap {

@@ -33,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod adam;
+pub mod certify;
 pub mod closed_form;
 pub mod coordinate;
 pub mod error;
@@ -47,6 +48,7 @@ pub mod stats;
 pub mod utility;
 pub mod work;
 
+pub use certify::{certify_regret, CertifiedRegret, CertifyConfig};
 pub use coordinate::{coordinate_audit, CoordinateAudit, CoordinateConfig};
 pub use error::{RegretError, Result};
 pub use grid::{grid_audit, GridAudit, GridConfig};

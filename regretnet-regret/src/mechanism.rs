@@ -3,6 +3,7 @@
 use candle_core::Tensor;
 use regretnet_nets::{FrozenNet, Outcome, RegretNet, WeightGrad};
 
+use crate::certify::{BoxBounds, Net64};
 use crate::error::Result;
 use crate::search::{Autograd, UtilityGradient};
 
@@ -25,6 +26,12 @@ pub trait Mechanism: Sync {
     /// search; the mechanism must not change while it lives.
     fn utility_gradient(&self) -> Result<Box<dyn UtilityGradient + '_>> {
         Ok(Box::new(Autograd(self)))
+    }
+
+    /// Enclosures of the outcome over boxes of one bidder's reports, for certified regret
+    /// ([`crate::certify`]); `None` for a mechanism that has none.
+    fn box_bounds(&self) -> Option<Result<Box<dyn BoxBounds + '_>>> {
+        None
     }
 }
 
@@ -58,5 +65,8 @@ impl Mechanism for RegretNet {
     }
     fn utility_gradient(&self) -> Result<Box<dyn UtilityGradient + '_>> {
         Ok(Box::new(FrozenNet::new(self)?))
+    }
+    fn box_bounds(&self) -> Option<Result<Box<dyn BoxBounds + '_>>> {
+        Some(Net64::new(self).map(|n| Box::new(n) as Box<dyn BoxBounds>))
     }
 }

@@ -62,6 +62,16 @@ pub struct EvalConfig {
     pub reference_restarts: usize,
     /// Projected-Adam steps per start of the reference search.
     pub reference_steps: usize,
+    /// Certify the regret: a proven upper bound per profile and bidder by branch and bound
+    /// (bidders who report at most 2 values; `regretnet_regret::certify`).
+    pub certify: bool,
+    /// Stop certifying a profile and bidder when the bound is within this of the best
+    /// misreport found.
+    pub certify_tol: f64,
+    /// Most boxes bounded per profile and bidder.
+    pub certify_budget: usize,
+    /// Certify the first this many of the regret profiles (0: all of them).
+    pub certify_samples: usize,
 }
 
 /// The largest `eval.grid` accepted (a 2-D grid of 16 million points per bidder).
@@ -96,6 +106,10 @@ impl Default for EvalConfig {
             reference_samples: 0,
             reference_restarts: 1_000,
             reference_steps: 2_000,
+            certify: false,
+            certify_tol: 1e-4,
+            certify_budget: 20_000,
+            certify_samples: 0,
         }
     }
 }
@@ -159,6 +173,10 @@ impl EvalConfig {
                     e.pair_grid
                 ),
             ));
+        }
+        if e.certify {
+            positive_finite("eval.certify_tol", e.certify_tol)?;
+            positive("eval.certify_budget", e.certify_budget)?;
         }
         if e.reference_samples > 0 {
             positive("eval.reference_steps", e.reference_steps)?;

@@ -16,15 +16,16 @@ use std::time::Instant;
 
 use crate::error::Result;
 use crate::eval::protocol::Protocol;
-use crate::eval::report::{Audit, Estimate, EvalReport, ReferenceCheck, Timings};
+use crate::eval::report::{Audit, Certified, Estimate, EvalReport, ReferenceCheck, Timings};
 use regretnet_core::optimal::known_optimum;
 use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::{ConfigError, Setting};
+use regretnet_regret::certify::{certify_mechanism, CertifyConfig};
 use regretnet_regret::starts::starts_per_profile;
 use regretnet_regret::stats::{elementwise_max, mean_se};
 use regretnet_regret::{
     coordinate_audit, estimate_regret_with, grid_audit, itemwise_audit, truthful_outcomes,
-    GridConfig, Mechanism, RegretStats, Work,
+    GridConfig, Mechanism, RegretError, RegretStats, Work,
 };
 
 /// Which part of an evaluation is running, for progress displays.
@@ -36,6 +37,8 @@ pub enum Phase {
     Audit(Audit),
     /// The reference search on the first profiles.
     Reference,
+    /// The certified bound (branch and bound).
+    Certify,
 }
 
 impl std::fmt::Display for Phase {
@@ -44,6 +47,7 @@ impl std::fmt::Display for Phase {
             Phase::Search => write!(f, "gradient search"),
             Phase::Audit(a) => write!(f, "{a} audit"),
             Phase::Reference => write!(f, "reference search"),
+            Phase::Certify => write!(f, "certified bound"),
         }
     }
 }
@@ -213,6 +217,36 @@ pub fn evaluate<M: Mechanism>(
         None
     };
     let reference_seconds = reference_start.elapsed().as_secs_f64();
+    let certify_start = Instant::now();
+    let certified = if protocol.certify {
+        let bounds = mech.box_bounds().ok_or_else(|| {
+            RegretError::Unsupported("this mechanism has no enclosures to certify".into())
+        })??;
+        let k = protocol.certify_profiles().min(est.samples);
+        let certify_progress = |done: usize| {
+            if let Some(p) = progress {
+                p(Phase::Certify, done)
+            }
+        };
+        let c = certify_mechanism(
+            &*bounds,
+            setting,
+            &profiles[..k * setting.profile_len()],
+            &CertifyConfig {
+                tol: protocol.certify_tol,
+                budget: protocol.certify_budget,
+            },
+            Work {
+                chunk: 10,
+                threads,
+                progress: Some(&certify_progress),
+            },
+        )?;
+        Some(c)
+    } else {
+        None
+    };
+    let certify_seconds = certify_start.elapsed().as_secs_f64();
 
     // The profiles past the regret subsample: revenue and truthful utility by forward passes.
     let (mut revenue_per_profile, mut truthful) =
@@ -291,6 +325,15 @@ pub fn evaluate<M: Mechanism>(
         }
     });
     let audited = RegretStats::from_regret(&per_profile, n);
+    let certified = certified.map(|c| {
+        Certified::new(
+            &c,
+            &per_profile[..c.upper.len()],
+            protocol.certify_tol,
+            protocol.certify_budget,
+            certify_seconds,
+        )
+    });
     let audit_stats = audit_regret
         .as_ref()
         .map(|a| RegretStats::from_regret(a, n));
@@ -321,11 +364,13 @@ pub fn evaluate<M: Mechanism>(
         audited,
         estimates,
         reference: reference_check,
+        certified,
         protocol: protocol.clone(),
         timings: Timings {
             search: search_seconds,
             audit: audit_seconds,
             reference: reference_seconds,
+            certify: certify_seconds,
             total: start.elapsed().as_secs_f64(),
         },
         threads,

@@ -59,9 +59,29 @@ pub struct Protocol {
     pub reference_restarts: usize,
     /// Steps per start of the reference search.
     pub reference_steps: usize,
+    /// Whether the regret is certified (a proven upper bound by branch and bound).
+    #[serde(default)]
+    pub certify: bool,
+    /// Tolerance of the certificate.
+    #[serde(default = "default_certify_tol")]
+    pub certify_tol: f64,
+    /// Boxes per profile and bidder.
+    #[serde(default = "default_certify_budget")]
+    pub certify_budget: usize,
+    /// Certified profiles (0: every regret profile).
+    #[serde(default)]
+    pub certify_samples: usize,
     /// Profiles per chunk of work (memory bound; does not change results).
     #[serde(skip)]
     pub chunk: usize,
+}
+
+fn default_certify_tol() -> f64 {
+    EvalConfig::default().certify_tol
+}
+
+fn default_certify_budget() -> usize {
+    EvalConfig::default().certify_budget
 }
 
 impl Protocol {
@@ -89,6 +109,10 @@ impl Protocol {
             reference_samples: e.reference_samples,
             reference_restarts: e.reference_restarts,
             reference_steps: e.reference_steps,
+            certify: e.certify,
+            certify_tol: e.certify_tol,
+            certify_budget: e.certify_budget,
+            certify_samples: e.certify_samples,
             chunk: e.batch_size,
         }
     }
@@ -154,11 +178,21 @@ impl Protocol {
         }
     }
 
+    /// Profiles whose regret is certified (when `certify`): `certify_samples` when set and
+    /// smaller, else every regret profile.
+    pub fn certify_profiles(&self) -> usize {
+        match self.certify_samples {
+            0 => self.regret_profiles(),
+            k => k.min(self.regret_profiles()),
+        }
+    }
+
     /// The profiles an evaluation phase works through (for progress displays): the first
     /// [`Protocol::regret_profiles`], or the reference search's first `reference_samples`.
     pub fn phase_profiles(&self, phase: Phase) -> usize {
         match phase {
             Phase::Reference => self.reference_samples.min(self.regret_profiles()),
+            Phase::Certify => self.certify_profiles(),
             _ => self.regret_profiles(),
         }
     }
@@ -195,6 +229,20 @@ impl Protocol {
                 "-c{}-p{}-k{}",
                 self.coordinate_grid, self.pair_samples, self.regret_samples
             );
+        }
+        let certify = |p: &Protocol| {
+            (
+                p.certify,
+                p.certify_tol.to_bits(),
+                p.certify_budget,
+                p.certify_samples,
+            )
+        };
+        if certify(base) != certify(self) && self.certify {
+            name += &format!("-cert{:e}-b{}", self.certify_tol, self.certify_budget);
+            if self.certify_samples > 0 {
+                name += &format!("-k{}", self.certify_samples);
+            }
         }
         if reference(base) != reference(self) && self.reference_samples > 0 {
             name += &format!(

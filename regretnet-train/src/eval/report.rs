@@ -73,6 +73,78 @@ pub struct ReferenceCheck {
     pub seconds: f64,
 }
 
+/// The certified regret (a proven upper bound per profile and bidder, by branch and bound) on
+/// the first profiles, beside what the estimates found there.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Certified {
+    /// The first this many profiles of the test sample.
+    pub profiles: usize,
+    /// The tolerance of each certificate.
+    pub tol: f64,
+    /// Most boxes per profile and bidder.
+    pub budget: usize,
+    /// Mean certified bound (mean over bidders of the mean over profiles).
+    pub mean: f64,
+    /// Its standard error (the expectation over the prior is still a sample mean).
+    pub se: f64,
+    /// The largest certified bound.
+    pub max: f64,
+    /// Quantiles of the bound over profiles and bidders: 50%, 90%, 99%.
+    pub quantiles: [f64; 3],
+    /// Share of profiles and bidders whose certificate reached `tol`.
+    pub share_within_tol: f64,
+    /// The mean regret of the misreports the branch and bound found (a lower bound).
+    pub found: f64,
+    /// The audited regret (every estimate) on the same profiles.
+    pub audited: f64,
+    /// Profiles and bidders where an estimate found more regret than the certificate allows
+    /// (beyond `f32` rounding, 1e-5): 0 unless something is wrong.
+    pub violations: usize,
+    /// Mean boxes bounded per profile and bidder.
+    pub boxes: f64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+impl Certified {
+    /// The summary of certificates `c` on the profiles whose audited regret (flat
+    /// `[profiles, n]`) is `audited`.
+    pub fn new(
+        c: &regretnet_regret::CertifiedRegret,
+        audited: &[f32],
+        tol: f64,
+        budget: usize,
+        seconds: f64,
+    ) -> Self {
+        let k = c.upper.len();
+        let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len().max(1) as f64;
+        let (m, se) = regretnet_core::stats::mean_se(&c.upper);
+        let mut sorted = c.upper.clone();
+        sorted.sort_by(f64::total_cmp);
+        let q = |p: f64| regretnet_regret::stats::quantile(&sorted, p);
+        let audited64: Vec<f64> = audited.iter().map(|&x| f64::from(x)).collect();
+        Certified {
+            profiles: k / c.bidders.max(1),
+            tol,
+            budget,
+            mean: m,
+            se,
+            max: sorted.last().copied().unwrap_or(0.0),
+            quantiles: [q(0.5), q(0.9), q(0.99)],
+            share_within_tol: c.reached.iter().filter(|&&r| r).count() as f64 / k.max(1) as f64,
+            found: mean(&c.lower),
+            audited: mean(&audited64),
+            violations: audited64
+                .iter()
+                .zip(&c.upper)
+                .filter(|(a, u)| **a > **u + 1e-5)
+                .count(),
+            boxes: c.boxes.iter().sum::<usize>() as f64 / k.max(1) as f64,
+            seconds,
+        }
+    }
+}
+
 /// Wall-clock seconds of each part of an evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Timings {
@@ -82,6 +154,9 @@ pub struct Timings {
     pub audit: f64,
     /// The reference search (0 when it did not run).
     pub reference: f64,
+    /// The certified bound (0 when it did not run).
+    #[serde(default)]
+    pub certify: f64,
     /// Everything.
     pub total: f64,
 }
@@ -129,6 +204,8 @@ pub struct EvalReport {
     pub estimates: Vec<Estimate>,
     /// The reference search, where it ran.
     pub reference: Option<ReferenceCheck>,
+    /// The certified regret, where it ran.
+    pub certified: Option<Certified>,
     /// The protocol.
     pub protocol: Protocol,
     /// Wall-clock seconds.
@@ -161,7 +238,8 @@ impl EvalReport {
     /// One line per estimate that found more than 1.1x the search's regret on the same
     /// profiles: the search is too weak for this model there.
     pub fn warnings(&self) -> Vec<String> {
-        self.estimates
+        let mut out: Vec<String> = self
+            .estimates
             .iter()
             .filter(|e| e.to_search > 1.1)
             .map(|e| {
@@ -171,7 +249,15 @@ impl EvalReport {
                     e.name, e.to_search, e.profiles
                 )
             })
-            .collect()
+            .collect();
+        if let Some(c) = self.certified.as_ref().filter(|c| c.violations > 0) {
+            out.push(format!(
+                "{} profiles and bidders have more regret found than the certificate allows: a \
+                 bug in the bound or in an estimate; please report it",
+                c.violations
+            ));
+        }
+        out
     }
 }
 
@@ -296,6 +382,25 @@ impl EvalReport {
                 r.seconds,
                 100.0 * r.search_share,
                 100.0 * r.audit_share
+            );
+        }
+        if let Some(c) = &self.certified {
+            s += &format!(
+                "certified    {:.3e} +- {:.1e} proven upper bound on {} profiles (max {:.2e}; q50 {:.2e} q90 {:.2e} q99 {:.2e}); {:.1}% within tol {:.0e} ({} boxes at most, {:.0} on average, {:.1} s); audited {:.3e} and branch and bound {:.3e} on the same profiles\n",
+                c.mean,
+                c.se,
+                c.profiles,
+                c.max,
+                c.quantiles[0],
+                c.quantiles[1],
+                c.quantiles[2],
+                100.0 * c.share_within_tol,
+                c.tol,
+                c.budget,
+                c.boxes,
+                c.seconds,
+                c.audited,
+                c.found
             );
         }
         for w in self.warnings() {

@@ -140,6 +140,23 @@ pub fn report_html(run: &RunDir, figures: &[Figure], svgs: &[String]) -> Result<
                 ),
             ));
         }
+        // The proven upper bound, where the evaluation certified the regret.
+        let c = &e["certified"];
+        if c.is_object() {
+            let num = |k: &str| c[k].as_f64().map_or("-".into(), |x| format!("{x:.6}"));
+            pairs.push((
+                format!("regret, certified upper bound ({} profiles)", c["profiles"]),
+                format!(
+                    "{} +- {} (max {}; {:.1}% of profiles and bidders within tol {}; audited {} on the same profiles)",
+                    num("mean"),
+                    num("se"),
+                    num("max"),
+                    100.0 * c["share_within_tol"].as_f64().unwrap_or(f64::NAN),
+                    c["tol"],
+                    num("audited")
+                ),
+            ));
+        }
         pairs.extend([
             ("IR violation".into(), f("ir_violation")),
             (
