@@ -277,6 +277,24 @@ fn train_then_eval_writes_the_run_directory_and_json() {
     assert!(r["audit_stats"].is_null());
     assert_eq!(r["regret"], r["gradient"]["mean"]);
 
+    // --certify adds a proven upper bound: at least every estimate on every profile (no
+    // violations), so its mean is at least the audited mean; named in the protocol; a
+    // tolerance without --certify, or a non-positive one, is an input error.
+    let o = eval_small(&["--certify", "--tol", "1e-3", "--budget", "4000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let c = &r["certified"];
+    assert_eq!(c["profiles"], 20);
+    assert_eq!(c["violations"], 0);
+    assert!(c["mean"].as_f64().unwrap() >= r["regret"].as_f64().unwrap() - 1e-9);
+    assert!(c["mean"].as_f64().unwrap() >= c["found"].as_f64().unwrap());
+    assert!(r["protocol"]["name"]
+        .as_str()
+        .unwrap()
+        .ends_with("-cert1e-3-b4000"));
+    assert_input_error(&eval_small(&["--tol", "1e-3"]), "--certify");
+    assert_input_error(&eval_small(&["--certify", "--tol", "0"]), "--tol");
+
     // A checkpoint of another setting is refused with exit 2.
     let other_cfg = tiny_config(dir.path(), "tiny_1x3", 3);
     let other = dir.path().join("other");

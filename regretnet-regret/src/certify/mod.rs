@@ -282,11 +282,13 @@ impl Ord for Ub {
 type Cache = RwLock<HashMap<Key, Arc<Node>>>;
 
 /// Certify bidder `k` at `profile`: `(regret upper bound, regret found, reached tol, boxes)`.
+/// `seed` is a misreport known to be good (the search's best), which starts the best found.
 fn certify_bidder<M: BoxBounds + ?Sized>(
     mech: &M,
     support: &Support,
     profile: &[f64],
     k: usize,
+    seed: Option<&[f64]>,
     config: &CertifyConfig,
     cache: Option<&Cache>,
 ) -> (f64, f64, bool, usize) {
@@ -311,6 +313,13 @@ fn certify_bidder<M: BoxBounds + ?Sized>(
     };
     let (truth_lo, truth_hi) = (u_truth.lo(), u_truth.hi());
     let mut best = truth_lo;
+    if let Some(b) = seed.filter(|b| support.holds(b)) {
+        let point = constants(b);
+        best = best.max(
+            mech.utility(&mech.outcome(profile, k, &point), v, &point)
+                .lo(),
+        );
+    }
     let mut heap = BinaryHeap::new();
     let root = Key {
         level: [0, 0],
@@ -356,16 +365,19 @@ fn certify_bidder<M: BoxBounds + ?Sized>(
 }
 
 /// Certified regret of `net` on `profiles` (flat `[samples, n, m]`), every bidder, spread over
-/// `work`'s threads (results do not depend on them).
+/// `work`'s threads (results do not depend on them). `seeds` (flat like `profiles`: bidder
+/// `i`'s misreport at `[p, i, :]`, such as a search's best misreports) start the branch and
+/// bound's best found, which only speeds it up.
 pub fn certify_regret(
     net: &RegretNet,
     setting: &Setting,
     profiles: &[f32],
+    seeds: Option<&[f32]>,
     config: &CertifyConfig,
     work: Work<'_>,
 ) -> Result<CertifiedRegret> {
     let net64 = Net64::new(net)?;
-    certify_mechanism(&net64, setting, profiles, config, work)
+    certify_mechanism(&net64, setting, profiles, seeds, config, work)
 }
 
 /// [`certify_regret`] for any mechanism with box enclosures.
@@ -373,9 +385,17 @@ pub fn certify_mechanism<M: BoxBounds + ?Sized>(
     mech: &M,
     setting: &Setting,
     profiles: &[f32],
+    seeds: Option<&[f32]>,
     config: &CertifyConfig,
     work: Work<'_>,
 ) -> Result<CertifiedRegret> {
+    if seeds.is_some_and(|s| s.len() != profiles.len()) {
+        return Err(RegretError::Shape(format!(
+            "{} seed values for {} profile values",
+            seeds.map_or(0, <[f32]>::len),
+            profiles.len()
+        )));
+    }
     let (n, m) = (setting.bidders, setting.type_len());
     if m > 2 {
         return Err(RegretError::Unsupported(format!(
@@ -407,12 +427,19 @@ pub fn certify_mechanism<M: BoxBounds + ?Sized>(
                 .iter()
                 .map(|&x| f64::from(x))
                 .collect();
+            let seed: Option<Vec<f64>> = seeds.map(|s| {
+                s[p * len..(p + 1) * len]
+                    .iter()
+                    .map(|&x| f64::from(x))
+                    .collect()
+            });
             for k in 0..n {
                 out.push(certify_bidder(
                     mech,
                     &supports[k],
                     &profile,
                     k,
+                    seed.as_ref().map(|s| &s[k * m..(k + 1) * m]),
                     config,
                     caches[k].as_ref(),
                 ));

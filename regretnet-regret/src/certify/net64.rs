@@ -26,6 +26,8 @@ use crate::error::{RegretError, Result};
 struct Layer64 {
     w: Vec<f64>,
     bias: Vec<f64>,
+    /// `sum_i |W_io| + |b_o|` per output: scales the rounding bound.
+    abs_sums: Vec<f64>,
 }
 
 impl Layer64 {
@@ -38,8 +40,17 @@ impl Layer64 {
             .into_iter()
             .map(f64::from)
             .collect();
-        let w = w.into_iter().flatten().map(f64::from).collect();
-        Ok(Layer64 { w, bias })
+        let w: Vec<f64> = w.into_iter().flatten().map(f64::from).collect();
+        let mut abs_sums: Vec<f64> = bias.iter().map(|b| b.abs()).collect();
+        for row in w.chunks_exact(bias.len().max(1)) {
+            for (s, x) in abs_sums.iter_mut().zip(row) {
+                *s += x.abs();
+            }
+        }
+        // Rounded sums of non-negative terms: inflate for their own rounding.
+        let grow = 1.0 + affine_gamma(w.len() / bias.len().max(1) + 1);
+        abs_sums.iter_mut().for_each(|s| *s *= grow);
+        Ok(Layer64 { w, bias, abs_sums })
     }
 
     /// `x W + b` on forms, accumulated input by input over all outputs at once (the loop
@@ -51,33 +62,32 @@ impl Layer64 {
         let mut g0 = vec![0.0f64; out];
         let mut g1 = vec![0.0f64; out];
         let mut e = vec![0.0f64; out];
-        let mut mag: Vec<f64> = self.bias.iter().map(|b| b.abs()).collect();
+        // Every term's magnitude |w| (|c_i| + |g_i|_1 + e_i) is at most |w| times the largest
+        // input magnitude, so the rounding bound scales with the weights' absolute sums.
+        let mut largest = 1.0f64;
         for (xi, row) in x.iter().zip(self.w.chunks_exact(out)) {
-            let m = xi.c.abs() + xi.g[0].abs() + xi.g[1].abs() + xi.e;
+            largest = largest.max(xi.c.abs() + xi.g[0].abs() + xi.g[1].abs() + xi.e);
             if xi.g == [0.0; 2] && xi.e == 0.0 {
-                for o in 0..out {
-                    c[o] += row[o] * xi.c;
-                    mag[o] += row[o].abs() * m;
+                for (co, &w) in c.iter_mut().zip(row) {
+                    *co += w * xi.c;
                 }
                 continue;
             }
             for o in 0..out {
                 let w = row[o];
-                let aw = w.abs();
                 c[o] += w * xi.c;
                 g0[o] += w * xi.g[0];
                 g1[o] += w * xi.g[1];
-                e[o] += aw * xi.e;
-                mag[o] += aw * m;
+                e[o] += w.abs() * xi.e;
             }
         }
-        // The per-term rounding of `m` above is covered by the doubled gamma of the bound.
         let gm = affine_gamma(x.len() + 1);
+        let largest = largest * (1.0 + affine_gamma(4));
         (0..out)
             .map(|o| Aff {
                 c: c[o],
                 g: [g0[o], g1[o]],
-                e: (e[o] + gm * mag[o]) * (1.0 + gm) + 1e-300,
+                e: (e[o] + gm * largest * self.abs_sums[o]) * (1.0 + gm) + 1e-300,
             })
             .collect()
     }

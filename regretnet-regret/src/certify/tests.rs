@@ -85,7 +85,7 @@ fn worst_violation<M: BoxBounds>(
     g: usize,
     config: &CertifyConfig,
 ) -> f64 {
-    let c = certify_mechanism(mech, s, profiles, config, Work::new(4, 2)).unwrap();
+    let c = certify_mechanism(mech, s, profiles, None, config, Work::new(4, 2)).unwrap();
     let len = s.bidders * s.items;
     let mut worst = f64::NEG_INFINITY;
     for (p, profile) in profiles.chunks_exact(len).enumerate() {
@@ -150,7 +150,7 @@ fn certificates_that_reach_tol_are_tight() {
         tol: 1e-4,
         budget: 20_000,
     };
-    let c = certify_regret(&net, &s, &profiles, &config, Work::new(2, 2)).unwrap();
+    let c = certify_regret(&net, &s, &profiles, None, &config, Work::new(2, 2)).unwrap();
     assert!(
         c.reached.iter().filter(|&&r| r).count() >= 6,
         "{:?}",
@@ -167,7 +167,7 @@ fn certificates_that_reach_tol_are_tight() {
         }
     }
     // The one-bidder cache makes the result independent of the thread count.
-    let one = certify_regret(&net, &s, &profiles, &config, Work::new(3, 1)).unwrap();
+    let one = certify_regret(&net, &s, &profiles, None, &config, Work::new(3, 1)).unwrap();
     assert_eq!(one, c);
 }
 
@@ -228,7 +228,8 @@ fn unsupported_settings_are_named() {
         1.0,
     );
     let p = s.sample_profiles(&mut stream_rng(1, Stream::Test), 1);
-    let e = certify_regret(&n, &s, &p, &CertifyConfig::default(), Work::new(1, 1)).unwrap_err();
+    let e =
+        certify_regret(&n, &s, &p, None, &CertifyConfig::default(), Work::new(1, 1)).unwrap_err();
     assert!(e.to_string().contains("at most 2 values"), "{e}");
 }
 
@@ -260,12 +261,12 @@ fn closed_form_mechanisms_are_certified_at_their_exact_regret() {
     };
     let profiles = unit.sample_profiles(&mut stream_rng(21, Stream::Test), 20);
     let posted = crate::closed_form::PostedPrice::new(vec![0.4, 0.7]);
-    let c = certify_mechanism(&posted, &unit, &profiles, &config, Work::new(5, 2)).unwrap();
+    let c = certify_mechanism(&posted, &unit, &profiles, None, &config, Work::new(5, 2)).unwrap();
     check(&c, &[0.0; 20]);
 
     // The trap sits at (0.8, 0.2), radius 0.1: far from most profiles, invisible to a gradient.
     let trap = crate::closed_form::Trap::new(vec![0.8, 0.2], 0.1);
-    let c = certify_mechanism(&trap, &unit, &profiles, &config, Work::new(5, 2)).unwrap();
+    let c = certify_mechanism(&trap, &unit, &profiles, None, &config, Work::new(5, 2)).unwrap();
     let exact: Vec<f64> = profiles.chunks_exact(2).map(|v| trap.regret(v)).collect();
     assert!(exact.iter().any(|&x| x > 0.3));
     check(&c, &exact);
@@ -275,7 +276,7 @@ fn closed_form_mechanisms_are_certified_at_their_exact_regret() {
         items: 2,
     };
     let profiles = two.sample_profiles(&mut stream_rng(22, Stream::Test), 10);
-    let c = certify_mechanism(&lottery, &two, &profiles, &config, Work::new(5, 2)).unwrap();
+    let c = certify_mechanism(&lottery, &two, &profiles, None, &config, Work::new(5, 2)).unwrap();
     let exact: Vec<f64> = profiles
         .chunks_exact(2)
         .map(|v| lottery.regret(v))

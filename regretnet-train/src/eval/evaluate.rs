@@ -228,10 +228,12 @@ pub fn evaluate<M: Mechanism>(
                 p(Phase::Certify, done)
             }
         };
+        let len = setting.profile_len();
         let c = certify_mechanism(
             &*bounds,
             setting,
-            &profiles[..k * setting.profile_len()],
+            &profiles[..k * len],
+            Some(&est.best_misreport[..k * len]),
             &CertifyConfig {
                 tol: protocol.certify_tol,
                 budget: protocol.certify_budget,
