@@ -170,8 +170,8 @@ impl Mechanism for Trap {
 /// evaluate it exactly.
 #[derive(Debug, Clone)]
 pub struct MenuMechanism {
-    menu: regretnet_core::optimal::Menu,
-    items: usize,
+    pub(crate) menu: regretnet_core::optimal::Menu,
+    pub(crate) items: usize,
 }
 
 impl MenuMechanism {

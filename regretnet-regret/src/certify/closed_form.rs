@@ -1,10 +1,13 @@
 //! Box enclosures of the closed-form calibration mechanisms ([`crate::closed_form`]), so that
 //! certified regret can be checked against their exact regret.
+//!
+//! A menu's outcome is piecewise constant in the report; its utility over a box is bounded
+//! jointly, offer by offer, rather than through separate allocation and payment enclosures.
 
 use crate::certify::affine::Aff;
 use crate::certify::net64::{BoxOutcome, PayBound};
 use crate::certify::BoxBounds;
-use crate::closed_form::{BidLottery, PostedPrice, Trap};
+use crate::closed_form::{BidLottery, MenuMechanism, PostedPrice, Trap};
 
 /// The reciprocal of `x > 0` as a form: the rounded quotient with a one-ulp remainder.
 fn reciprocal(x: f64) -> Aff {
@@ -123,6 +126,63 @@ impl BoxBounds for Trap {
         BoxOutcome {
             a: vec![bump; report.len()],
             pay: PayBound::Direct(Aff::constant(0.0)),
+        }
+    }
+}
+
+impl BoxBounds for MenuMechanism {
+    fn bidders(&self) -> usize {
+        1
+    }
+    fn items(&self) -> usize {
+        self.items
+    }
+    fn outcome(&self, _: &[f64], _: usize, report: &[Aff]) -> BoxOutcome {
+        // At a point, the offer the menu gives there (exact constants); over a box, nothing
+        // (the utility is bounded offer by offer in `utility`).
+        let point: Option<Vec<f32>> = report
+            .iter()
+            .map(|b| (b.g == [0.0; 2] && b.e == 0.0).then_some(b.c as f32))
+            .collect();
+        let chosen = point.and_then(|p| self.menu.choice(&p));
+        let (price, lottery) = match chosen {
+            Some(k) => self.menu.offers[k].clone(),
+            None => (0.0, vec![0.0; self.items]),
+        };
+        BoxOutcome {
+            a: lottery.into_iter().map(Aff::constant).collect(),
+            pay: PayBound::Direct(Aff::constant(price)),
+        }
+    }
+    fn utility(&self, o: &BoxOutcome, v: &[f64], report: &[Aff]) -> Aff {
+        let exact = |q: &[f64], p: f64| {
+            q.iter()
+                .zip(v)
+                .fold(Aff::constant(0.0), |s, (&q, &x)| {
+                    s.add(Aff::constant(q * x))
+                })
+                .sub(Aff::constant(p))
+        };
+        if report.iter().all(|b| b.g == [0.0; 2] && b.e == 0.0) {
+            // The utility of the offer taken at this (f32-rounded) report.
+            let q: Vec<f64> = o.a.iter().map(|a| a.c).collect();
+            let PayBound::Direct(p) = &o.pay else {
+                unreachable!("a menu's payment is direct")
+            };
+            return exact(&q, p.c);
+        }
+        // Whatever offer a report in the box takes (or none), the bidder gets at most its best
+        // offer at its true values: the maximum over offers and 0.
+        let best = self
+            .menu
+            .offers
+            .iter()
+            .map(|(p, q)| exact(q, *p).hi())
+            .fold(0.0f64, f64::max);
+        Aff {
+            c: 0.5 * best,
+            g: [0.0; 2],
+            e: 0.5 * best.abs() * (1.0 + f64::EPSILON),
         }
     }
 }

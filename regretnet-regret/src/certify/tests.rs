@@ -271,6 +271,13 @@ fn closed_form_mechanisms_are_certified_at_their_exact_regret() {
     assert!(exact.iter().any(|&x| x > 0.3));
     check(&c, &exact);
 
+    // The Manelli-Vincent menu: truthful, and any box's bound is the best offer at the true
+    // values, which the truthful report takes.
+    let mv =
+        crate::closed_form::MenuMechanism::new(regretnet_core::optimal::Menu::manelli_vincent(), 2);
+    let c = certify_mechanism(&mv, &unit, &profiles, None, &config, Work::new(5, 2)).unwrap();
+    check(&c, &[0.0; 20]);
+
     let lottery = crate::closed_form::BidLottery {
         bidders: 2,
         items: 2,
