@@ -159,7 +159,7 @@ impl BoxBounds for MenuMechanism {
             q.iter()
                 .zip(v)
                 .fold(Aff::constant(0.0), |s, (&q, &x)| {
-                    s.add(Aff::constant(q * x))
+                    s.add(Aff::constant(q).scale(x))
                 })
                 .sub(Aff::constant(p))
         };
