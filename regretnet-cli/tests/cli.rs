@@ -378,8 +378,8 @@ fn reproduce_writes_the_table_resumes_and_adds_rows() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("rep");
     let out_s = out.to_str().unwrap();
-    let run = |only: &str| {
-        let o = regretnet(&[
+    let reproduce = |only: &str, quiet: bool| {
+        let mut args = vec![
             "reproduce",
             "--only",
             only,
@@ -389,8 +389,14 @@ fn reproduce_writes_the_table_resumes_and_adds_rows() {
             "20",
             "--out",
             out_s,
-            "--quiet",
-        ]);
+        ];
+        if quiet {
+            args.push("--quiet");
+        }
+        regretnet(&args)
+    };
+    let run = |only: &str| {
+        let o = reproduce(only, true);
         assert!(o.status.success(), "{}", stderr(&o));
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
@@ -424,17 +430,7 @@ fn reproduce_writes_the_table_resumes_and_adds_rows() {
     row["revenue"] = 123.0.into();
     std::fs::write(&saved, row.to_string()).unwrap();
     std::fs::write(out.join("ca_sym_uniform_12/reproduce.json"), "{ not json").unwrap();
-    let o = regretnet(&[
-        "reproduce",
-        "--only",
-        "additive_1x2_uniform",
-        "--iterations",
-        "30",
-        "--samples",
-        "20",
-        "--out",
-        out_s,
-    ]);
+    let o = reproduce("additive_1x2_uniform", false);
     let err = stderr(&o);
     assert!(o.status.success(), "{err}");
     assert!(
