@@ -30,7 +30,6 @@ pub mod closed_form;
 pub mod interval;
 pub mod net64;
 
-use crate::certify::interval::Ulp;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -38,6 +37,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use regretnet_core::{Prior, Setting};
 use regretnet_nets::RegretNet;
 
+use crate::certify::interval::Ulp;
 use crate::error::{RegretError, Result};
 use crate::work::{for_each_chunk, Work};
 use affine::Aff;
