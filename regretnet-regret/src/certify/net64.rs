@@ -41,6 +41,11 @@ impl Layer64 {
             .map(f64::from)
             .collect();
         let w: Vec<f64> = w.into_iter().flatten().map(f64::from).collect();
+        Ok(Layer64::from_parts(w, bias))
+    }
+
+    /// A layer of weights `w` (`[in][out]`, flat) and biases.
+    fn from_parts(w: Vec<f64>, bias: Vec<f64>) -> Self {
         let mut abs_sums: Vec<f64> = bias.iter().map(|b| b.abs()).collect();
         for row in w.chunks_exact(bias.len().max(1)) {
             for (s, x) in abs_sums.iter_mut().zip(row) {
@@ -50,12 +55,12 @@ impl Layer64 {
         // Rounded sums of non-negative terms: inflate for their own rounding.
         let grow = 1.0 + affine_gamma(w.len() / bias.len().max(1) + 1);
         abs_sums.iter_mut().for_each(|s| *s *= grow);
-        Ok(Layer64 { w, bias, abs_sums })
+        Layer64 { w, bias, abs_sums }
     }
 
     /// `x W + b` on forms, accumulated input by input over all outputs at once (the loop
-    /// over outputs vectorises); the rounding bound is [`affine_dot`]'s, which holds for any
-    /// order of summation.
+    /// over outputs vectorises); the rounding bound is Higham's for a dot product, which holds
+    /// for any order of summation.
     fn apply(&self, x: &[Aff]) -> Vec<Aff> {
         let out = self.bias.len();
         let mut c = self.bias.clone();
@@ -258,5 +263,36 @@ pub fn utility(o: &BoxOutcome, v: &[f64], report: &[Aff]) -> Aff {
     match &o.pay {
         PayBound::Fraction(f) => value.sub(f.mul(reported)),
         PayBound::Direct(p) => value.sub(*p),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certify::affine::tests::{holds, sample};
+    use rand::Rng;
+    use regretnet_core::rng::{stream_rng, Stream};
+
+    #[test]
+    fn a_layer_encloses_its_affine_map_at_the_same_symbols() {
+        // Independent check: the plain f64 value of x W + b at a point the inputs can take
+        // lies in each output form at the same symbols.
+        let mut rng = stream_rng(9, Stream::Test);
+        let layer = Layer64::from_parts(vec![0.3, -1.25, 2.0, 0.5, -0.75, 1.5], vec![0.5, -0.1]);
+        for _ in 0..5_000 {
+            let (x, eps, px) = sample(&mut rng, 3.0);
+            let (mut y, _, _) = sample(&mut rng, 3.0);
+            let dy = rng.random_range(-1.0..=1.0) * y.e;
+            let py = y.c + y.g[0] * eps[0] + y.g[1] * eps[1] + dy;
+            let z = Aff::constant(0.25);
+            let out = layer.apply(&[x, y, z]);
+            assert!(holds(&out[0], eps, 0.3 * px + 2.0 * py - 0.75 * 0.25 + 0.5));
+            assert!(holds(
+                &out[1],
+                eps,
+                -1.25 * px + 0.5 * py + 1.5 * 0.25 - 0.1
+            ));
+            y.e = 0.0;
+        }
     }
 }

@@ -93,9 +93,9 @@ fn worst_violation<M: BoxBounds>(
             let r = p * s.bidders + k;
             let grid = grid_regret(net, s, profile, k, g);
             worst = worst.max(grid - c.upper[r]);
+            // What the branch and bound found is a real misreport's regret: never above the
+            // bound.
             assert!(c.lower[r] <= c.upper[r] + 1e-12);
-            // What the branch and bound found is a real misreport's regret: not above the
-            // grid's by more than the grid's spacing can hide... but never above the bound.
             assert!(c.lower[r] >= 0.0 && c.upper[r].is_finite());
         }
     }

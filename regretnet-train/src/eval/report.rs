@@ -155,7 +155,6 @@ pub struct Timings {
     /// The reference search (0 when it did not run).
     pub reference: f64,
     /// The certified bound (0 when it did not run).
-    #[serde(default)]
     pub certify: f64,
     /// Everything.
     pub total: f64,
