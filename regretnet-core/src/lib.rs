@@ -33,6 +33,8 @@ pub mod baselines;
 pub mod combinatorial;
 pub mod config;
 pub mod error;
+pub mod marginal;
+pub mod myerson;
 pub mod optimal;
 pub mod presets;
 pub mod prior;
@@ -41,8 +43,10 @@ pub mod setting;
 pub mod stats;
 
 pub use config::{
-    Bound, Config, EvalConfig, ExtraStart, NetConfig, PriorConfig, SettingConfig, TrainConfig,
+    Bound, Config, EvalConfig, ExtraStart, NetConfig, PartConfig, PriorConfig, SettingConfig,
+    TrainConfig,
 };
 pub use error::ConfigError;
-pub use prior::{Prior, UniformBox};
+pub use marginal::Marginal;
+pub use prior::{Independent, Prior, UniformBox};
 pub use setting::{Setting, ValuationKind};

@@ -6,7 +6,7 @@
 //! by a per-setting step every 10,000 iterations (5x10: lambda 1, rho 0.25, +0.25 every 100,000).
 
 use crate::config::{
-    Bound, Config, EvalConfig, NetConfig, PriorConfig, SettingConfig, TrainConfig,
+    Bound, Config, EvalConfig, NetConfig, PartConfig, PriorConfig, SettingConfig, TrainConfig,
 };
 use crate::error::ConfigError;
 use crate::setting::ValuationKind;
@@ -134,7 +134,49 @@ pub const PRESETS: &[PresetInfo] = &[
         best_baseline: Some(("item-wise Myerson", 6.71875)),
         paper_regretnet: Some((6.778, 5e-3)),
     },
+    // The reference MyersonNet's four single-item settings (docs/PAPER.md, "MyersonNet").
+    // Optimal revenues: Myerson's expected ironed virtual surplus, integrated by
+    // `myerson::SingleItem::expected_revenue` (the presets' test recomputes them).
+    PresetInfo {
+        name: "additive_3x1_uniform",
+        description: "3 bidders, 1 item, U[0,1] iid (Myerson: second price, reserve 1/2)",
+        optimal_revenue: Some(0.53125),
+        best_baseline: None,
+        paper_regretnet: None,
+    },
+    PresetInfo {
+        name: "additive_3x1_exponential",
+        description: "3 bidders, 1 item, exponential values with mean 3 (reference MyersonNet)",
+        optimal_revenue: Some(OPTIMUM_3X1_EXPONENTIAL),
+        best_baseline: None,
+        paper_regretnet: None,
+    },
+    PresetInfo {
+        name: "additive_5x1_asymmetric_uniform",
+        description: "5 bidders, 1 item, bidder i's value U[0, i] (reference MyersonNet)",
+        optimal_revenue: Some(OPTIMUM_5X1_ASYMMETRIC),
+        best_baseline: None,
+        paper_regretnet: None,
+    },
+    PresetInfo {
+        name: "additive_3x1_irregular",
+        description: "3 bidders, 1 item, values 3/4 U[0,3] + 1/4 U[3,8] (irregular, ironed)",
+        optimal_revenue: Some(OPTIMUM_3X1_IRREGULAR),
+        best_baseline: None,
+        paper_regretnet: None,
+    },
 ];
+
+/// Myerson's expected revenue for 3 bidders with exponential(3) values:
+/// `9/e - 4.5/e^2 + 1/e^3` (docs/PAPER.md, "MyersonNet").
+pub const OPTIMUM_3X1_EXPONENTIAL: f64 = 2.751_693;
+
+/// Myerson's expected revenue for 5 bidders with values `U[0, i]`, `i = 1..5` (numerical).
+pub const OPTIMUM_5X1_ASYMMETRIC: f64 = 2.297_617;
+
+/// Myerson's expected revenue for 3 bidders with values `3/4 U[0,3] + 1/4 U[3,8]`, ironed
+/// (numerical).
+pub const OPTIMUM_3X1_IRREGULAR: f64 = 2.374_845;
 
 fn additive(name: &str, n: usize, m: usize, lo: Bound, hi: Bound) -> SettingConfig {
     SettingConfig {
@@ -165,6 +207,17 @@ fn combinatorial(name: &str, hi: Bound) -> SettingConfig {
             hi,
             complementarity: [-1.0, 1.0],
         },
+    }
+}
+
+/// One item, three bidders, every value drawn from `prior`.
+fn single_item(name: &str, n: usize, prior: PriorConfig) -> SettingConfig {
+    SettingConfig {
+        name: name.to_string(),
+        bidders: n,
+        items: 1,
+        valuation: ValuationKind::Additive,
+        prior,
     }
 }
 
@@ -287,6 +340,56 @@ pub fn preset(name: &str) -> Result<Config, ConfigError> {
                 ..TrainConfig::default()
             },
         ),
+        "additive_3x1_uniform" => (
+            additive(name, 3, 1, Bound::Scalar(0.0), Bound::Scalar(1.0)),
+            NetConfig::default(),
+            reference_train(5.0),
+        ),
+        "additive_3x1_exponential" => (
+            single_item(
+                name,
+                3,
+                PriorConfig::Exponential {
+                    scale: Bound::Scalar(3.0),
+                    cap: None,
+                },
+            ),
+            NetConfig::default(),
+            reference_train(5.0),
+        ),
+        "additive_5x1_asymmetric_uniform" => (
+            additive(
+                name,
+                5,
+                1,
+                Bound::Scalar(0.0),
+                Bound::PerBidderItem((1..=5).map(|i| vec![i as f64]).collect()),
+            ),
+            NetConfig::default(),
+            reference_train(5.0),
+        ),
+        "additive_3x1_irregular" => (
+            single_item(
+                name,
+                3,
+                PriorConfig::Mixture {
+                    parts: vec![
+                        PartConfig {
+                            weight: 0.75,
+                            lo: 0.0,
+                            hi: 3.0,
+                        },
+                        PartConfig {
+                            weight: 0.25,
+                            lo: 3.0,
+                            hi: 8.0,
+                        },
+                    ],
+                },
+            ),
+            NetConfig::default(),
+            reference_train(5.0),
+        ),
         _ => {
             return Err(ConfigError::UnknownPreset {
                 name: name.to_string(),
@@ -359,6 +462,34 @@ mod tests {
             preset("additive_2x3_uniform").unwrap().eval,
             EvalConfig::default()
         );
+    }
+
+    #[test]
+    fn single_item_optima_are_myersons_expected_revenue() {
+        // Recomputed from the priors (ironed for the irregular one), never trusted as typed.
+        for name in [
+            "additive_3x1_uniform",
+            "additive_3x1_exponential",
+            "additive_5x1_asymmetric_uniform",
+            "additive_3x1_irregular",
+        ] {
+            let s = preset(name).unwrap().setting.build().unwrap();
+            let marginals: Vec<_> = (0..s.bidders)
+                .map(|i| s.prior.marginal(i, 0).unwrap())
+                .collect();
+            let exact = crate::myerson::SingleItem::new(&marginals).expected_revenue();
+            let typed = PRESETS
+                .iter()
+                .find(|p| p.name == name)
+                .unwrap()
+                .optimal_revenue
+                .unwrap();
+            println!("{name}: {exact:.7}");
+            assert!(
+                (typed - exact).abs() < 1e-6,
+                "{name}: typed {typed}, computed {exact}"
+            );
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use rand::Rng;
 
 use crate::combinatorial::Combinatorial;
+use crate::marginal::Marginal;
 
 /// Independent uniform values: bidder `i`'s value for item `j` is `U[lo[i][j], hi[i][j]]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +50,33 @@ impl UniformBox {
     /// Number of items.
     pub fn items(&self) -> usize {
         self.items
+    }
+}
+
+/// Independent values with their own distribution per bidder and item ([`Marginal`]):
+/// exponential values, mixtures of uniforms, or uniforms mixed with those.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Independent {
+    bidders: usize,
+    items: usize,
+    marginals: Vec<Marginal>,
+}
+
+impl Independent {
+    /// The prior from row-major `n * m` marginals; `None` when the sizes disagree.
+    pub fn new(bidders: usize, items: usize, marginals: Vec<Marginal>) -> Option<Self> {
+        (bidders.checked_mul(items)? == marginals.len() && !marginals.is_empty()).then_some(
+            Independent {
+                bidders,
+                items,
+                marginals,
+            },
+        )
+    }
+
+    /// Bidder `i`'s distribution of its value for item `j`.
+    pub fn marginal(&self, i: usize, j: usize) -> &Marginal {
+        &self.marginals[i * self.items + j]
     }
 }
 
@@ -118,6 +146,8 @@ pub enum Prior {
     /// Uniform item values plus a bundle complementarity the bidder cannot misreport
     /// ([`crate::combinatorial`]); a type row is `(v_1, ..., v_m, C)`.
     Combinatorial(Combinatorial),
+    /// Independent values, each with its own [`Marginal`] (exponential, mixture, uniform).
+    Independent(Independent),
 }
 
 impl Prior {
@@ -127,6 +157,7 @@ impl Prior {
             Prior::UniformBox(b) => b.bidders,
             Prior::Triangle(t) => t.bidders,
             Prior::Combinatorial(c) => c.items().bidders,
+            Prior::Independent(p) => p.bidders,
         }
     }
 
@@ -136,6 +167,7 @@ impl Prior {
             Prior::UniformBox(b) => b.items,
             Prior::Triangle(t) => t.items,
             Prior::Combinatorial(c) => c.items().items,
+            Prior::Independent(p) => p.items,
         }
     }
 
@@ -172,6 +204,11 @@ impl Prior {
                 }
             }
             Prior::Combinatorial(c) => c.sample_bidder(bidder, rng, out),
+            Prior::Independent(p) => {
+                for (j, o) in out.iter_mut().enumerate() {
+                    *o = p.marginal(bidder, j).sample(rng) as f32;
+                }
+            }
         }
     }
 
@@ -197,6 +234,13 @@ impl Prior {
             }
             Prior::Triangle(_) => project_corner_simplex(report),
             Prior::Combinatorial(c) => c.project_bidder(bidder, report),
+            Prior::Independent(p) => {
+                for (j, r) in report.iter_mut().enumerate() {
+                    let (lo, hi) = p.marginal(bidder, j).report_range();
+                    let (lo, hi) = (lo as f32, hi as f32);
+                    *r = if r.is_nan() { lo } else { r.clamp(lo, hi) };
+                }
+            }
         }
     }
 
@@ -210,6 +254,12 @@ impl Prior {
                 .collect(),
             Prior::Triangle(t) => vec![(0.0, 1.0); t.items],
             Prior::Combinatorial(c) => Prior::UniformBox(c.items().clone()).bounding_box(bidder),
+            Prior::Independent(p) => (0..p.items)
+                .map(|j| {
+                    let (lo, hi) = p.marginal(bidder, j).report_range();
+                    (lo as f32, hi as f32)
+                })
+                .collect(),
         }
     }
 
@@ -225,6 +275,10 @@ impl Prior {
                 report.iter().all(|&r| r >= 0.0) && report.iter().sum::<f32>() <= 1.0 + 1e-6
             }
             Prior::Combinatorial(c) => c.contains_bidder(bidder, report),
+            Prior::Independent(p) => report.iter().enumerate().all(|(j, &r)| {
+                let (lo, hi) = p.marginal(bidder, j).report_range();
+                (lo as f32) <= r && r <= (hi as f32)
+            }),
         }
     }
 
@@ -234,6 +288,21 @@ impl Prior {
             Prior::UniformBox(b) => 0.5 * (b.lo(i, j) + b.hi(i, j)),
             Prior::Triangle(t) => 1.0 / (t.items + 1) as f64,
             Prior::Combinatorial(c) => 0.5 * (c.items().lo(i, j) + c.items().hi(i, j)),
+            Prior::Independent(p) => p.marginal(i, j).mean(),
+        }
+    }
+
+    /// Bidder `i`'s distribution of its value for item `j`, where values are independent
+    /// (uniform boxes and [`Independent`] priors); `None` for the triangle and the
+    /// combinatorial prior.
+    pub fn marginal(&self, i: usize, j: usize) -> Option<Marginal> {
+        match self {
+            Prior::UniformBox(b) => Some(Marginal::Uniform {
+                lo: b.lo(i, j),
+                hi: b.hi(i, j),
+            }),
+            Prior::Independent(p) => Some(p.marginal(i, j).clone()),
+            Prior::Triangle(_) | Prior::Combinatorial(_) => None,
         }
     }
 }

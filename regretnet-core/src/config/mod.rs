@@ -38,7 +38,7 @@ use crate::error::ConfigError;
 
 pub use eval::{EvalConfig, MAX_AXIS_GRID, MAX_GRID, MAX_PAIR_GRID};
 pub use net::{NetConfig, MAX_PARAMETERS};
-pub use setting::{Bound, PriorConfig, SettingConfig};
+pub use setting::{Bound, PartConfig, PriorConfig, SettingConfig};
 pub use train::{ExtraStart, TrainConfig, MAX_TRAIN_BYTES};
 
 /// A whole run configuration.

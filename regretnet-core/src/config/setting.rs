@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::combinatorial::Combinatorial;
 use crate::error::ConfigError;
-use crate::prior::{Prior, Triangle, UniformBox};
+use crate::marginal::{Marginal, Mixture, Part, EXPONENTIAL_CAP_SCALES};
+use crate::prior::{Independent, Prior, Triangle, UniformBox};
 use crate::setting::{Setting, ValuationKind};
 
 use super::checks::positive;
@@ -56,6 +57,36 @@ pub enum PriorConfig {
         /// `[low, high]` of every bidder's complementarity.
         complementarity: [f64; 2],
     },
+    /// Independent exponential values with mean `scale` (`kind = "exponential"`; numpy's
+    /// `exponential(scale)`, the reference MyersonNet's `exp` setting uses 3). Values are drawn
+    /// from the full distribution; misreports and audit grids are confined to `[0, cap]`, by
+    /// default `scale * ln(1e4)`, the `1 - 1e-4` quantile ([`crate::marginal`]).
+    Exponential {
+        /// Means: one for all, per item, or per bidder and item (as `lo` and `hi`).
+        scale: Bound,
+        /// Largest misreport, in the same shapes; default `scale * ln(1e4)`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cap: Option<Bound>,
+    },
+    /// Independent values from one mixture of uniforms, the same for every bidder and item
+    /// (`kind = "mixture"`; the reference MyersonNet's irregular setting is
+    /// `parts = [{ weight = 0.75, lo = 0, hi = 3 }, { weight = 0.25, lo = 3, hi = 8 }]`).
+    Mixture {
+        /// The components; weights sum to 1.
+        parts: Vec<PartConfig>,
+    },
+}
+
+/// One component of `kind = "mixture"`: probability `weight` of `U[lo, hi]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartConfig {
+    /// Probability of the component.
+    pub weight: f64,
+    /// Lower end.
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
 }
 
 /// A bound given for all values at once, per item (shared by bidders), or per bidder and item.
@@ -133,7 +164,10 @@ impl SettingConfig {
                 ))
             }
             (
-                PriorConfig::Uniform { .. } | PriorConfig::Triangle {},
+                PriorConfig::Uniform { .. }
+                | PriorConfig::Triangle {}
+                | PriorConfig::Exponential { .. }
+                | PriorConfig::Mixture { .. },
                 ValuationKind::Combinatorial,
             ) => {
                 return Err(ConfigError::invalid(
@@ -144,6 +178,8 @@ impl SettingConfig {
             }
             (PriorConfig::Uniform { lo, hi }, _) => Prior::UniformBox(uniform_box(lo, hi, n, m)?),
             (PriorConfig::Triangle {}, _) => Prior::Triangle(Triangle::new(n, m)),
+            (PriorConfig::Exponential { scale, cap }, _) => exponential(scale, cap.as_ref(), n, m)?,
+            (PriorConfig::Mixture { parts }, _) => mixture(parts, n, m)?,
             (
                 PriorConfig::Combinatorial {
                     lo,
@@ -184,6 +220,94 @@ impl SettingConfig {
             prior,
         })
     }
+}
+
+/// The exponential prior of `[setting.prior]`'s `scale` and `cap`, checked.
+fn exponential(
+    scale: &Bound,
+    cap: Option<&Bound>,
+    n: usize,
+    m: usize,
+) -> Result<Prior, ConfigError> {
+    let scales = scale.expand("setting.prior.scale", n, m)?;
+    if let Some(bad) = scales.iter().find(|&&s| !(s > 0.0 && s <= 1e5)) {
+        return Err(ConfigError::invalid(
+            "setting.prior.scale",
+            format!("{bad}: every scale must be positive and at most 1e5"),
+        ));
+    }
+    let caps = match cap {
+        Some(c) => c.expand("setting.prior.cap", n, m)?,
+        None => scales.iter().map(|s| s * EXPONENTIAL_CAP_SCALES).collect(),
+    };
+    if let Some((c, s)) = caps
+        .iter()
+        .zip(&scales)
+        .find(|(&c, &s)| !(c > 0.0 && c <= 1e6 && c >= s))
+    {
+        return Err(ConfigError::invalid(
+            "setting.prior.cap",
+            format!("{c} must be at least the scale {s} and at most 1e6"),
+        ));
+    }
+    let marginals = scales
+        .iter()
+        .zip(&caps)
+        .map(|(&scale, &cap)| Marginal::Exponential { scale, cap })
+        .collect();
+    Independent::new(n, m, marginals)
+        .map(Prior::Independent)
+        .ok_or_else(|| ConfigError::invalid("setting.prior", "inconsistent sizes"))
+}
+
+/// The mixture prior of `[setting.prior]`'s `parts`, checked.
+fn mixture(parts: &[PartConfig], n: usize, m: usize) -> Result<Prior, ConfigError> {
+    let field = "setting.prior.parts";
+    if parts.is_empty() || parts.len() > 64 {
+        return Err(ConfigError::invalid(
+            field,
+            "needs between 1 and 64 components",
+        ));
+    }
+    for (k, p) in parts.iter().enumerate() {
+        let ok = p.weight.is_finite()
+            && p.weight > 0.0
+            && p.lo.is_finite()
+            && p.hi.is_finite()
+            && p.lo < p.hi
+            && p.lo.abs() <= 1e6
+            && p.hi.abs() <= 1e6;
+        if !ok {
+            return Err(ConfigError::invalid(
+                field,
+                format!(
+                    "component {k}: needs weight > 0 and finite lo < hi within [-1e6, 1e6], got \
+                     weight {} lo {} hi {}",
+                    p.weight, p.lo, p.hi
+                ),
+            ));
+        }
+    }
+    let total: f64 = parts.iter().map(|p| p.weight).sum();
+    if (total - 1.0).abs() > 1e-9 {
+        return Err(ConfigError::invalid(
+            field,
+            format!("the weights sum to {total}, not 1"),
+        ));
+    }
+    let parts: Vec<Part> = parts
+        .iter()
+        .map(|p| Part {
+            weight: p.weight,
+            lo: p.lo,
+            hi: p.hi,
+        })
+        .collect();
+    let mixture = Mixture::new(&parts)
+        .ok_or_else(|| ConfigError::invalid(field, "not a valid mixture of uniforms"))?;
+    Independent::new(n, m, vec![Marginal::Mixture(mixture); n * m])
+        .map(Prior::Independent)
+        .ok_or_else(|| ConfigError::invalid("setting.prior", "inconsistent sizes"))
 }
 
 /// The uniform box of `[setting.prior]`'s `lo` and `hi`, checked.

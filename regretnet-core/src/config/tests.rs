@@ -161,3 +161,61 @@ fn every_bad_field_is_named() {
         assert!(err.contains(needle), "{body:?} gave {err:?}");
     }
 }
+
+#[test]
+fn exponential_and_mixture_priors_parse_round_trip_and_name_their_errors() {
+    // The reference MyersonNet's exponential(3) and irregular 3/4 U[0,3] + 1/4 U[3,8].
+    let c = Config::from_toml_str(
+        "[setting]\nname='e'\nbidders=3\nitems=1\nprior={kind='exponential',scale=3}\n",
+    )
+    .unwrap();
+    assert_eq!(Config::from_toml_str(&c.to_toml_string()).unwrap(), c);
+    let s = c.setting.build().unwrap();
+    let m = s.prior.marginal(2, 0).unwrap();
+    // The default cap: the 1 - 1e-4 quantile, 3 ln(1e4).
+    assert!((m.report_range().1 - 3.0 * 1e4f64.ln()).abs() < 1e-9);
+    assert!((m.cdf(m.report_range().1) - (1.0 - 1e-4)).abs() < 1e-12);
+    let c = Config::from_toml_str(
+        "[setting]\nname='i'\nbidders=3\nitems=1\n[setting.prior]\nkind='mixture'\n\
+         parts=[{weight=0.75,lo=0,hi=3},{weight=0.25,lo=3,hi=8}]\n",
+    )
+    .unwrap();
+    assert_eq!(Config::from_toml_str(&c.to_toml_string()).unwrap(), c);
+    assert_eq!(
+        c.setting.build().unwrap().prior.bounding_box(1),
+        vec![(0.0, 8.0)]
+    );
+    let bad: &[(&str, &str)] = &[
+        ("prior={kind='exponential',scale=0}", "setting.prior.scale"),
+        (
+            "prior={kind='exponential',scale=[1,2]}",
+            "setting.prior.scale",
+        ),
+        (
+            "prior={kind='exponential',scale=3,cap=1}",
+            "setting.prior.cap",
+        ),
+        ("prior={kind='exponential'}", "scale"),
+        ("prior={kind='mixture',parts=[]}", "setting.prior.parts"),
+        (
+            "prior={kind='mixture',parts=[{weight=0.5,lo=0,hi=1}]}",
+            "setting.prior.parts",
+        ),
+        (
+            "prior={kind='mixture',parts=[{weight=1,lo=2,hi=1}]}",
+            "setting.prior.parts",
+        ),
+        (
+            "prior={kind='mixture',parts=[{weight=1,lo=0,hi=1,mode=2}]}",
+            "mode",
+        ),
+    ];
+    for (prior, needle) in bad {
+        let err = Config::from_toml_str(&format!(
+            "[setting]\nname='x'\nbidders=3\nitems=1\n{prior}\n"
+        ))
+        .expect_err(prior)
+        .to_string();
+        assert!(err.contains(needle), "{prior:?} gave {err:?}");
+    }
+}

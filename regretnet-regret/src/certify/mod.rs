@@ -143,7 +143,7 @@ struct Support {
 impl Support {
     fn of(setting: &Setting, k: usize) -> Result<Self> {
         let triangle = match &setting.prior {
-            Prior::UniformBox(_) => false,
+            Prior::UniformBox(_) | Prior::Independent(_) => false,
             Prior::Triangle(_) => true,
             _ => {
                 return Err(RegretError::Unsupported(
