@@ -43,8 +43,8 @@ pub mod setting;
 pub mod stats;
 
 pub use config::{
-    Bound, Config, EvalConfig, ExtraStart, NetConfig, PartConfig, PriorConfig, SettingConfig,
-    TrainConfig,
+    Bound, Config, EvalConfig, ExtraStart, NetConfig, NetKind, PartConfig, PriorConfig,
+    SettingConfig, TrainConfig,
 };
 pub use error::ConfigError;
 pub use marginal::Marginal;

@@ -233,6 +233,7 @@ pub fn preset(name: &str) -> Result<Config, ConfigError> {
     let deep = NetConfig {
         alloc_hidden: vec![100; 5],
         pay_hidden: vec![100; 5],
+        ..NetConfig::default()
     };
     let (setting, net, train) = match name {
         "additive_1x2_uniform" => (

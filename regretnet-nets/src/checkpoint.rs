@@ -74,6 +74,7 @@ use candle_core::{DType, Device, Tensor};
 use regretnet_core::{NetConfig, SettingConfig};
 
 use crate::error::{NetsError, Result};
+use crate::model::Model;
 use crate::net::{NetSpec, RegretNet};
 
 /// The `format` metadata value of every regretnet checkpoint.
@@ -130,16 +131,34 @@ pub fn save(
     meta: &BTreeMap<String, String>,
     path: &Path,
 ) -> Result<()> {
-    let spec = net.spec();
+    save_vars(net.spec(), &net.named_vars(), extra, meta, path)
+}
+
+/// Save any of the three networks ([`Model`]) like [`save`].
+pub fn save_model(
+    model: &Model,
+    extra: &BTreeMap<String, Tensor>,
+    meta: &BTreeMap<String, String>,
+    path: &Path,
+) -> Result<()> {
+    save_vars(model.spec(), &model.named_vars(), extra, meta, path)
+}
+
+fn save_vars(
+    spec: &NetSpec,
+    vars: &BTreeMap<String, candle_core::Var>,
+    extra: &BTreeMap<String, Tensor>,
+    meta: &BTreeMap<String, String>,
+    path: &Path,
+) -> Result<()> {
     let mut metadata: HashMap<String, String> = meta.clone().into_iter().collect();
     metadata.insert("format".into(), FORMAT.into());
     metadata.insert("format_version".into(), FORMAT_VERSION.to_string());
     metadata.insert("setting".into(), to_json(&spec.setting));
     metadata.insert("net".into(), to_json(&spec.net));
-    let mut tensors: BTreeMap<String, Tensor> = net
-        .named_vars()
-        .into_iter()
-        .map(|(k, v)| (k, v.as_detached_tensor()))
+    let mut tensors: BTreeMap<String, Tensor> = vars
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_detached_tensor()))
         .collect();
     tensors.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
     let bytes = safetensors::serialize(tensors.iter(), Some(metadata)).map_err(|e| {
@@ -158,8 +177,46 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("config types always serialize to JSON")
 }
 
-/// Load a checkpoint, building the network its metadata describes.
+/// A loaded checkpoint of any of the three networks.
+#[derive(Debug)]
+pub struct ModelCheckpoint {
+    /// The mechanism.
+    pub model: Model,
+    /// All metadata entries.
+    pub metadata: BTreeMap<String, String>,
+    /// Tensors that are not the network's (optimizer state, ...).
+    pub extra: BTreeMap<String, Tensor>,
+}
+
+/// Prefixes of network tensors: a stray one is an error, not an extra.
+const NET_PREFIXES: [&str; 4] = ["alloc.", "pay.", "menu.", "vv."];
+
+/// Load a RegretNet checkpoint, building the network its metadata describes; a RochetNet or
+/// MyersonNet checkpoint is refused with its kind named ([`load_model`] reads all three).
 pub fn load(path: &Path) -> Result<Checkpoint> {
+    let ModelCheckpoint {
+        model,
+        metadata,
+        extra,
+    } = load_model(path)?;
+    match model {
+        Model::RegretNet(net) => Ok(Checkpoint {
+            net,
+            metadata,
+            extra,
+        }),
+        other => Err(NetsError::BadCheckpoint {
+            path: path.display().to_string(),
+            reason: format!(
+                "holds a {} network; this needs a RegretNet",
+                other.kind().name()
+            ),
+        }),
+    }
+}
+
+/// Load a checkpoint of any of the three networks.
+pub fn load_model(path: &Path) -> Result<ModelCheckpoint> {
     let shown = path.display().to_string();
     let bad = |reason: String| NetsError::BadCheckpoint {
         path: shown.clone(),
@@ -209,10 +266,13 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
     };
     // Weights are overwritten below; the init stream only has to be deterministic.
     let mut rng = regretnet_core::rng::stream_rng(0, regretnet_core::rng::Stream::Init);
-    let net = RegretNet::new(&built, spec, &mut rng)?;
+    spec.net
+        .validate_for(&built)
+        .map_err(|e| bad(format!("metadata `net` is invalid: {e}")))?;
+    let model = Model::new(&built, spec, &mut rng)?;
     let mut tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
         .map_err(|e| bad(format!("cannot read tensors ({e})")))?;
-    for (name, var) in net.named_vars() {
+    for (name, var) in model.named_vars() {
         let t = tensors
             .remove(&name)
             .ok_or_else(|| bad(format!("tensor `{name}` is missing")))?;
@@ -233,12 +293,12 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
     }
     if let Some(stray) = tensors
         .keys()
-        .find(|k| k.starts_with("alloc.") || k.starts_with("pay."))
+        .find(|k| NET_PREFIXES.iter().any(|p| k.starts_with(p)))
     {
         return Err(bad(format!("unexpected network tensor `{stray}`")));
     }
-    Ok(Checkpoint {
-        net,
+    Ok(ModelCheckpoint {
+        model,
         metadata,
         extra: tensors.into_iter().collect(),
     })
@@ -247,7 +307,18 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
 /// Load a checkpoint and check that it was written for `expected` (setting and architecture).
 pub fn load_expecting(path: &Path, expected: &NetSpec) -> Result<Checkpoint> {
     let ckpt = load(path)?;
-    let found = ckpt.net.spec();
+    check_spec(path, ckpt.net.spec(), expected)?;
+    Ok(ckpt)
+}
+
+/// [`load_model`], checking that it was written for `expected` (setting and architecture).
+pub fn load_model_expecting(path: &Path, expected: &NetSpec) -> Result<ModelCheckpoint> {
+    let ckpt = load_model(path)?;
+    check_spec(path, ckpt.model.spec(), expected)?;
+    Ok(ckpt)
+}
+
+fn check_spec(path: &Path, found: &NetSpec, expected: &NetSpec) -> Result<()> {
     let mismatch = |field: &str, found: String, expected: String| NetsError::Mismatch {
         path: path.display().to_string(),
         field: field.into(),
@@ -264,7 +335,7 @@ pub fn load_expecting(path: &Path, expected: &NetSpec) -> Result<Checkpoint> {
     if found.net != expected.net {
         return Err(mismatch("net", to_json(&found.net), to_json(&expected.net)));
     }
-    Ok(ckpt)
+    Ok(())
 }
 
 /// Convenience for tests and tools: the values of a tensor as a flat `Vec<f32>`.

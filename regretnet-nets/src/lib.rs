@@ -9,6 +9,9 @@
 //!   allocation, so truthful reports are individually rational by construction);
 //! - [`RegretNet`]: both nets over the flattened bid profile, `forward` on `[batch, n, m]`
 //!   returning allocations `[batch, n, m]` and payments `[batch, n]`;
+//! - the paper's two exactly incentive-compatible networks, [`RochetNet`] (a menu of lotteries
+//!   for one bidder) and [`MyersonNet`] (monotone virtual values for one item), and [`Model`],
+//!   any of the three as `[net] kind` chooses;
 //! - [`checkpoint`]: self-describing safetensors files (tensor names, shapes, metadata and the
 //!   forward computation are documented there, precisely enough to recompute the mechanism in
 //!   numpy).
@@ -37,14 +40,20 @@ pub mod fused;
 pub mod heads;
 pub mod init;
 pub mod mlp;
+pub mod model;
+pub mod myerson_net;
 pub mod net;
+pub mod rochet;
 pub mod surgery;
 
-pub use checkpoint::Checkpoint;
+pub use checkpoint::{Checkpoint, ModelCheckpoint};
 pub use error::{NetsError, Result};
 pub use frozen::{FrozenNet, OwnUtility};
 pub use mlp::{Dense, Mlp, WeightGrad};
+pub use model::Model;
+pub use myerson_net::MyersonNet;
 pub use net::{NetSpec, Outcome, RegretNet};
+pub use rochet::{Choice, RochetNet};
 pub use surgery::{Layer, Part, Weights};
 
 #[cfg(test)]
@@ -53,5 +62,7 @@ mod tests;
 mod tests_combinatorial;
 #[cfg(test)]
 mod tests_fused;
+#[cfg(test)]
+mod tests_ic;
 #[cfg(test)]
 mod tests_surgery;

@@ -1,7 +1,7 @@
 //! The view of a mechanism that utilities and the misreport search need.
 
 use candle_core::Tensor;
-use regretnet_nets::{FrozenNet, Outcome, RegretNet, WeightGrad};
+use regretnet_nets::{FrozenNet, Model, Outcome, RegretNet, WeightGrad};
 
 use crate::certify::{BoxBounds, Net64};
 use crate::error::Result;
@@ -68,5 +68,36 @@ impl Mechanism for RegretNet {
     }
     fn box_bounds(&self) -> Option<Result<Box<dyn BoxBounds + '_>>> {
         Some(Net64::new(self).map(|n| Box::new(n) as Box<dyn BoxBounds>))
+    }
+}
+
+/// Any of the three networks; RochetNet and MyersonNet as mechanisms take the hard argmax,
+/// so their regret is zero up to floating point. Their outcome is piecewise constant in the
+/// bids: the gradient search has nothing to climb, and the audits' grids, corners and coordinate
+/// sweeps are what look for regret.
+impl Mechanism for Model {
+    fn bidders(&self) -> usize {
+        self.spec().setting.bidders
+    }
+    fn items(&self) -> usize {
+        match self {
+            Model::RegretNet(n) => n.items(),
+            _ => self.spec().setting.items,
+        }
+    }
+    fn outcome(&self, bids: &Tensor, mode: WeightGrad) -> Result<Outcome> {
+        Ok(self.forward(bids, mode)?)
+    }
+    fn utility_gradient(&self) -> Result<Box<dyn UtilityGradient + '_>> {
+        match self {
+            Model::RegretNet(n) => n.utility_gradient(),
+            _ => Ok(Box::new(Autograd(self))),
+        }
+    }
+    fn box_bounds(&self) -> Option<Result<Box<dyn BoxBounds + '_>>> {
+        match self {
+            Model::RegretNet(n) => n.box_bounds(),
+            _ => None,
+        }
     }
 }

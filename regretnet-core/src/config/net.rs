@@ -1,36 +1,206 @@
-//! The `[net]` section: the hidden layers of the allocation and payment networks.
+//! The `[net]` section: which architecture (RegretNet, RochetNet or MyersonNet) and its sizes.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
-use crate::setting::Setting;
+use crate::setting::{Setting, ValuationKind};
+
+use super::checks::positive_finite;
 
 /// Most weights one network may have (hidden layers; 4 bytes each, three times that with
 /// Adam's moments).
 pub const MAX_PARAMETERS: u64 = 50_000_000;
 
-/// The `[net]` section: hidden layer widths of the two tanh MLPs.
+/// The architecture: the paper's three networks (Dütting et al., sections 3-4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetKind {
+    /// Allocation and payment MLPs, trained under the regret constraint (any setting).
+    #[default]
+    Regretnet,
+    /// A menu of lotteries for one bidder: exactly incentive compatible.
+    Rochetnet,
+    /// Monotone virtual values and a second-price auction on them, for one item: exactly
+    /// incentive compatible.
+    Myersonnet,
+}
+
+impl NetKind {
+    /// The name used in configs.
+    pub fn name(self) -> &'static str {
+        match self {
+            NetKind::Regretnet => "regretnet",
+            NetKind::Rochetnet => "rochetnet",
+            NetKind::Myersonnet => "myersonnet",
+        }
+    }
+
+    /// Whether the architecture is incentive compatible by construction (no regret penalty in
+    /// training; its audited regret must be at floating-point level).
+    pub fn is_exactly_ic(self) -> bool {
+        self != NetKind::Regretnet
+    }
+}
+
+/// The `[net]` section. RegretNet reads the hidden widths; RochetNet reads `menu_size`,
+/// `temperature` and `bias_init`; MyersonNet reads `groups`, `linear`, `temperature` and
+/// `bias_init`. Defaults are the reference implementation's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NetConfig {
+    /// Which network (`"regretnet"`, `"rochetnet"` or `"myersonnet"`).
+    pub kind: NetKind,
     /// Hidden widths of the allocation net (reference: `[100, 100]`).
     pub alloc_hidden: Vec<usize>,
     /// Hidden widths of the payment net (reference: `[100, 100]`).
     pub pay_hidden: Vec<usize>,
+    /// RochetNet's menu entries besides the zero entry that guarantees IR (reference: 1,000).
+    pub menu_size: usize,
+    /// MyersonNet's groups: the virtual value is the min over groups (reference: 10).
+    pub groups: usize,
+    /// MyersonNet's linear pieces per group, maxed within a group (reference: 10).
+    pub linear: usize,
+    /// Softmax temperature of the training-time choice: RochetNet's menu entry, MyersonNet's
+    /// winner (reference: 1,000). Evaluation uses the hard argmax.
+    pub temperature: f64,
+    /// Range of the uniform initial biases: RochetNet's entry utilities' offsets (minus the
+    /// prices), MyersonNet's linear pieces. Default: RochetNet `[-V, 0]` with `V` the
+    /// bidder's largest value of a bundle (the sum of the items' upper ends; unit demand: the
+    /// largest upper end), as the reference's configs set it per setting except for 1x2
+    /// (`[-1, 0]`, which its preset sets); MyersonNet `[-5, 0]` (the reference's code draws
+    /// `-5 U[0,1)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bias_init: Option<[f64; 2]>,
 }
+
+/// Default RochetNet menu size (reference `num_hidden_units`).
+pub const DEFAULT_MENU_SIZE: usize = 1000;
 
 impl Default for NetConfig {
     fn default() -> Self {
         NetConfig {
+            kind: NetKind::Regretnet,
             alloc_hidden: vec![100, 100],
             pay_hidden: vec![100, 100],
+            menu_size: DEFAULT_MENU_SIZE,
+            groups: 10,
+            linear: 10,
+            temperature: 1000.0,
+            bias_init: None,
         }
     }
 }
 
 impl NetConfig {
-    /// Check the widths and the size of each network on `setting`'s input.
+    /// The initial bias range for `setting` ([`NetConfig::bias_init`] or its default).
+    pub fn bias_range(&self, setting: &Setting) -> [f64; 2] {
+        if let Some(r) = self.bias_init {
+            return r;
+        }
+        let top = (0..setting.bidders)
+            .flat_map(|i| {
+                setting
+                    .prior
+                    .bounding_box(i)
+                    .into_iter()
+                    .map(|(_, h)| h as f64)
+            })
+            .fold(0.0f64, f64::max);
+        let v = match (self.kind, setting.valuation) {
+            (NetKind::Rochetnet, ValuationKind::Additive) => setting
+                .prior
+                .bounding_box(0)
+                .iter()
+                .map(|&(_, h)| h as f64)
+                .sum(),
+            (NetKind::Myersonnet, _) => 5.0,
+            _ => top,
+        };
+        [-v.max(1e-3), 0.0]
+    }
+
+    /// Check the architecture against `setting` and its sizes (as [`crate::Config::validate`]
+    /// does; checkpoint readers call it on the `net` metadata before allocating anything).
+    pub fn validate_for(&self, setting: &Setting) -> Result<(), ConfigError> {
+        self.validate(setting)
+    }
+
+    /// Check the architecture against `setting` and its sizes.
     pub(crate) fn validate(&self, setting: &Setting) -> Result<(), ConfigError> {
+        match self.kind {
+            NetKind::Regretnet => self.validate_mlps(setting),
+            NetKind::Rochetnet => {
+                if setting.bidders != 1 {
+                    return Err(ConfigError::invalid(
+                        "net.kind",
+                        format!(
+                            "RochetNet is a menu for a single bidder; this setting has {} \
+                             bidders (use \"regretnet\")",
+                            setting.bidders
+                        ),
+                    ));
+                }
+                if setting.valuation == ValuationKind::Combinatorial {
+                    return Err(ConfigError::invalid(
+                        "net.kind",
+                        "RochetNet covers additive and unit-demand bidders, not combinatorial",
+                    ));
+                }
+                if !(1..=100_000).contains(&self.menu_size) {
+                    return Err(ConfigError::invalid(
+                        "net.menu_size",
+                        format!("must be between 1 and 100000, got {}", self.menu_size),
+                    ));
+                }
+                self.validate_shared()
+            }
+            NetKind::Myersonnet => {
+                if setting.items != 1 {
+                    return Err(ConfigError::invalid(
+                        "net.kind",
+                        format!(
+                            "MyersonNet sells a single item; this setting has {} items (use \
+                             \"regretnet\", or \"rochetnet\" for one bidder)",
+                            setting.items
+                        ),
+                    ));
+                }
+                if setting.valuation != ValuationKind::Additive {
+                    return Err(ConfigError::invalid(
+                        "setting.valuation",
+                        "MyersonNet needs valuation = \"additive\" (one item)",
+                    ));
+                }
+                for (field, v) in [("net.groups", self.groups), ("net.linear", self.linear)] {
+                    if !(1..=1000).contains(&v) {
+                        return Err(ConfigError::invalid(
+                            field,
+                            format!("must be between 1 and 1000, got {v}"),
+                        ));
+                    }
+                }
+                self.validate_shared()
+            }
+        }
+    }
+
+    /// Checks shared by the exactly-IC networks.
+    fn validate_shared(&self) -> Result<(), ConfigError> {
+        positive_finite("net.temperature", self.temperature)?;
+        if let Some([lo, hi]) = self.bias_init {
+            if !(lo.is_finite() && hi.is_finite() && lo <= hi && lo.abs() <= 1e6 && hi.abs() <= 1e6)
+            {
+                return Err(ConfigError::invalid(
+                    "net.bias_init",
+                    format!("needs finite [low, high] with low <= high, got [{lo}, {hi}]"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Check the widths and the size of each network on `setting`'s input.
+    fn validate_mlps(&self, setting: &Setting) -> Result<(), ConfigError> {
         for (field, widths) in [
             ("net.alloc_hidden", &self.alloc_hidden),
             ("net.pay_hidden", &self.pay_hidden),
