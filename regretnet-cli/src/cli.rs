@@ -113,6 +113,28 @@ pub struct PlotArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NetName {
+    /// Allocation and payment networks under the regret constraint (any setting).
+    Regretnet,
+    /// A menu of lotteries, exactly incentive compatible (one bidder).
+    Rochetnet,
+    /// Monotone virtual values with a second-price auction, exactly IC (one item).
+    Myersonnet,
+}
+
+impl NetName {
+    /// The config's kind.
+    pub fn kind(self) -> regretnet_train::core::NetKind {
+        use regretnet_train::core::NetKind;
+        match self {
+            NetName::Regretnet => NetKind::Regretnet,
+            NetName::Rochetnet => NetKind::Rochetnet,
+            NetName::Myersonnet => NetKind::Myersonnet,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BudgetName {
     /// The single-bidder rows and 2x2, shortened (about an hour on 2 cores).
     Quick,
@@ -235,6 +257,10 @@ pub struct TrainArgs {
     /// A TOML config file.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The network (`net.kind`). With a preset, RochetNet (one bidder) and MyersonNet (one
+    /// item) take the reference's hyperparameters for them (docs/TRAINING.md).
+    #[arg(long, value_enum, conflicts_with = "resume")]
+    pub net: Option<NetName>,
     /// Override `train.iterations` (with --resume: extend the run to N iterations).
     #[arg(long, value_name = "N")]
     pub iterations: Option<u64>,

@@ -18,11 +18,15 @@ use crate::failure::Failure;
 use crate::progress::Display;
 
 fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
+    let kind = args.net.map(|n| n.kind());
     let mut config = match (&args.preset, &args.config) {
         (_, Some(path)) => Config::load(path)?,
-        (Some(name), None) => presets::preset(name)?,
-        (None, None) => presets::preset(DEFAULT_PRESET)?,
+        (Some(name), None) => presets::preset_with_net(name, kind.unwrap_or_default())?,
+        (None, None) => presets::preset_with_net(DEFAULT_PRESET, kind.unwrap_or_default())?,
     };
+    if let (Some(kind), Some(_)) = (kind, &args.config) {
+        config.net.kind = kind;
+    }
     if let Some(n) = args.iterations {
         config.train.iterations = n;
     }

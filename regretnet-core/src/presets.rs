@@ -134,6 +134,13 @@ pub const PRESETS: &[PresetInfo] = &[
         best_baseline: Some(("item-wise Myerson", 6.71875)),
         paper_regretnet: Some((6.778, 5e-3)),
     },
+    PresetInfo {
+        name: "additive_1x10_uniform",
+        description: "1 bidder, 10 items, additive, U[0,1] iid (the reference's RochetNet row)",
+        optimal_revenue: None,
+        best_baseline: None,
+        paper_regretnet: None,
+    },
     // The reference MyersonNet's four single-item settings (docs/PAPER.md, "MyersonNet").
     // Optimal revenues: Myerson's expected ironed virtual surplus, integrated by
     // `myerson::SingleItem::expected_revenue` (the presets' test recomputes them).
@@ -341,6 +348,11 @@ pub fn preset(name: &str) -> Result<Config, ConfigError> {
                 ..TrainConfig::default()
             },
         ),
+        "additive_1x10_uniform" => (
+            additive(name, 1, 10, Bound::Scalar(0.0), Bound::Scalar(1.0)),
+            NetConfig::default(),
+            reference_train(5.0),
+        ),
         "additive_3x1_uniform" => (
             additive(name, 3, 1, Bound::Scalar(0.0), Bound::Scalar(1.0)),
             NetConfig::default(),
@@ -410,6 +422,50 @@ pub fn preset(name: &str) -> Result<Config, ConfigError> {
         train,
         eval,
     })
+}
+
+/// Training iterations of RochetNet and MyersonNet presets ([`preset_with_net`]): the
+/// reference trains both for 400,000 (MyersonNet's command-line default 500,000); these
+/// networks take one cheap step per iteration (no misreport search), so the reference's
+/// count stays affordable on a CPU.
+pub const IC_ITERATIONS: u64 = 400_000;
+
+/// The config of preset `name` with the network `kind`: the preset itself for RegretNet; for
+/// RochetNet (single-bidder presets) and MyersonNet (single-item presets) the reference's
+/// hyperparameters: Adam at 1e-3 without decay, batch 128, 640,000 training profiles,
+/// [`IC_ITERATIONS`] iterations, softmax temperature 1,000, and the reference configs' initial
+/// bias range (`[-1, 0]` for the 1x2 U[0,1], triangle and unit-demand U[0,1] rows; the
+/// [`NetConfig::bias_range`] default elsewhere: `[-23, 0]` for 416_47, `[-7, 0]` for 04_03,
+/// `[-3, 0]` for unit 23, `[-10, 0]` for 1x10). A preset that does not fit the kind (RochetNet
+/// with several bidders, MyersonNet with several items) is an error naming `net.kind`.
+pub fn preset_with_net(name: &str, kind: crate::config::NetKind) -> Result<Config, ConfigError> {
+    use crate::config::NetKind;
+    let mut config = preset(name)?;
+    if kind == NetKind::Regretnet {
+        return Ok(config);
+    }
+    config.net = NetConfig {
+        kind,
+        bias_init: match name {
+            "additive_1x2_uniform" | "additive_1x2_uniform_triangle" | "unit_1x2_uniform"
+                if kind == NetKind::Rochetnet =>
+            {
+                Some([-1.0, 0.0])
+            }
+            _ => None,
+        },
+        ..NetConfig::default()
+    };
+    config.train = TrainConfig {
+        iterations: IC_ITERATIONS,
+        lr_decay_from: None,
+        validate_every: 10_000,
+        checkpoint_every: 50_000,
+        log_every: 1_000,
+        ..TrainConfig::default()
+    };
+    config.validate()?;
+    Ok(config)
 }
 
 /// Test profiles whose regret the audited evaluation of a setting with 10 or more items

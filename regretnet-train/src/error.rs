@@ -48,6 +48,10 @@ pub enum TrainError {
     /// runs of different settings).
     #[error("probe: {0}")]
     Probe(String),
+    /// The operation does not apply to this run's architecture (a RegretNet-only tool on a
+    /// RochetNet run, say).
+    #[error("{0}")]
+    Unsupported(String),
     /// A report could not be serialised.
     #[error("cannot write the report as JSON: {0}")]
     Report(String),
@@ -83,6 +87,7 @@ impl TrainError {
                     | TrainError::Resume { .. }
                     | TrainError::Io { .. }
                     | TrainError::Probe(_)
+                    | TrainError::Unsupported(_)
             ),
         }
     }

@@ -62,7 +62,7 @@ fn gradient_search_finds_the_regret_a_dense_grid_finds() {
     .unwrap();
     let grid: Vec<f32> = profiles
         .chunks_exact(2)
-        .map(|v| grid_regret(trainer.net(), [v[0], v[1]], 101))
+        .map(|v| grid_regret(trainer.regretnet().unwrap(), [v[0], v[1]], 101))
         .collect();
     let mean = |x: &[f32]| x.iter().map(|&r| r as f64).sum::<f64>() / x.len() as f64;
     let (g, d) = (mean(&est.regret), mean(&grid));

@@ -92,6 +92,16 @@ impl Config {
         self.net.validate(&setting)?;
         self.train.validate(&setting)?;
         self.eval.validate(&setting)?;
+        if self.net.kind.is_exactly_ic() && self.train.trace_every > 0 {
+            return Err(ConfigError::invalid(
+                "train.trace_every",
+                format!(
+                    "the layer trace reads RegretNet's allocation and payment layers; set it to \
+                     0 for net.kind = \"{}\"",
+                    self.net.kind.name()
+                ),
+            ));
+        }
         Ok(())
     }
 }

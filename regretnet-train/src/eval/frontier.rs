@@ -108,8 +108,8 @@ pub fn frontier(
     let theirs = baseline_revenues(&setting, &profiles);
     let mut points = Vec::with_capacity(checkpoints.len());
     for (k, (iteration, path)) in checkpoints.iter().enumerate() {
-        let ckpt = checkpoint::load_expecting(path, &spec)?;
-        let report = evaluate(&ckpt.net, &setting, protocol, threads, None)?;
+        let ckpt = checkpoint::load_model_expecting(path, &spec)?;
+        let report = evaluate(&ckpt.model, &setting, protocol, threads, None)?;
         let ours: Vec<f64> = report
             .per_profile_revenue
             .iter()

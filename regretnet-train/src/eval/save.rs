@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use regretnet_core::Setting;
-use regretnet_nets::checkpoint::{load_expecting, write_atomic, Checkpoint};
+use regretnet_nets::checkpoint::{load_model_expecting, write_atomic, ModelCheckpoint};
 use regretnet_nets::NetSpec;
 
 use crate::error::{Result, TrainError};
@@ -35,14 +35,14 @@ pub fn evaluate_checkpoint(
     protocol: &Protocol,
     threads: usize,
     progress: Option<&(dyn Fn(Phase, usize) + Sync)>,
-) -> Result<(SavedEval, Checkpoint)> {
+) -> Result<(SavedEval, ModelCheckpoint)> {
     let config = run.read_config()?;
     let setting = config.setting.build()?;
     let spec = NetSpec {
         setting: config.setting,
         net: config.net,
     };
-    let ckpt = load_expecting(path, &spec)?;
+    let ckpt = load_model_expecting(path, &spec)?;
     let saved = evaluate_and_save(run, path, &ckpt, &setting, protocol, threads, progress)?;
     Ok((saved, ckpt))
 }
@@ -54,13 +54,13 @@ pub fn evaluate_checkpoint(
 pub fn evaluate_and_save(
     run: &RunDir,
     path: &Path,
-    ckpt: &Checkpoint,
+    ckpt: &ModelCheckpoint,
     setting: &Setting,
     protocol: &Protocol,
     threads: usize,
     progress: Option<&(dyn Fn(Phase, usize) + Sync)>,
 ) -> Result<SavedEval> {
-    let report = evaluate(&ckpt.net, setting, protocol, threads, progress)?;
+    let report = evaluate(&ckpt.model, setting, protocol, threads, progress)?;
     let json = origin_json(&report, run.path(), path, ckpt)?;
     let text =
         serde_json::to_string_pretty(&json).map_err(|e| TrainError::Report(e.to_string()))?;
@@ -81,7 +81,7 @@ fn origin_json(
     report: &EvalReport,
     run_dir: &Path,
     path: &Path,
-    ckpt: &Checkpoint,
+    ckpt: &ModelCheckpoint,
 ) -> Result<serde_json::Value> {
     let mut flat = serde_json::to_value(report).map_err(|e| TrainError::Report(e.to_string()))?;
     if let Some(obj) = flat.as_object_mut() {

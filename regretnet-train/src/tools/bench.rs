@@ -162,6 +162,7 @@ impl Workload {
     /// Build the workloads of a config ([`bench_setting`], [`bench_config`]), seeded.
     pub fn from_config(config: Config) -> Result<Self> {
         let trainer = Trainer::new(config)?;
+        trainer.regretnet()?;
         let s = trainer.setting().clone();
         let batch = trainer.config().train.batch_size;
         let truth_v = s.sample_profiles(&mut stream_rng(1, Stream::Test), batch);
@@ -194,19 +195,21 @@ impl Workload {
                     .forward(&self.truth, WeightGrad::Frozen)?;
             }
             Op::MisreportStepPlain => {
-                Autograd(&Plain(self.trainer.net())).utility_and_grad(&self.truth, &self.mis)?;
+                Autograd(&Plain(self.trainer.regretnet()?))
+                    .utility_and_grad(&self.truth, &self.mis)?;
             }
             Op::MisreportStepAutograd => {
-                Autograd(self.trainer.net()).utility_and_grad(&self.truth, &self.mis)?;
+                Autograd(self.trainer.regretnet()?).utility_and_grad(&self.truth, &self.mis)?;
             }
             Op::MisreportStep => {
-                search_gradient(self.trainer.net())?.utility_and_grad(&self.truth, &self.mis)?;
+                search_gradient(self.trainer.regretnet()?)?
+                    .utility_and_grad(&self.truth, &self.mis)?;
             }
             Op::Iteration => {
                 self.trainer.step()?;
             }
             Op::EvalStep => {
-                search_gradient(self.trainer.net())?
+                search_gradient(self.trainer.regretnet()?)?
                     .utility_and_grad(&self.eval_truth, &self.eval_mis)?;
             }
         }
@@ -215,7 +218,10 @@ impl Workload {
 
     /// FLOPs of one `op` (matrix products only; see the module docs).
     pub fn flops(&self, op: Op) -> f64 {
-        let net = self.trainer.net();
+        // Cases are built for RegretNet only (`from_config` refuses the others).
+        let Ok(net) = self.trainer.regretnet() else {
+            return 0.0;
+        };
         let n = self.setting().bidders;
         let b = self.trainer.config().train.batch_size;
         let k = self.trainer.config().train.misreport_steps as f64;

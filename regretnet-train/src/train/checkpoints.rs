@@ -18,7 +18,7 @@ impl Trainer {
             std::fs::create_dir_all(dir).map_err(|e| TrainError::io(dir, e))?;
         }
         let meta = [("iteration".to_string(), self.iteration.to_string())].into();
-        regretnet_nets::checkpoint::save(&self.net, &Default::default(), &meta, &path)?;
+        regretnet_nets::checkpoint::save_model(&self.net, &Default::default(), &meta, &path)?;
         Ok(())
     }
 

@@ -182,11 +182,11 @@ mod tests {
         let mut lag = tr.lagrangian().clone();
         lag.lambda = vec![2.0, 9.0];
         lag.rho = 30.0;
-        let parts = lagrangian_loss(tr.net(), &truth, &mis, &lag).unwrap();
+        let parts = lagrangian_loss(tr.regretnet().unwrap(), &truth, &mis, &lag).unwrap();
         let total = parts.loss.backward().unwrap();
-        let split = split_gradients(tr.net(), &truth, &mis, &lag).unwrap();
+        let split = split_gradients(tr.regretnet().unwrap(), &truth, &mis, &lag).unwrap();
         assert_eq!(split.len(), 5);
-        let vars = tr.net().named_vars();
+        let vars = tr.regretnet().unwrap().named_vars();
         let mut regret_nonzero = false;
         for (layer, r, g) in &split {
             let mut t = Vec::new();
@@ -227,10 +227,19 @@ mod tests {
             .unwrap()
             .weights()
             .unwrap();
-        let rows = trace_rows(0, tr.net(), &init, &truth, &mis, tr.lagrangian()).unwrap();
+        let rows = trace_rows(
+            0,
+            tr.regretnet().unwrap(),
+            &init,
+            &truth,
+            &mis,
+            tr.lagrangian(),
+        )
+        .unwrap();
         // The trainer's net is the seed's init: nothing has moved yet.
         assert!(rows.iter().all(|r| r.movement == 0.0));
-        let split = split_gradients(tr.net(), &truth, &mis, tr.lagrangian()).unwrap();
+        let split =
+            split_gradients(tr.regretnet().unwrap(), &truth, &mis, tr.lagrangian()).unwrap();
         for (row, (_, r, g)) in rows.iter().zip(&split) {
             let (nr, ng) = (norm(r), norm(g));
             assert!((row.ratio - ng / nr).abs() <= 1e-12 * row.ratio.abs().max(1.0));
@@ -241,7 +250,7 @@ mod tests {
             .iter()
             .map(|(k, t)| (k.clone(), (t * 2.0).unwrap()))
             .collect();
-        let moved = tr.net().with_weights(&doubled).unwrap();
+        let moved = tr.regretnet().unwrap().with_weights(&doubled).unwrap();
         let rows = trace_rows(5, &moved, &init, &truth, &mis, tr.lagrangian()).unwrap();
         for r in &rows {
             assert!(

@@ -23,6 +23,7 @@ pub mod layers;
 pub mod loss;
 pub mod optim;
 pub mod resume;
+pub mod revenue_step;
 pub mod session;
 pub(crate) mod shards;
 pub mod step;

@@ -101,7 +101,7 @@ impl Trainer {
                 format!("{},{}", b.iteration, bits(b.revenue)),
             );
         }
-        checkpoint::save(&self.net, &extra, &meta, path)?;
+        checkpoint::save_model(&self.net, &extra, &meta, path)?;
         Ok(())
     }
 
@@ -114,7 +114,7 @@ impl Trainer {
             path: shown.clone(),
             reason,
         };
-        let ckpt = checkpoint::load(path)?;
+        let ckpt = checkpoint::load_model(path)?;
         let meta = &ckpt.metadata;
         let get = |key: &str| -> Result<&str> {
             meta.get(key).map(String::as_str).ok_or_else(|| {
@@ -137,10 +137,10 @@ impl Trainer {
         let config = Config::from_toml_str(get("config")?)
             .map_err(|e| bad(format!("its config is invalid: {e}")))?;
         let mut tr = Trainer::new(config)?;
-        if ckpt.net.spec() != tr.net.spec() {
+        if ckpt.model.spec() != tr.net.spec() {
             return Err(bad("its networks do not match its own config".into()));
         }
-        tr.net = ckpt.net;
+        tr.net = ckpt.model;
         tr.adam = Adam::new(tr.net.named_vars(), tr.config.train.lr)?;
         tr.adam.restore(&ckpt.extra).map_err(bad)?;
         let n = tr.setting.bidders;

@@ -211,7 +211,7 @@ mod against_plain {
         config.net.alloc_hidden = vec![16, 16];
         config.net.pay_hidden = vec![16];
         let trainer = Trainer::new(config).unwrap();
-        let net = trainer.net();
+        let net = trainer.regretnet().unwrap();
         let setting = trainer.setting();
         let batch = 37; // uneven shards
         let truth = setting.sample_profiles(

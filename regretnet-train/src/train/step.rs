@@ -5,7 +5,7 @@
 
 use candle_core::{Device, Tensor};
 use regretnet_core::rng::{stream_rng, Stream};
-use regretnet_nets::RegretNet;
+use regretnet_nets::{Model, RegretNet};
 use regretnet_regret::{InnerSearch, RegretError};
 
 use crate::error::{Result, TrainError};
@@ -15,8 +15,12 @@ use crate::train::shards;
 use crate::train::trainer::{search_gradient, StepStats, Trainer};
 
 impl Trainer {
-    /// One training iteration ([`crate::train::trainer`]'s module docs list its four parts).
+    /// One training iteration ([`crate::train::trainer`]'s module docs list its four parts;
+    /// RochetNet and MyersonNet take a revenue step instead, `train/revenue_step.rs`).
     pub fn step(&mut self) -> Result<StepStats> {
+        if self.net.kind().is_exactly_ic() {
+            return self.revenue_step();
+        }
         let t = self.config.train.clone();
         let (n, m) = (self.setting.bidders, self.setting.type_len());
         let len = n * m;
@@ -33,7 +37,7 @@ impl Trainer {
 
         // Inner loop: gradients reach the misreports only; each shard of the batch ascends on
         // its own thread.
-        let frozen = search_gradient(&self.net)?;
+        let frozen = search_gradient(regretnet_of(&self.net)?)?;
         let setting = &self.setting;
         let bounds = shards::bounds(t.batch_size);
         let policy = InnerSearch::from_train(&t);
@@ -65,7 +69,7 @@ impl Trainer {
 
         // Outer loop: misreports are constants, gradients reach the weights only.
         let outer = shards::outer_gradients(
-            &self.net,
+            regretnet_of(&self.net)?,
             &truth,
             &mis,
             (n, m),
@@ -124,11 +128,18 @@ impl Trainer {
         let init = self.trace_init.as_ref().expect("set above");
         trace_rows(
             self.iteration,
-            &self.net,
+            regretnet_of(&self.net)?,
             init,
             &truth,
             &mis,
             &self.lagrangian,
         )
     }
+}
+
+/// The RegretNet of a regret-constrained step (the caller dispatched on the kind already).
+fn regretnet_of(model: &Model) -> Result<&RegretNet> {
+    model
+        .as_regretnet()
+        .ok_or_else(|| TrainError::Unsupported("the regret step needs a RegretNet".into()))
 }

@@ -231,7 +231,7 @@ fn resume_refuses_checkpoints_without_training_state() {
     let dir = tempfile::tempdir().unwrap();
     let tr = Trainer::new(tiny_config()).unwrap();
     let path = dir.path().join("net-only.safetensors");
-    checkpoint::save(tr.net(), &BTreeMap::new(), &BTreeMap::new(), &path).unwrap();
+    checkpoint::save_model(tr.net(), &BTreeMap::new(), &BTreeMap::new(), &path).unwrap();
     let err = Trainer::resume(&path).unwrap_err();
     assert!(err.is_input_error());
     assert!(err.to_string().contains("trainer_state"), "{err}");

@@ -12,6 +12,11 @@
 //!    weights only ([`super::loss`], sharded by `train/shards.rs`), and take one Adam step;
 //! 4. update lambda and rho on their schedules ([`Lagrangian::after_iteration`]).
 //!
+//! RochetNet and MyersonNet ([`regretnet_nets::Model`]) are incentive compatible by
+//! construction: their iteration is plain revenue ascent on the softmax surrogate, with no
+//! misreports and no multipliers ([`super::revenue_step`]). Everything else (data, Adam,
+//! validation, checkpoints, exact resume) is shared.
+//!
 //! This file holds the trainer's state and its loop ([`Trainer::run`]): logging windows,
 //! validation, the stop flag; the checkpoint policy is [`super::checkpoints`].
 
@@ -22,7 +27,7 @@ use std::time::Instant;
 
 use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::{Config, Setting};
-use regretnet_nets::{NetSpec, RegretNet, Weights};
+use regretnet_nets::{Model, NetSpec, RegretNet, Weights};
 use regretnet_regret::{estimate_regret_with, Mechanism, SearchConfig, UtilityGradient, Work};
 
 use crate::error::Result;
@@ -101,7 +106,7 @@ pub fn search_gradient(net: &RegretNet) -> Result<Box<dyn UtilityGradient + '_>>
 pub struct Trainer {
     pub(crate) config: Config,
     pub(crate) setting: Setting,
-    pub(crate) net: RegretNet,
+    pub(crate) net: Model,
     pub(crate) adam: Adam,
     pub(crate) lagrangian: Lagrangian,
     pub(crate) data: TrainingSet,
@@ -128,7 +133,7 @@ impl Trainer {
             setting: config.setting.clone(),
             net: config.net.clone(),
         };
-        let net = RegretNet::new(&setting, spec, &mut stream_rng(seed, Stream::Init))?;
+        let net = Model::new(&setting, spec, &mut stream_rng(seed, Stream::Init))?;
         let adam = Adam::new(net.named_vars(), config.train.lr)?;
         let lagrangian = Lagrangian::new(setting.bidders, &config.train);
         let data = TrainingSet::new(&setting, config.train.train_size, seed);
@@ -170,8 +175,20 @@ impl Trainer {
     }
 
     /// The network being trained.
-    pub fn net(&self) -> &RegretNet {
+    pub fn net(&self) -> &Model {
         &self.net
+    }
+
+    /// The RegretNet being trained, or an error naming the architecture when the run trains
+    /// RochetNet or MyersonNet (for what only RegretNet has: benchmarks of its hot loop, the
+    /// layer trace).
+    pub fn regretnet(&self) -> Result<&RegretNet> {
+        self.net.as_regretnet().ok_or_else(|| {
+            crate::error::TrainError::Unsupported(format!(
+                "this needs a RegretNet; the run trains a {}",
+                self.net.kind().name()
+            ))
+        })
     }
 
     /// The setting.
@@ -195,8 +212,12 @@ impl Trainer {
     }
 
     /// Revenue and regret on the validation sample: a search from the truthful report and one
-    /// prior draw per profile and bidder, `train.validation_steps` steps each.
+    /// prior draw per profile and bidder, `train.validation_steps` steps each. An exactly-IC
+    /// network's regret is zero by construction and not searched here (evaluation audits it).
     pub fn validate(&self, threads: usize, seconds: f64) -> Result<ValidationRow> {
+        if self.net.kind().is_exactly_ic() {
+            return self.validate_revenue(seconds);
+        }
         let t = &self.config.train;
         let search = SearchConfig {
             steps: t.validation_steps,
@@ -481,7 +502,7 @@ mod tests {
         tr.step().unwrap();
         let (truth, mis) = tr.data.gather(&idx);
         let truth = Tensor::from_vec(truth, (32, 2, 2), &Device::Cpu).unwrap();
-        let g = search_gradient(&init.net).unwrap();
+        let g = search_gradient(init.regretnet().unwrap()).unwrap();
         g.utility(&truth, &mis).unwrap()
     }
 

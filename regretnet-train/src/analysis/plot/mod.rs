@@ -209,7 +209,7 @@ pub fn draw_run(run: &RunDir, options: &PlotOptions) -> Result<Vec<Figure>> {
             setting: config.setting.clone(),
             net: config.net.clone(),
         };
-        let ckpt = checkpoint::load_expecting(&path, &spec)?;
+        let ckpt = checkpoint::load_model_expecting(&path, &spec)?;
         let fixed = options
             .fixed
             .clone()
@@ -227,7 +227,7 @@ pub fn draw_run(run: &RunDir, options: &PlotOptions) -> Result<Vec<Figure>> {
             });
         }
         let maps = mechanism_maps(
-            &ckpt.net,
+            &ckpt.model,
             &setting,
             options.bidder,
             &fixed,
