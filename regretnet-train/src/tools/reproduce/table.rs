@@ -114,6 +114,9 @@ impl Budget {
         match self {
             Budget::Large => {
                 let iterations = large_iterations(c.setting.bidders, c.setting.items);
+                if c.setting.bidders >= 5 {
+                    large_penalty(&mut c);
+                }
                 compress(&mut c, iterations);
                 c.train.misreport_keep_best = true;
                 c.train.keep_checkpoints = LARGE_KEEP_CHECKPOINTS;
@@ -132,6 +135,18 @@ impl Budget {
         c.validate()?;
         Ok(c)
     }
+}
+
+/// The penalty schedule of the large budget's 5x10 row: the 3x10 preset's (lambda 5, rho 1,
+/// +1 every 10,000 reference iterations) instead of the reference's 5x10 one (lambda 1, rho
+/// 0.25, +0.25 every 100,000). Measured (docs/TRAINING.md): compressed into 100,000 iterations
+/// the reference's 5x10 schedule left validation regret at 2.5e-2 after 30,000 iterations
+/// (3x10 with its schedule: 5.3e-3 after 40,000), far from the paper's bound of 5e-3.
+fn large_penalty(c: &mut Config) {
+    c.train.lambda_init = 5.0;
+    c.train.rho_init = 1.0;
+    c.train.rho_increment = 1.0;
+    c.train.rho_increment_every = 10_000;
 }
 
 /// Shorten `c` to `iterations` with the reference's rho schedule compressed into the shorter run
@@ -493,11 +508,16 @@ mod tests {
         );
         assert_eq!(Budget::Full.presets().len(), PRESETS.len());
         // Large: the four rows without a known optimum, best-iterate inner search, every
-        // checkpoint kept; 5x10's rho (+0.25 every 100,000 of 400,000) every 25,000 of 100,000.
+        // checkpoint kept; 5x10 with 3x10's penalty schedule (rho +1 every 10,000 of 400,000:
+        // every 2,500 of 100,000), not its own (+0.25 every 100,000).
         assert_eq!(Budget::Large.presets(), LARGE_PRESETS.to_vec());
         let l = Budget::Large.config("additive_5x10_uniform").unwrap();
         assert_eq!(l.train.iterations, 100_000);
-        assert_eq!(l.train.rho_increment_every, 25_000);
+        assert_eq!(l.train.rho_increment_every, 2_500);
+        assert_eq!(
+            (l.train.lambda_init, l.train.rho_init, l.train.rho_increment),
+            (5.0, 1.0, 1.0)
+        );
         assert!(l.train.misreport_keep_best);
         assert_eq!(l.train.keep_checkpoints, LARGE_KEEP_CHECKPOINTS);
         let l = Budget::Large.config("additive_3x10_uniform").unwrap();
