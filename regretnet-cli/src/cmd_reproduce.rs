@@ -18,6 +18,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), Failure> {
         BudgetName::Quick => Budget::Quick,
         BudgetName::Full => Budget::Full,
         BudgetName::Large => Budget::Large,
+        BudgetName::Exact => Budget::Exact,
     };
     let out = args
         .out

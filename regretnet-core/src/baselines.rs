@@ -335,29 +335,44 @@ pub fn paired(name: &str, theirs: &[f64], ours: &[f64]) -> BaselineRevenue {
     }
 }
 
+/// The known optimal mechanism's revenue on each profile of `profiles`, where one is known:
+/// the menus of [`crate::optimal`] (one bidder, two items) or Myerson's auction (one item,
+/// independent values; [`crate::myerson`]).
+pub fn optimum_revenues(setting: &Setting, profiles: &[f32]) -> Option<Vec<f64>> {
+    let len = setting.profile_len();
+    if let Some(menu) = known_optimum(setting) {
+        return Some(
+            profiles
+                .chunks_exact(len)
+                .map(|v| menu.revenue(v))
+                .collect(),
+        );
+    }
+    if setting.items != 1 {
+        return None;
+    }
+    let auctions = myerson_per_item(setting)?;
+    Some(
+        profiles
+            .chunks_exact(len)
+            .map(|v| itemwise_revenue(&auctions, setting, v))
+            .collect(),
+    )
+}
+
 /// Every baseline that applies to `setting` and its revenue on each profile of `profiles`.
 pub fn baseline_revenues(setting: &Setting, profiles: &[f32]) -> Vec<(String, Vec<f64>)> {
     let len = setting.profile_len();
     let mut out = Vec::new();
-    if let Some(menu) = known_optimum(setting) {
-        let r: Vec<f64> = profiles
-            .chunks_exact(len)
-            .map(|v| menu.revenue(v))
-            .collect();
+    if let Some(r) = optimum_revenues(setting, profiles) {
         out.push(("known optimum".to_string(), r));
     }
-    if let Some(auctions) = myerson_per_item(setting) {
-        // One item: Myerson's auction is the optimum (ironed where the prior is irregular).
+    if let (Prior::Independent(_), Some(auctions)) = (&setting.prior, myerson_per_item(setting)) {
         let r: Vec<f64> = profiles
             .chunks_exact(len)
             .map(|v| itemwise_revenue(&auctions, setting, v))
             .collect();
-        if setting.items == 1 {
-            out.push(("known optimum".to_string(), r.clone()));
-        }
-        if matches!(setting.prior, Prior::Independent(_)) {
-            out.push(("item-wise Myerson".to_string(), r));
-        }
+        out.push(("item-wise Myerson".to_string(), r));
     }
     if let Some(reserve) = bundle_myerson_reserve(setting) {
         let r: Vec<f64> = profiles

@@ -430,10 +430,20 @@ pub fn preset(name: &str) -> Result<Config, ConfigError> {
 /// count stays affordable on a CPU.
 pub const IC_ITERATIONS: u64 = 400_000;
 
+/// MyersonNet's training temperature in its presets: 100, not the reference's 1,000. Measured
+/// (docs/TRAINING.md, "MyersonNet's temperature"): on additive_3x1_uniform at the reference's
+/// 1,000, validation revenue stayed at 0.41 for 20,000 iterations at learning rates 1e-3 and
+/// 1e-2 (the hard softmax gives almost no gradient to the allocation); at 100 and 300 it was
+/// 0.528-0.530 after 2,500 (Myerson: 0.53125); at 10 the surrogate drifted from the mechanism
+/// and revenue collapsed. The reference's value is one config line away
+/// (`[net] temperature = 1000.0`).
+pub const MYERSONNET_TEMPERATURE: f64 = 100.0;
+
 /// The config of preset `name` with the network `kind`: the preset itself for RegretNet; for
 /// RochetNet (single-bidder presets) and MyersonNet (single-item presets) the reference's
 /// hyperparameters: Adam at 1e-3 without decay, batch 128, 640,000 training profiles,
-/// [`IC_ITERATIONS`] iterations, softmax temperature 1,000, and the reference configs' initial
+/// [`IC_ITERATIONS`] iterations, softmax temperature 1,000 (MyersonNet:
+/// [`MYERSONNET_TEMPERATURE`]), and the reference configs' initial
 /// bias range (`[-1, 0]` for the 1x2 U[0,1], triangle and unit-demand U[0,1] rows; the
 /// [`NetConfig::bias_range`] default elsewhere: `[-23, 0]` for 416_47, `[-7, 0]` for 04_03,
 /// `[-3, 0]` for unit 23, `[-10, 0]` for 1x10). A preset that does not fit the kind (RochetNet
@@ -453,6 +463,10 @@ pub fn preset_with_net(name: &str, kind: crate::config::NetKind) -> Result<Confi
                 Some([-1.0, 0.0])
             }
             _ => None,
+        },
+        temperature: match kind {
+            NetKind::Myersonnet => MYERSONNET_TEMPERATURE,
+            _ => NetConfig::default().temperature,
         },
         ..NetConfig::default()
     };

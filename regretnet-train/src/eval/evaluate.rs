@@ -17,7 +17,7 @@ use std::time::Instant;
 use crate::error::Result;
 use crate::eval::protocol::Protocol;
 use crate::eval::report::{Audit, Certified, Estimate, EvalReport, ReferenceCheck, Timings};
-use regretnet_core::optimal::known_optimum;
+use regretnet_core::baselines::optimum_revenues;
 use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::{ConfigError, Setting};
 use regretnet_regret::certify::{certify_mechanism, CertifyConfig};
@@ -270,12 +270,8 @@ pub fn evaluate<M: Mechanism>(
         .map(|&u| (-(u as f64)).max(0.0))
         .sum::<f64>()
         / truthful.len().max(1) as f64;
-    let optimal_revenue = known_optimum(setting).map(|menu| {
-        all.chunks_exact(setting.profile_len())
-            .map(|v| menu.revenue(v))
-            .sum::<f64>()
-            / protocol.samples.max(1) as f64
-    });
+    let optimal_revenue = optimum_revenues(setting, &all)
+        .map(|r| r.iter().sum::<f64>() / protocol.samples.max(1) as f64);
     let gradient = RegretStats::from_regret(&est.regret, n);
     let mut per_profile = match &audit_regret {
         Some(a) => elementwise_max(&est.regret, a),

@@ -85,6 +85,27 @@ fn a_traced_run_with_a_second_misreport_start_resumes_exactly_too() {
     exact_resume(c);
 }
 
+#[test]
+fn rochetnet_and_myersonnet_runs_resume_exactly() {
+    use regretnet_core::presets::preset_with_net;
+    use regretnet_core::NetKind;
+    for (name, kind) in [
+        ("unit_1x2_uniform", NetKind::Rochetnet),
+        ("additive_3x1_irregular", NetKind::Myersonnet),
+    ] {
+        let mut c = preset_with_net(name, kind).unwrap();
+        let t = tiny_config().train;
+        c.net.menu_size = 16;
+        c.net.groups = 3;
+        c.net.linear = 4;
+        c.train = regretnet_core::TrainConfig {
+            lambda_init: c.train.lambda_init,
+            ..t
+        };
+        exact_resume(c);
+    }
+}
+
 fn exact_resume(config: Config) {
     let tiny_config = || config.clone();
     let dir = tempfile::tempdir().unwrap();

@@ -313,6 +313,7 @@ pub fn reproduce_row(
         command: options.command.clone(),
         estimates: report.estimates.clone(),
         protocol_detail: Some(recorded),
+        net: config.net.kind,
     };
     let text = serde_json::to_string_pretty(&row).map_err(|e| TrainError::Report(e.to_string()))?;
     write_atomic(&saved, text.as_bytes()).map_err(|e| TrainError::io(&saved, e))?;

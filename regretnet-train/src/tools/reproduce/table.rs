@@ -10,7 +10,7 @@
 
 use regretnet_core::baselines::BaselineRevenue;
 use regretnet_core::presets::{self, PresetInfo, DEFAULT_PRESET, PRESETS};
-use regretnet_core::{Config, ConfigError};
+use regretnet_core::{Config, ConfigError, NetKind};
 use serde::{Deserialize, Serialize};
 
 use crate::eval::report::Estimate;
@@ -32,6 +32,37 @@ pub enum Budget {
     /// decay, the best-iterate inner search, and every periodic checkpoint kept so that the
     /// revenue-regret frontier can be read off the run.
     Large,
+    /// The paper's exactly incentive-compatible networks on the rows they cover
+    /// ([`EXACT_PRESETS`]): RochetNet on every single-bidder row, MyersonNet on the four
+    /// single-item rows, each with the reference's hyperparameters for 400,000 iterations
+    /// ([`regretnet_core::presets::preset_with_net`]).
+    Exact,
+}
+
+/// The presets of [`Budget::Exact`]: single-bidder rows (RochetNet) then single-item rows
+/// (MyersonNet).
+pub const EXACT_PRESETS: &[&str] = &[
+    "additive_1x2_uniform",
+    "unit_1x2_uniform",
+    "unit_1x2_uniform_23",
+    "additive_1x2_uniform_416_47",
+    "additive_1x2_uniform_triangle",
+    "additive_1x2_uniform_04_03",
+    "additive_1x10_uniform",
+    "additive_3x1_uniform",
+    "additive_3x1_exponential",
+    "additive_5x1_asymmetric_uniform",
+    "additive_3x1_irregular",
+];
+
+/// The exactly incentive-compatible network of a preset: RochetNet for one bidder,
+/// MyersonNet for one item (and several bidders); `None` for the others.
+pub fn exact_kind(bidders: usize, items: usize) -> Option<NetKind> {
+    match (bidders, items) {
+        (1, _) => Some(NetKind::Rochetnet),
+        (_, 1) => Some(NetKind::Myersonnet),
+        _ => None,
+    }
 }
 
 /// Iterations of a quick single-bidder row (other than the default preset, which keeps its own
@@ -85,6 +116,7 @@ impl Budget {
             Budget::Quick => "quick",
             Budget::Full => "full",
             Budget::Large => "large",
+            Budget::Exact => "exact",
         }
     }
 
@@ -94,6 +126,7 @@ impl Budget {
             Budget::Quick => QUICK_PRESETS.to_vec(),
             Budget::Full => PRESETS.iter().map(|p| p.name).collect(),
             Budget::Large => LARGE_PRESETS.to_vec(),
+            Budget::Exact => EXACT_PRESETS.to_vec(),
         }
     }
 
@@ -110,6 +143,20 @@ impl Budget {
     /// the triangle's training saw 30x less regret than there was, RESULTS.md) and
     /// [`LARGE_KEEP_CHECKPOINTS`].
     pub fn config(self, preset: &str) -> Result<Config, ConfigError> {
+        if self == Budget::Exact {
+            let c = presets::preset(preset)?;
+            let kind = exact_kind(c.setting.bidders, c.setting.items).ok_or_else(|| {
+                ConfigError::invalid(
+                    "net.kind",
+                    format!(
+                        "{preset} has {} bidders and {} items: RochetNet needs one bidder, \
+                         MyersonNet one item",
+                        c.setting.bidders, c.setting.items
+                    ),
+                )
+            })?;
+            return presets::preset_with_net(preset, kind);
+        }
         let mut c = presets::preset(preset)?;
         match self {
             Budget::Large => {
@@ -122,6 +169,7 @@ impl Budget {
                 c.train.keep_checkpoints = LARGE_KEEP_CHECKPOINTS;
             }
             Budget::Full => c.train.iterations = REFERENCE_ITERATIONS,
+            Budget::Exact => {} // returned above
             Budget::Quick if preset == DEFAULT_PRESET => {}
             Budget::Quick => {
                 let iterations = if c.setting.bidders == 1 {
@@ -159,6 +207,10 @@ fn compress(c: &mut Config, iterations: u64) {
     c.train.lr_decay_from = Some(0.5);
     c.train.lr_final = 1e-5;
 }
+
+/// The audited regret an exactly incentive-compatible network's row must stay below: floating
+/// point, not learning.
+pub const EXACT_REGRET_BOUND: f64 = 1e-6;
 
 /// One reproduced row: what was trained, what the audited evaluation found, and the
 /// baselines on the same test sample. Saved as `reproduce.json` in the row's run directory.
@@ -200,6 +252,9 @@ pub struct Row {
     /// The whole evaluation protocol (a finished row is reused only under the same one).
     #[serde(default)]
     pub protocol_detail: Option<Protocol>,
+    /// The network (rows saved before there were three: RegretNet).
+    #[serde(default)]
+    pub net: NetKind,
 }
 
 impl Row {
@@ -224,10 +279,14 @@ impl Row {
     /// The row's verdict, in words: within 1% of the optimum (or above the best baseline) and
     /// an audited regret within the paper's bound (1e-3 where the paper has none).
     pub fn checks(&self) -> String {
-        let bound = self
-            .info()
-            .and_then(|i| i.paper_regretnet)
-            .map_or(1e-3, |(_, b)| b);
+        // An exactly-IC network must show regret at floating-point level.
+        let bound = if self.net.is_exactly_ic() {
+            EXACT_REGRET_BOUND
+        } else {
+            self.info()
+                .and_then(|i| i.paper_regretnet)
+                .map_or(1e-3, |(_, b)| b)
+        };
         let regret_ok = self.audited_regret <= bound;
         let regret = format!(
             "regret {} {bound:.0e}",
@@ -377,7 +436,11 @@ pub fn results_markdown(budget: Budget, machine: &str, rows: &[Row]) -> String {
         });
         s += &format!(
             "| {} | {} | {:.4} ± {:.4} | {:.2e} / {:.2e} | {paper} | {published} / {ours} | {} | {} + {} |\n",
-            r.preset,
+            if r.net.is_exactly_ic() {
+                format!("{} ({})", r.preset, r.net.name())
+            } else {
+                r.preset.clone()
+            },
             r.iterations,
             r.revenue,
             r.revenue_se,
@@ -479,6 +542,7 @@ mod tests {
             command: String::new(),
             estimates: Vec::new(),
             protocol_detail: None,
+            net: NetKind::Regretnet,
         }
     }
 
@@ -532,6 +596,33 @@ mod tests {
             100_000
         );
         assert!(Budget::Quick.config("nope").is_err());
+    }
+
+    #[test]
+    fn the_exact_budget_picks_the_network_by_shape_and_holds_it_to_float_regret() {
+        // RochetNet for one bidder, MyersonNet for one item, the reference's iterations.
+        for name in Budget::Exact.presets() {
+            let c = Budget::Exact.config(name).unwrap();
+            let s = c.setting.build().unwrap();
+            assert_eq!(Some(c.net.kind), exact_kind(s.bidders, s.items), "{name}");
+            assert_eq!(c.train.iterations, regretnet_core::presets::IC_ITERATIONS);
+        }
+        let err = Budget::Exact
+            .config("additive_2x2_uniform")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("net.kind"), "{err}");
+        // Regret 1e-7 passes an exactly-IC row; 1e-5 (fine for RegretNet) does not.
+        let mut r = row(
+            "additive_1x2_uniform",
+            0.549,
+            1e-7,
+            vec![("known optimum", 0.5492)],
+        );
+        r.net = NetKind::Rochetnet;
+        assert!(r.checks().starts_with("yes"), "{}", r.checks());
+        r.audited_regret = 1e-5;
+        assert!(r.checks().starts_with("no"), "{}", r.checks());
     }
 
     #[test]
