@@ -63,6 +63,41 @@
 //! is the coefficient row `(s1 + sb, s2 + sb, sb)` of the type `(v1, v2, C)`, so
 //! `sum_j a_j b_j = s1 v1 + s2 v2 + sb (v1 + v2 + C)`, the reported value of what it receives.
 //!
+//! # RochetNet and MyersonNet
+//!
+//! The `net` metadata's `kind` says which network the file holds (absent: `"regretnet"`, the
+//! layout above). RochetNet (`"rochetnet"`, one bidder, `K = menu_size`):
+//!
+//! | name | shape |
+//! |---|---|
+//! | `menu.alpha` | `[m, K]` (unit demand: `[m + 1, K]`) |
+//! | `menu.bias` | `[K]` |
+//!
+//! ```text
+//! W = sigmoid(alpha)                       # unit demand: softmax(alpha, axis=0)[:m]
+//! W = concat([W, zeros((m, 1))], axis=1)   # the zero entry, always on the menu
+//! c = concat([bias, [0]])
+//! u = b[:, 0, :] @ W + c                   # [B, K+1]: utility of each entry
+//! k = argmax(u, axis=1)                    # the bidder's choice
+//! a = W[:, k].T                            # allocation [B, m]; payment p = -c[k]
+//! ```
+//!
+//! MyersonNet (`"myersonnet"`, one item, `n` bidders, `G = groups`, `L = linear`):
+//!
+//! | name | shape |
+//! |---|---|
+//! | `vv.slope_log` | `[G, L, n]` |
+//! | `vv.bias` | `[G, L, n]` |
+//!
+//! ```text
+//! x = b[:, :, 0]                                                  # [B, n]
+//! phi = (x[:, None, None, :] * exp(slope_log) + bias).max(axis=2).min(axis=1)   # [B, n]
+//! z = concat([phi, zeros((B, 1))], axis=1); w = argmax(z, axis=1)   # n: unsold
+//! t_i = max(0, max_{j != i} phi_j)                                 # the winner's threshold
+//! price_i = ((t_i - bias[..., i]) / exp(slope_log[..., i])).min(axis=1).max(axis=0)
+//! a[:, i] = (w == i); p[:, i] = a[:, i] * price_i
+//! ```
+//!
 //! In Python: `from safetensors.numpy import load_file; t = load_file(path)`, and the metadata by
 //! `safetensors.safe_open(path, "np").metadata()`.
 
