@@ -130,6 +130,7 @@ const PALETTE: [RGBColor; 6] = [
 fn panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     title: &str,
+    x_desc: &str,
     y_desc: &str,
     lines: &[(String, Vec<(f64, f64)>)],
     points: Option<(&str, &[(f64, f64)])>,
@@ -146,13 +147,6 @@ fn panel<DB: DrawingBackend>(
         points.map(|(n, p)| (n, p.iter().map(|&(x, y)| (to_x(x), y)).collect()));
     let points = points_x.as_ref().map(|(n, p)| (*n, p.as_slice()));
     let lines = &lines[..];
-    let x_label = |x: &f64| {
-        if log_x {
-            format!("{:.0}", 10f64.powf(*x))
-        } else {
-            format!("{x:.0}")
-        }
-    };
     let all = || {
         lines
             .iter()
@@ -160,6 +154,15 @@ fn panel<DB: DrawingBackend>(
             .chain(points.iter().flat_map(|(_, p)| p.iter()))
     };
     let (x0, x1) = range(all().map(|p| p.0));
+    // Whole numbers for iterations; enough digits for a value axis such as [0, 1].
+    let x_digits = (1.0 - (x1 - x0).abs().max(1e-12).log10().floor()).clamp(0.0, 8.0) as usize;
+    let x_label = |x: &f64| {
+        if log_x {
+            format!("{:.0}", 10f64.powf(*x))
+        } else {
+            format!("{x:.x_digits$}")
+        }
+    };
     let floor = |v: f64| if log { v.max(REGRET_FLOOR) } else { v };
     let (y0, y1) = if log {
         // Log axes: the data's own extent (positive values), widened to whole decades below.
@@ -192,7 +195,7 @@ fn panel<DB: DrawingBackend>(
             let mut chart = $chart;
             chart
                 .configure_mesh()
-                .x_desc("iteration")
+                .x_desc(x_desc)
                 .y_desc(y_desc)
                 .x_label_formatter(&x_label)
                 .y_label_formatter(&y_label)
@@ -279,6 +282,7 @@ pub fn draw_curves<DB: DrawingBackend>(
     panel(
         &areas[0],
         "Revenue",
+        "iteration",
         "revenue",
         &one("revenue", "training batches"),
         val_revenue.as_deref().map(|p| ("validation", p)),
@@ -289,6 +293,7 @@ pub fn draw_curves<DB: DrawingBackend>(
     panel(
         &areas[1],
         "Regret per bidder (log scale)",
+        "iteration",
         "regret",
         &regrets,
         val_regret.as_deref().map(|p| ("validation (mean)", p)),
@@ -299,6 +304,7 @@ pub fn draw_curves<DB: DrawingBackend>(
     panel(
         &areas[2],
         "Lagrange multipliers",
+        "iteration",
         "lambda",
         &lambdas,
         None,
@@ -309,6 +315,7 @@ pub fn draw_curves<DB: DrawingBackend>(
     panel(
         &areas[3],
         "Penalty weight",
+        "iteration",
         "rho",
         &one("rho", "rho"),
         None,
@@ -324,9 +331,11 @@ pub fn draw_curves<DB: DrawingBackend>(
 pub struct LinePanel {
     /// Title above the panel.
     pub title: String,
+    /// x axis label (`"iteration"` for training curves).
+    pub x_desc: String,
     /// y axis label.
     pub y_desc: String,
-    /// Named series of `(iteration, value)`.
+    /// Named series of `(x, value)`.
     pub lines: Vec<(String, Vec<(f64, f64)>)>,
     /// Log-scale y axis.
     pub log_y: bool,
@@ -351,6 +360,7 @@ pub fn draw_panels<DB: DrawingBackend>(
         panel(
             area,
             &p.title,
+            &p.x_desc,
             &p.y_desc,
             &p.lines,
             None,

@@ -6,6 +6,8 @@
 //!   profile (default: the prior's mean), on a fixed colour scale (0..1 for probabilities), with
 //!   the regions of the known optimal mechanism drawn on top where one is known
 //!   (`regretnet_core::optimal`).
+//! - **Single-item mechanisms**: each bidder's allocation and payment against its own bid,
+//!   beside Myerson's optimal auction, and MyersonNet's virtual values ([`single_item`]).
 //! - **Training curves** from `metrics.csv` and `validation.csv`.
 //! - **Regret distribution** of the latest evaluation (`eval-<protocol>-regret.csv`).
 //!
@@ -17,6 +19,7 @@ pub mod histogram;
 pub mod html;
 pub mod maps;
 pub mod png;
+pub mod single_item;
 pub mod svg;
 
 use std::path::{Path, PathBuf};
@@ -279,6 +282,36 @@ pub fn draw_run(run: &RunDir, options: &PlotOptions) -> Result<Vec<Figure>> {
                 legend: "payment".into(),
                 segments,
             },
+        });
+    }
+    if let (1, Some((iteration, path))) = (setting.items, run.checkpoints()?.last().cloned()) {
+        let spec = NetSpec {
+            setting: config.setting.clone(),
+            net: config.net.clone(),
+        };
+        let ckpt = checkpoint::load_model_expecting(&path, &spec)?;
+        let fixed = options
+            .fixed
+            .clone()
+            .unwrap_or_else(|| mean_profile(&setting));
+        if fixed.len() != setting.profile_len() {
+            return Err(TrainError::RunDir {
+                path: run.path().display().to_string(),
+                reason: format!(
+                    "cannot plot with a fixed profile of {} values (expected {})",
+                    fixed.len(),
+                    setting.profile_len()
+                ),
+            });
+        }
+        let panels = single_item::single_item_panels(&ckpt.model, &setting, &fixed, 200)?;
+        figures.push(Figure {
+            stem: "single_item".into(),
+            title: format!(
+                "The item's allocation and payment against each bid (others at the fixed \
+                 profile), beside Myerson's optimal auction; iteration {iteration}"
+            ),
+            drawing: Drawing::Panels(panels),
         });
     }
     if let Some(metrics) = Table::read(&run.path().join("metrics.csv"))? {

@@ -45,6 +45,7 @@ fn probes_figure(probes: &[ProbeScore]) -> Drawing {
     let panels = targets
         .iter()
         .map(|&t| LinePanel {
+            x_desc: "iteration".into(),
             title: format!("Linear probe R^2: {t}"),
             y_desc: "held-out R^2".into(),
             lines: layers
@@ -96,6 +97,7 @@ fn trace_figure(rows: &[TraceRow]) -> Drawing {
         }
     };
     let panel = |title: String, y: &str, lines, log_y| LinePanel {
+        x_desc: "iteration".into(),
         title,
         y_desc: y.into(),
         lines,
@@ -143,6 +145,7 @@ fn timeline_figure(s: &ProbeSummary) -> Drawing {
         .collect();
     Drawing::Panels(vec![
         LinePanel {
+            x_desc: "iteration".into(),
             title: "Revenue at the trace checkpoints (probe sample)".into(),
             y_desc: "revenue".into(),
             lines: vec![("revenue".into(), rev)],
@@ -150,6 +153,7 @@ fn timeline_figure(s: &ProbeSummary) -> Drawing {
             log_x: true,
         },
         LinePanel {
+            x_desc: "iteration".into(),
             title: "Audited regret at the trace checkpoints (log scale)".into(),
             y_desc: "regret".into(),
             lines: vec![("audited regret".into(), rgt)],
