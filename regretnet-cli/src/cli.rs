@@ -264,6 +264,11 @@ pub struct TrainArgs {
     /// item) take the reference's hyperparameters for them (docs/TRAINING.md).
     #[arg(long, value_enum, conflicts_with = "resume")]
     pub net: Option<NetName>,
+    /// Start from this checkpoint's weights (`train.init_from`: same setting and network; the
+    /// optimizer, multipliers and misreport cache start fresh from the config), e.g. to
+    /// continue a run under a stronger penalty.
+    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
+    pub init_from: Option<PathBuf>,
     /// Override `train.iterations` (with --resume: extend the run to N iterations).
     #[arg(long, value_name = "N")]
     pub iterations: Option<u64>,

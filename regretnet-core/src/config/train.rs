@@ -92,6 +92,12 @@ pub struct TrainConfig {
     /// A validation qualifies for `checkpoints/best.safetensors` when its regret (mean over
     /// bidders) is at most this; the best is the qualifying one with the highest revenue.
     pub best_regret_bound: f64,
+    /// A checkpoint whose network weights start the run instead of the seed's
+    /// initialisation (same setting and network; Adam, the multipliers, the penalty and the
+    /// misreport cache start fresh from this config). Used to continue a run under another
+    /// schedule, e.g. a stronger penalty; recorded here so that the run says where it began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<String>,
 }
 
 impl Default for TrainConfig {
@@ -121,6 +127,7 @@ impl Default for TrainConfig {
             checkpoint_every: 5_000,
             keep_checkpoints: 3,
             best_regret_bound: 1e-3,
+            init_from: None,
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::train::trainer::{Event, TrainSummary, Trainer};
 /// A new run directory at `out` (refused if it holds files, unless `force`) with `config`
 /// written into it, and a fresh trainer for it.
 pub fn create_run(out: &Path, config: Config, force: bool) -> Result<(RunDir, Trainer)> {
-    let trainer = Trainer::new(config)?;
+    let trainer = Trainer::start(config)?;
     let run = RunDir::create(out, force)?;
     run.write_config(trainer.config())?;
     Ok((run, trainer))

@@ -257,3 +257,52 @@ fn resume_refuses_checkpoints_without_training_state() {
     assert!(err.is_input_error());
     assert!(err.to_string().contains("trainer_state"), "{err}");
 }
+
+#[test]
+fn a_run_can_start_from_another_runs_weights_and_nothing_else() {
+    // train.init_from: the weights of the checkpoint, the rest (Adam, multipliers, cache,
+    // iteration) fresh; a checkpoint of another network is refused naming the field.
+    let dir = tempfile::tempdir().unwrap();
+    let run = RunDir::create(&dir.path().join("a"), false).unwrap();
+    let mut first = Trainer::new(tiny_config()).unwrap();
+    first
+        .run(&mut MemorySink::default(), Some(&run), 1, &mut |_| {})
+        .unwrap();
+    let (_, path) = run.latest_checkpoint().unwrap();
+    let mut c = tiny_config();
+    c.train.seed = 7;
+    c.train.lambda_init = 11.0;
+    c.train.init_from = Some(path.display().to_string());
+    let second = Trainer::start(c.clone()).unwrap();
+    assert_eq!(second.iteration(), 0);
+    assert_eq!(second.lagrangian().lambda, vec![11.0; 2]);
+    for (name, var) in second.net().named_vars() {
+        let want = first.net().named_vars()[&name]
+            .as_tensor()
+            .flatten_all()
+            .unwrap();
+        let got = var.as_tensor().flatten_all().unwrap();
+        assert_eq!(
+            want.to_vec1::<f32>().unwrap(),
+            got.to_vec1::<f32>().unwrap(),
+            "{name}"
+        );
+    }
+    // Without init_from, seed 7 draws other weights.
+    c.train.init_from = None;
+    let fresh = Trainer::start(c.clone()).unwrap();
+    let w = |t: &Trainer| {
+        t.net().named_vars()["alloc.out.weight"]
+            .as_tensor()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()
+    };
+    assert_ne!(w(&fresh), w(&second));
+    // Another architecture: refused, the mismatching field named.
+    c.net.alloc_hidden = vec![9];
+    c.train.init_from = Some(path.display().to_string());
+    let err = Trainer::start(c).unwrap_err().to_string();
+    assert!(err.contains("net"), "{err}");
+}

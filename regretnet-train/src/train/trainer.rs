@@ -162,6 +162,27 @@ impl Trainer {
         })
     }
 
+    /// A fresh trainer ([`Trainer::new`]) whose weights come from `train.init_from` when the
+    /// config names a checkpoint (it must hold the same setting and network).
+    pub fn start(config: Config) -> Result<Self> {
+        let mut trainer = Trainer::new(config)?;
+        if let Some(path) = trainer.config.train.init_from.clone() {
+            trainer.load_weights(Path::new(&path))?;
+        }
+        Ok(trainer)
+    }
+
+    /// Replace the network's weights by those of checkpoint `path` (same setting and
+    /// network), leaving everything else as it is.
+    pub fn load_weights(&mut self, path: &Path) -> Result<()> {
+        let ckpt = regretnet_nets::checkpoint::load_model_expecting(path, self.net.spec())?;
+        let from = ckpt.model.named_vars();
+        for (name, var) in self.net.named_vars() {
+            var.set(from[&name].as_tensor())?;
+        }
+        Ok(())
+    }
+
     /// Worker threads of each iteration (the batch is always cut into the same
     /// shards of `train/shards.rs`, so results do not depend on this; only speed does).
     pub fn set_threads(&mut self, threads: usize) {

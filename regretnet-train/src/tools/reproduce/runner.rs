@@ -220,7 +220,7 @@ pub fn reproduce_row(
             });
         }
         if run.checkpoints()?.is_empty() {
-            (run, Trainer::new(config.clone())?)
+            (run, Trainer::start(config.clone())?)
         } else {
             let trainer = resume_latest(&run, &mut |w| progress.warning(w))?;
             (run, trainer)
