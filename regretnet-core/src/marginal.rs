@@ -271,29 +271,17 @@ impl Marginal {
     }
 }
 
+/// The reference MyersonNet's irregular prior, 3/4 U[0,3] + 1/4 U[3,8] (a test fixture).
+#[cfg(test)]
+pub(crate) fn irregular() -> Marginal {
+    let part = |weight, lo, hi| Part { weight, lo, hi };
+    Marginal::Mixture(Mixture::new(&[part(0.75, 0.0, 3.0), part(0.25, 3.0, 8.0)]).expect("valid"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rng::{stream_rng, Stream};
-
-    fn irregular() -> Marginal {
-        // The reference MyersonNet's irregular prior: 3/4 U[0,3] + 1/4 U[3,8].
-        Marginal::Mixture(
-            Mixture::new(&[
-                Part {
-                    weight: 0.75,
-                    lo: 0.0,
-                    hi: 3.0,
-                },
-                Part {
-                    weight: 0.25,
-                    lo: 3.0,
-                    hi: 8.0,
-                },
-            ])
-            .unwrap(),
-        )
-    }
 
     #[test]
     fn the_irregular_mixture_has_the_hand_computed_cdf_and_virtual_values() {

@@ -294,26 +294,8 @@ impl SingleItem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::marginal::{Mixture, Part};
+    use crate::marginal::irregular;
     use crate::rng::{stream_rng, Stream};
-
-    fn irregular() -> Marginal {
-        Marginal::Mixture(
-            Mixture::new(&[
-                Part {
-                    weight: 0.75,
-                    lo: 0.0,
-                    hi: 3.0,
-                },
-                Part {
-                    weight: 0.25,
-                    lo: 3.0,
-                    hi: 8.0,
-                },
-            ])
-            .unwrap(),
-        )
-    }
 
     #[test]
     fn the_irregular_prior_is_ironed_where_the_hand_derivation_says() {

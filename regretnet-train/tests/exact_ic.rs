@@ -36,6 +36,27 @@ fn train_and_audit(
     evaluate(trainer.net(), trainer.setting(), &protocol, 2, None).unwrap()
 }
 
+/// Regret and IR violation at floating-point level, revenue within 5% below the optimum on the
+/// same profiles and not above it by more than 4 SE.
+fn assert_ic_and_near_the_optimum(r: &regretnet_train::EvalReport) {
+    assert!(
+        r.audited.mean < 1e-6 && r.audited.max < 1e-5,
+        "{:?}",
+        r.audited
+    );
+    assert!(r.ir_violation <= 1e-6, "{}", r.ir_violation);
+    let opt = r.optimal_revenue.unwrap();
+    println!(
+        "revenue {} +- {} against the optimum {opt}",
+        r.revenue, r.revenue_se
+    );
+    assert!(
+        r.revenue > 0.95 * opt && r.revenue < opt + 4.0 * r.revenue_se,
+        "{} vs {opt}",
+        r.revenue
+    );
+}
+
 #[test]
 fn a_short_rochetnet_is_ic_to_float_precision_and_near_the_optimum() {
     // 1x2 U[0,1]: the Manelli-Vincent optimum earns 0.5492 (docs/PAPER.md); 2,000 iterations of
@@ -45,18 +66,7 @@ fn a_short_rochetnet_is_ic_to_float_precision_and_near_the_optimum() {
         c.net.menu_size = 200;
         c.train.lr = 0.01;
     });
-    assert!(
-        r.audited.mean < 1e-6 && r.audited.max < 1e-5,
-        "{:?}",
-        r.audited
-    );
-    assert!(r.ir_violation <= 1e-6, "{}", r.ir_violation);
-    let opt = r.optimal_revenue.unwrap();
-    assert!(
-        r.revenue > 0.9 * opt && r.revenue < opt + 4.0 * r.revenue_se,
-        "{} vs {opt}",
-        r.revenue
-    );
+    assert_ic_and_near_the_optimum(&r);
 }
 
 #[test]
@@ -66,16 +76,5 @@ fn a_short_myersonnet_is_ic_to_float_precision_and_near_myersons_revenue() {
     let r = train_and_audit("additive_3x1_uniform", NetKind::Myersonnet, 3_000, |c| {
         c.train.lr = 0.01;
     });
-    assert!(
-        r.audited.mean < 1e-6 && r.audited.max < 1e-5,
-        "{:?}",
-        r.audited
-    );
-    assert!(r.ir_violation <= 1e-6, "{}", r.ir_violation);
-    let opt = r.optimal_revenue.unwrap();
-    assert!(
-        r.revenue > 0.85 * opt && r.revenue < opt + 4.0 * r.revenue_se,
-        "{} vs {opt}",
-        r.revenue
-    );
+    assert_ic_and_near_the_optimum(&r);
 }

@@ -206,36 +206,44 @@ pub fn draw_run(run: &RunDir, options: &PlotOptions) -> Result<Vec<Figure>> {
     let config = run.read_config()?;
     let setting = config.setting.build()?;
     let mut figures = Vec::new();
-    let latest = run.checkpoints()?.last().cloned();
-    if let (true, Some((iteration, path))) = (has_maps(&setting), latest) {
-        let spec = NetSpec {
-            setting: config.setting.clone(),
-            net: config.net.clone(),
-        };
-        let ckpt = checkpoint::load_model_expecting(&path, &spec)?;
-        let fixed = options
-            .fixed
-            .clone()
-            .unwrap_or_else(|| mean_profile(&setting));
-        if options.bidder >= setting.bidders || fixed.len() != setting.profile_len() {
-            return Err(TrainError::RunDir {
-                path: run.path().display().to_string(),
-                reason: format!(
-                    "cannot plot bidder {} of {} with a fixed profile of {} values (expected {})",
-                    options.bidder + 1,
-                    setting.bidders,
-                    fixed.len(),
-                    setting.profile_len()
-                ),
-            });
+    // The latest checkpoint and the profile the other bidders report, for the mechanism's
+    // figures (heatmaps for two values per bidder, curves for one item).
+    let latest = run
+        .checkpoints()?
+        .last()
+        .cloned()
+        .filter(|_| has_maps(&setting) || setting.items == 1);
+    let loaded = match latest {
+        Some((iteration, path)) => {
+            let spec = NetSpec {
+                setting: config.setting.clone(),
+                net: config.net.clone(),
+            };
+            let ckpt = checkpoint::load_model_expecting(&path, &spec)?;
+            let fixed = options
+                .fixed
+                .clone()
+                .unwrap_or_else(|| mean_profile(&setting));
+            if options.bidder >= setting.bidders || fixed.len() != setting.profile_len() {
+                return Err(TrainError::RunDir {
+                    path: run.path().display().to_string(),
+                    reason: format!(
+                        "cannot plot bidder {} of {} with a fixed profile of {} values \
+                         (expected {})",
+                        options.bidder + 1,
+                        setting.bidders,
+                        fixed.len(),
+                        setting.profile_len()
+                    ),
+                });
+            }
+            Some((iteration, ckpt.model, fixed))
         }
-        let maps = mechanism_maps(
-            &ckpt.model,
-            &setting,
-            options.bidder,
-            &fixed,
-            options.resolution,
-        )?;
+        None => None,
+    };
+    if let (true, Some((iteration, model, fixed))) = (has_maps(&setting), &loaded) {
+        let iteration = *iteration;
+        let maps = mechanism_maps(model, &setting, options.bidder, fixed, options.resolution)?;
         let segments = match known_optimum(&setting) {
             Some(menu) => menu_boundaries(&menu, maps.pay.x, maps.pay.y, 4 * options.resolution),
             None => Vec::new(),
@@ -284,27 +292,8 @@ pub fn draw_run(run: &RunDir, options: &PlotOptions) -> Result<Vec<Figure>> {
             },
         });
     }
-    if let (1, Some((iteration, path))) = (setting.items, run.checkpoints()?.last().cloned()) {
-        let spec = NetSpec {
-            setting: config.setting.clone(),
-            net: config.net.clone(),
-        };
-        let ckpt = checkpoint::load_model_expecting(&path, &spec)?;
-        let fixed = options
-            .fixed
-            .clone()
-            .unwrap_or_else(|| mean_profile(&setting));
-        if fixed.len() != setting.profile_len() {
-            return Err(TrainError::RunDir {
-                path: run.path().display().to_string(),
-                reason: format!(
-                    "cannot plot with a fixed profile of {} values (expected {})",
-                    fixed.len(),
-                    setting.profile_len()
-                ),
-            });
-        }
-        let panels = single_item::single_item_panels(&ckpt.model, &setting, &fixed, 200)?;
+    if let (1, Some((iteration, model, fixed))) = (setting.items, &loaded) {
+        let panels = single_item::single_item_panels(model, &setting, fixed, 200)?;
         figures.push(Figure {
             stem: "single_item".into(),
             title: format!(
