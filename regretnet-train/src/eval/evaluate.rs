@@ -17,7 +17,7 @@ use std::time::Instant;
 use crate::error::Result;
 use crate::eval::protocol::Protocol;
 use crate::eval::report::{Audit, Certified, Estimate, EvalReport, ReferenceCheck, Timings};
-use regretnet_core::baselines::optimum_revenues;
+use regretnet_core::baselines::{optimum_revenues, paired_with};
 use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::{ConfigError, Setting};
 use regretnet_regret::certify::{certify_mechanism, CertifyConfig};
@@ -264,6 +264,7 @@ pub fn evaluate<M: Mechanism>(
         truthful.extend(u);
     }
     let revenue: Vec<f64> = revenue_per_profile.iter().map(|&r| r as f64).collect();
+    let baselines = paired_with(setting, &all, &revenue);
     let (revenue, revenue_se) = mean_se(&revenue);
     let ir_violation = truthful
         .iter()
@@ -272,6 +273,7 @@ pub fn evaluate<M: Mechanism>(
         / truthful.len().max(1) as f64;
     let optimal_revenue = optimum_revenues(setting, &all)
         .map(|r| r.iter().sum::<f64>() / protocol.samples.max(1) as f64);
+
     let gradient = RegretStats::from_regret(&est.regret, n);
     let mut per_profile = match &audit_regret {
         Some(a) => elementwise_max(&est.regret, a),
@@ -373,6 +375,7 @@ pub fn evaluate<M: Mechanism>(
         },
         threads,
         per_profile,
+        baselines,
         per_profile_revenue: revenue_per_profile,
     })
 }

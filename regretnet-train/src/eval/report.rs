@@ -1,6 +1,7 @@
 //! The evaluation report: its fields (serialised as the JSON that `regretnet eval` saves) and
 //! its text form.
 
+use regretnet_core::baselines::BaselineRevenue;
 use regretnet_regret::stats::SHARE_THRESHOLD;
 use regretnet_regret::RegretStats;
 use serde::{Deserialize, Serialize};
@@ -205,6 +206,9 @@ pub struct EvalReport {
     pub reference: Option<ReferenceCheck>,
     /// The certified regret, where it ran.
     pub certified: Option<Certified>,
+    /// Every baseline that applies, on the same test profiles, each with the paired
+    /// difference ours minus theirs (`regretnet_core::baselines::paired_with`).
+    pub baselines: Vec<BaselineRevenue>,
     /// The protocol.
     pub protocol: Protocol,
     /// Wall-clock seconds.
@@ -342,6 +346,21 @@ impl EvalReport {
         if let Some(opt) = self.optimal_revenue {
             s += &format!(
                 "optimum      {opt:.4} (the known optimal mechanism on the same profiles)\n"
+            );
+        }
+        for b in &self.baselines {
+            let paired = b.paired.map_or(String::new(), |d| {
+                format!(
+                    "; ours {:+.4} +- {:.4} paired ({:+.1} SE, {:+.2}%)",
+                    d.mean,
+                    d.se,
+                    d.z(),
+                    100.0 * d.mean / b.revenue
+                )
+            });
+            s += &format!(
+                "baseline     {:<26} {:.4} +- {:.4}{paired}\n",
+                b.name, b.revenue, b.se
             );
         }
         s += &format!(

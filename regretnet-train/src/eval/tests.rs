@@ -56,6 +56,19 @@ fn a_truthful_auction_has_zero_regret_under_every_named_protocol() {
     assert_eq!(r.audit, Audit::Coordinate);
     assert!(r.audited.max <= 1e-6, "{:?}", r.audited);
     assert!(r.warnings().is_empty());
+    // The report compares with every baseline on its own profiles: the mechanism is VCG for
+    // additive bidders, so the paired difference with VCG is exactly 0, and item-wise Myerson's
+    // is its mean revenue minus ours.
+    let vcg = r.baselines.iter().find(|b| b.name == "VCG").unwrap();
+    assert!(vcg.paired.unwrap().mean.abs() < 1e-6, "{vcg:?}");
+    let myerson = r
+        .baselines
+        .iter()
+        .find(|b| b.name == "item-wise Myerson")
+        .unwrap();
+    let d = myerson.paired.unwrap().mean;
+    assert!((d - (r.revenue - myerson.revenue)).abs() < 1e-9, "{d}");
+    assert!(r.to_text().contains("baseline     VCG"), "{}", r.to_text());
 }
 
 #[test]

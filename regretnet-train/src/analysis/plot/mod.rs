@@ -304,8 +304,35 @@ pub fn draw_run(run: &RunDir, options: &PlotOptions) -> Result<Vec<Figure>> {
         });
     }
     if let Some(metrics) = Table::read(&run.path().join("metrics.csv"))? {
-        if !metrics.rows.is_empty() {
-            let validation = Table::read(&run.path().join("validation.csv"))?;
+        let validation = Table::read(&run.path().join("validation.csv"))?;
+        if !metrics.rows.is_empty() && config.net.kind.is_exactly_ic() {
+            // No regret, multipliers or penalty to show: revenue alone.
+            let mut lines = Vec::new();
+            lines.extend(
+                metrics
+                    .series("revenue")
+                    .map(|s| ("training batches".to_string(), s)),
+            );
+            if let Some(v) = validation.as_ref().and_then(|v| v.series("revenue")) {
+                lines.push(("validation (the hard mechanism)".to_string(), v));
+            }
+            figures.push(Figure {
+                stem: "curves".into(),
+                title: format!(
+                    "Training curve of the {} (incentive compatible by construction: no regret \
+                     to train against)",
+                    config.net.kind.name()
+                ),
+                drawing: Drawing::Panels(vec![curves::LinePanel {
+                    title: "Revenue".into(),
+                    x_desc: "iteration".into(),
+                    y_desc: "revenue".into(),
+                    lines,
+                    log_y: false,
+                    log_x: false,
+                }]),
+            });
+        } else if !metrics.rows.is_empty() {
             figures.push(Figure {
                 stem: "curves".into(),
                 title: "Training curves (lines: training batches; dots: validation)".into(),
