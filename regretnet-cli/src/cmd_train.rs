@@ -34,9 +34,6 @@ fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
         config.train.seed = s;
     }
     if let Some(path) = &args.init_from {
-        // Recorded absolute, so that the run's config says where it began from anywhere.
-        let path = std::fs::canonicalize(path)
-            .map_err(|e| Failure::usage(format!("--init-from {}: {e}", path.display())))?;
         config.train.init_from = Some(path.display().to_string());
     }
     if let Some(k) = args.trace {

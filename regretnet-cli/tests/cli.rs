@@ -91,6 +91,16 @@ fn bad_input_exits_2_with_a_message_naming_the_problem() {
         &regretnet(&["train", "--config", "/nonexistent.toml"]),
         "/nonexistent.toml",
     );
+    assert_input_error(
+        &regretnet(&[
+            "train",
+            "--init-from",
+            "/nonexistent/iter.safetensors",
+            "--out",
+            &out,
+        ]),
+        "/nonexistent/iter.safetensors",
+    );
     // The exactly-IC networks on settings they do not cover: the field is named.
     for (preset, net) in [
         ("additive_2x2_uniform", "rochetnet"),

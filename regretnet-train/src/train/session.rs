@@ -16,8 +16,15 @@ use crate::run::rundir::RunDir;
 use crate::train::trainer::{Event, TrainSummary, Trainer};
 
 /// A new run directory at `out` (refused if it holds files, unless `force`) with `config`
-/// written into it, and a fresh trainer for it.
-pub fn create_run(out: &Path, config: Config, force: bool) -> Result<(RunDir, Trainer)> {
+/// written into it, and a fresh trainer for it ([`Trainer::start`]: from `train.init_from`'s
+/// weights when it names a checkpoint, recorded as an absolute path).
+pub fn create_run(out: &Path, mut config: Config, force: bool) -> Result<(RunDir, Trainer)> {
+    if let Some(path) = &config.train.init_from {
+        // Recorded absolute, so that the run's config says where it began from anywhere.
+        let path = Path::new(path);
+        let absolute = std::fs::canonicalize(path).map_err(|e| TrainError::io(path, e))?;
+        config.train.init_from = Some(absolute.display().to_string());
+    }
     let trainer = Trainer::start(config)?;
     let run = RunDir::create(out, force)?;
     run.write_config(trainer.config())?;
