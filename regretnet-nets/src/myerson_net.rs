@@ -22,9 +22,10 @@ use rand::Rng;
 use regretnet_core::Setting;
 
 use crate::error::{NetsError, Result};
+use crate::init::{normal, uniform};
 use crate::mlp::WeightGrad;
 use crate::net::{NetSpec, Outcome};
-use crate::rochet::{normal, uniform, Choice};
+use crate::rochet::Choice;
 
 /// The monotone virtual-value network and its second-price unit (module docs).
 #[derive(Debug, Clone)]

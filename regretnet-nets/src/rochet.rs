@@ -22,6 +22,7 @@ use rand::Rng;
 use regretnet_core::{Setting, ValuationKind};
 
 use crate::error::{NetsError, Result};
+use crate::init::{normal, uniform};
 use crate::mlp::WeightGrad;
 use crate::net::{NetSpec, Outcome};
 
@@ -32,24 +33,6 @@ pub enum Choice {
     Soft,
     /// Argmax (evaluation: the mechanism whose regret is zero).
     Hard,
-}
-
-/// Draws from `N(0, sd^2)` by Box-Muller, from our own seeded stream.
-pub(crate) fn normal<R: Rng + ?Sized>(count: usize, sd: f64, rng: &mut R) -> Vec<f32> {
-    (0..count)
-        .map(|_| {
-            let u1: f64 = 1.0 - rng.random::<f64>();
-            let u2: f64 = rng.random();
-            (sd * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
-        })
-        .collect()
-}
-
-/// Draws from `U[lo, hi]`.
-pub(crate) fn uniform<R: Rng + ?Sized>(count: usize, [lo, hi]: [f64; 2], rng: &mut R) -> Vec<f32> {
-    (0..count)
-        .map(|_| (lo + (hi - lo) * rng.random::<f64>()) as f32)
-        .collect()
 }
 
 /// A menu of `K` lotteries plus the zero entry (module docs).
