@@ -26,6 +26,12 @@ impl SliceAdam {
         }
     }
 
+    /// Whether every first-moment estimate is exactly zero. With a zero gradient too, a step
+    /// then moves nothing: the ascent sits at a fixed point (see the search's early exit).
+    pub fn at_rest(&self) -> bool {
+        self.m.iter().all(|&m| m == 0.0)
+    }
+
     /// One *ascent* step: `x += lr * m_hat / (sqrt(v_hat) + eps)` for the gradient `grad`.
     pub fn ascend(&mut self, x: &mut [f32], grad: &[f32]) {
         self.step += 1;

@@ -187,7 +187,7 @@ fn run<G: UtilityGradient + ?Sized>(
     };
     setting.pin_fixed(&fixed, mis);
     let mut adam = SliceAdam::new(mis.len(), lr as f32);
-    for _ in 0..steps {
+    for step in 0..steps {
         let (u, g) = grad.utility_and_grad(truth, mis)?;
         if let Some(best) = best.as_deref_mut() {
             record(best, &u, mis, setting.type_len())?;
@@ -195,9 +195,96 @@ fn run<G: UtilityGradient + ?Sized>(
         if g.iter().any(|x| !x.is_finite()) {
             return Err(RegretError::NonFinite { what: "gradient" });
         }
+        // A zero gradient with Adam's first moments at zero leaves every misreport where it
+        // is (already projected after the first step), so every later step would compute this
+        // same utility and gradient again: the remaining steps change nothing and are skipped.
+        // This is what an exactly incentive-compatible network's piecewise-constant utility
+        // gives everywhere (RochetNet's argmax menu, MyersonNet's threshold prices).
+        if step > 0 && adam.at_rest() && g.iter().all(|&x| x == 0.0) {
+            break;
+        }
         adam.ascend(mis, &g);
         setting.project_profiles(mis);
         setting.pin_fixed(&fixed, mis);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regretnet_core::Config;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A posted price of 1/2 for one item: `u = v - 1/2` when the report is at least 1/2,
+    /// else 0. Piecewise constant in the report, so its gradient is zero everywhere (as for
+    /// RochetNet's argmax menu); counts its gradient evaluations.
+    struct PostedPrice(AtomicUsize);
+
+    impl UtilityGradient for PostedPrice {
+        fn utility_and_grad(&self, truth: &Tensor, mis: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            Ok((self.utility(truth, mis)?, vec![0.0; mis.len()]))
+        }
+        fn utility(&self, truth: &Tensor, mis: &[f32]) -> Result<Vec<f32>> {
+            let t = truth.flatten_all()?.to_vec1::<f32>()?;
+            Ok(t.iter()
+                .zip(mis)
+                .map(|(v, b)| if *b >= 0.5 { v - 0.5 } else { 0.0 })
+                .collect())
+        }
+    }
+
+    fn one_item() -> Setting {
+        Config::from_toml_str(
+            "[setting]\nname='one'\nbidders=1\nitems=1\nprior={kind='uniform',lo=0,hi=1}\n",
+        )
+        .unwrap()
+        .setting
+        .build()
+        .unwrap()
+    }
+
+    #[test]
+    fn a_zero_gradient_at_rest_ends_the_ascent_after_projecting_the_start() {
+        let setting = one_item();
+        let truth = Tensor::new(&[[[0.8f32]], [[0.3]]], &Device::Cpu).unwrap();
+        // The first start lies outside the support: step 0 projects it to 1 (a zero gradient
+        // moves nothing, the projection does), step 1 sees a zero gradient at rest and stops.
+        let mut mis = vec![1.7f32, 0.2];
+        let g = PostedPrice(AtomicUsize::new(0));
+        let best = ascend_tracking_best(&g, &setting, &truth, &mut mis, 300, 0.1).unwrap();
+        assert_eq!(g.0.load(Ordering::Relaxed), 2, "300 steps should stop after 2");
+        assert_eq!(mis, vec![1.0, 0.2]);
+        // Best utilities: 0.8 - 0.5 at the projected start; 0 for the low start (truthful
+        // reporting would give 0 too: value 0.3 is below the price).
+        assert!((best.best_utility[0] - 0.3).abs() < 1e-6, "{:?}", best.best_utility);
+        assert_eq!(best.best_utility[1], 0.0);
+    }
+
+    /// `u = -(b - 0.3)^2`: its gradient is zero only at the top, which Adam passes through.
+    struct Quadratic(AtomicUsize);
+
+    impl UtilityGradient for Quadratic {
+        fn utility_and_grad(&self, truth: &Tensor, mis: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            let g = mis.iter().map(|b| -2.0 * (b - 0.3)).collect();
+            Ok((self.utility(truth, mis)?, g))
+        }
+        fn utility(&self, _: &Tensor, mis: &[f32]) -> Result<Vec<f32>> {
+            Ok(mis.iter().map(|b| -(b - 0.3) * (b - 0.3)).collect())
+        }
+    }
+
+    #[test]
+    fn a_moving_ascent_runs_every_step() {
+        // Adam's first moments stay non-zero while the iterate moves, so no step is skipped
+        // even where one gradient is exactly zero (the start at the top).
+        let setting = one_item();
+        let truth = Tensor::new(&[[[0.5f32]], [[0.5]]], &Device::Cpu).unwrap();
+        let mut mis = vec![0.3f32, 0.9];
+        let g = Quadratic(AtomicUsize::new(0));
+        ascend(&g, &setting, &truth, &mut mis, 50, 0.01).unwrap();
+        assert_eq!(g.0.load(Ordering::Relaxed), 50);
+    }
 }
