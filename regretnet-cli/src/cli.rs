@@ -143,7 +143,8 @@ pub enum BudgetName {
     /// 2x3, unit-demand 2x2, 3x10 and 5x10, shortened (estimated 3 hours on 2 cores).
     Large,
     /// RochetNet on every single-bidder row, MyersonNet on the four single-item rows
-    /// (exactly incentive compatible; the reference's 400,000 iterations).
+    /// (exactly incentive compatible; 60,000 iterations with the learning rate decayed over
+    /// the second half, docs/TRAINING.md).
     Exact,
 }
 

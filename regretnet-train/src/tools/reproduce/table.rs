@@ -34,7 +34,8 @@ pub enum Budget {
     Large,
     /// The paper's exactly incentive-compatible networks on the rows they cover
     /// ([`EXACT_PRESETS`]): RochetNet on every single-bidder row, MyersonNet on the four
-    /// single-item rows, each with the reference's hyperparameters for 400,000 iterations
+    /// single-item rows, each with the reference's hyperparameters for
+    /// [`regretnet_core::presets::IC_ITERATIONS`] iterations with a learning-rate decay
     /// ([`regretnet_core::presets::preset_with_net`]).
     Exact,
 }
