@@ -37,6 +37,7 @@ pub mod marginal;
 pub mod myerson;
 pub mod optimal;
 pub mod presets;
+pub mod recovery;
 pub mod prior;
 pub mod rng;
 pub mod setting;

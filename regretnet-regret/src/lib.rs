@@ -55,7 +55,9 @@ pub use grid::{grid_audit, GridAudit, GridConfig};
 pub use itemwise::{itemwise_audit, ItemwiseAudit};
 pub use mechanism::{Mechanism, PlainNet};
 pub use policy::InnerSearch;
-pub use regret::{estimate_regret, estimate_regret_with, truthful_outcomes, RegretEstimate};
+pub use regret::{
+    estimate_regret, estimate_regret_with, truthful_allocations, truthful_outcomes, RegretEstimate,
+};
 pub use search::{ascend, ascend_tracking_best, Ascent, Autograd, SearchConfig, UtilityGradient};
 pub use stats::RegretStats;
 pub use work::Work;

@@ -216,3 +216,31 @@ pub fn truthful_outcomes<M: Mechanism>(
     }
     Ok((revenue, utility))
 }
+
+/// The mechanism's allocation at truthful reports (flat `[samples, n, m]`) on `profiles`,
+/// forward passes only, chunked as `work` says: what the distance to a known optimal
+/// allocation needs (`regretnet_core::recovery`).
+pub fn truthful_allocations<M: Mechanism>(
+    mech: &M,
+    setting: &Setting,
+    profiles: &[f32],
+    work: Work<'_>,
+) -> Result<Vec<f32>> {
+    let (n, d) = (setting.bidders, setting.type_len());
+    let len = n * d;
+    if profiles.len() % len != 0 {
+        return Err(crate::RegretError::Shape(format!(
+            "{} values do not make whole {n} x {d} profiles",
+            profiles.len()
+        )));
+    }
+    let parts = for_each_chunk(profiles.len() / len, work, |lo, hi| {
+        let t = Tensor::from_slice(&profiles[lo * len..hi * len], (hi - lo, n, d), &Device::Cpu)?;
+        Ok(mech
+            .outcome(&t, WeightGrad::Frozen)?
+            .alloc
+            .flatten_all()?
+            .to_vec1::<f32>()?)
+    })?;
+    Ok(parts.into_iter().flatten().collect())
+}

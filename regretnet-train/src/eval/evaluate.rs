@@ -18,13 +18,15 @@ use crate::error::Result;
 use crate::eval::protocol::Protocol;
 use crate::eval::report::{Audit, Certified, Estimate, EvalReport, ReferenceCheck, Timings};
 use regretnet_core::baselines::{optimum_revenues, paired_with};
+use regretnet_core::recovery::{optimum_allocations, AllocationDistance};
 use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::{ConfigError, Setting};
 use regretnet_regret::certify::{certify_mechanism, CertifyConfig};
 use regretnet_regret::starts::starts_per_profile;
 use regretnet_regret::stats::{elementwise_max, mean_se};
 use regretnet_regret::{
-    coordinate_audit, estimate_regret_with, grid_audit, itemwise_audit, truthful_outcomes,
+    coordinate_audit, estimate_regret_with, grid_audit, itemwise_audit, truthful_allocations,
+    truthful_outcomes,
     GridConfig, Mechanism, RegretError, RegretStats, Work,
 };
 
@@ -273,6 +275,21 @@ pub fn evaluate<M: Mechanism>(
         / truthful.len().max(1) as f64;
     let optimal_revenue = optimum_revenues(setting, &all)
         .map(|r| r.iter().sum::<f64>() / protocol.samples.max(1) as f64);
+    let allocation_distance = match optimum_allocations(setting, &all) {
+        Some(best) => {
+            let ours: Vec<f64> = truthful_allocations(
+                mech,
+                setting,
+                &all,
+                Work::new(protocol.chunk.max(256), threads),
+            )?
+            .into_iter()
+            .map(f64::from)
+            .collect();
+            Some(AllocationDistance::of(&ours, &best, n, setting.items))
+        }
+        None => None,
+    };
 
     let gradient = RegretStats::from_regret(&est.regret, n);
     let mut per_profile = match &audit_regret {
@@ -353,6 +370,7 @@ pub fn evaluate<M: Mechanism>(
         revenue,
         revenue_se,
         optimal_revenue,
+        allocation_distance,
         ir_violation,
         regret: audited.mean,
         regret_se: audited.se,

@@ -2,6 +2,7 @@
 //! its text form.
 
 use regretnet_core::baselines::BaselineRevenue;
+use regretnet_core::recovery::AllocationDistance;
 use regretnet_regret::stats::SHARE_THRESHOLD;
 use regretnet_regret::RegretStats;
 use serde::{Deserialize, Serialize};
@@ -178,6 +179,9 @@ pub struct EvalReport {
     /// Revenue of the known optimal mechanism on the same test profiles, where one is known
     /// (`regretnet_core::optimal`); `None` otherwise.
     pub optimal_revenue: Option<f64>,
+    /// Where the optimal mechanism is known: how far our allocation at truthful reports is
+    /// from the optimum's on the same profiles (`regretnet_core::recovery`; `null` otherwise).
+    pub allocation_distance: Option<AllocationDistance>,
     /// `mean(max(0, -u_truthful))` over profiles and bidders (0 by construction of the payment
     /// head; reported as a check).
     pub ir_violation: f64,
@@ -346,6 +350,14 @@ impl EvalReport {
         if let Some(opt) = self.optimal_revenue {
             s += &format!(
                 "optimum      {opt:.4} (the known optimal mechanism on the same profiles)\n"
+            );
+        }
+        if let Some(d) = self.allocation_distance {
+            s += &format!(
+                "allocation   {:.4} +- {:.4} from the optimum's (mean total variation per item; {:.1}% of profiles above 0.1)\n",
+                d.mean,
+                d.se,
+                100.0 * d.above_0_1
             );
         }
         for b in &self.baselines {

@@ -257,3 +257,37 @@ fn a_regret_subsample_keeps_revenue_on_every_profile() {
         .to_text()
         .contains("regret on the first 10 profiles; revenue and IR on all 40"));
 }
+
+#[test]
+fn the_allocation_distance_to_myerson_of_a_second_price_auction_is_the_unsold_mass() {
+    // 3 bidders, one item, U[0,1]: Myerson's optimum is the second-price auction with reserve
+    // 1/2. Without the reserve the item is sold where Myerson keeps it, on max v < 1/2 (per
+    // profile distance 1, probability (1/2)^3), and goes to the same bidder elsewhere
+    // (distance 0; ties have probability 0): expected distance exactly 1/8.
+    let setting = unit_box(3, 1);
+    let mech = SecondPrice {
+        bidders: 3,
+        items: 1,
+    };
+    let mut p = Protocol::from_config("default", &EvalConfig::default());
+    p.samples = 4_000;
+    p.regret_samples = 10;
+    let r = evaluate(&mech, &setting, &p, 2, None).unwrap();
+    let d = r.allocation_distance.expect("one item: Myerson is the known optimum");
+    let se = (0.125f64 * 0.875 / 4_000.0).sqrt();
+    assert!((d.mean - 0.125).abs() < 4.0 * se, "{d:?}");
+    assert!((d.above_0_1 - d.mean).abs() < 1e-12, "the distance is 0 or 1: {d:?}");
+    assert!(r.to_text().contains("allocation   "), "{}", r.to_text());
+    // No known optimum with two items and two bidders: no distance.
+    let two = unit_box(2, 2);
+    let mech = SecondPrice {
+        bidders: 2,
+        items: 2,
+    };
+    p.samples = 5;
+    p.regret_samples = 5;
+    assert!(evaluate(&mech, &two, &p, 2, None)
+        .unwrap()
+        .allocation_distance
+        .is_none());
+}

@@ -314,6 +314,7 @@ pub fn reproduce_row(
         estimates: report.estimates.clone(),
         protocol_detail: Some(recorded),
         net: config.net.kind,
+        allocation_distance: report.allocation_distance,
     };
     let text = serde_json::to_string_pretty(&row).map_err(|e| TrainError::Report(e.to_string()))?;
     write_atomic(&saved, text.as_bytes()).map_err(|e| TrainError::io(&saved, e))?;
