@@ -183,6 +183,31 @@ fn estimate_chunk<M: Mechanism>(
     })
 }
 
+/// `f` on every chunk of whole profiles of `profiles` (flat `[samples, n, type_len]`) as a
+/// `[chunk, n, type_len]` tensor, chunked and threaded as `work` says; the results in order.
+fn map_profile_chunks<T: Send>(
+    setting: &Setting,
+    profiles: &[f32],
+    work: Work<'_>,
+    f: impl Fn(&Tensor) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    let (n, d) = (setting.bidders, setting.type_len());
+    let len = n * d;
+    if profiles.len() % len != 0 {
+        return Err(crate::RegretError::Shape(format!(
+            "{} values do not make whole {n} x {d} profiles",
+            profiles.len()
+        )));
+    }
+    for_each_chunk(profiles.len() / len, work, |lo, hi| {
+        f(&Tensor::from_slice(
+            &profiles[lo * len..hi * len],
+            (hi - lo, n, d),
+            &Device::Cpu,
+        )?)
+    })
+}
+
 /// Revenue (flat `[samples]`) and every bidder's truthful utility (flat `[samples, n]`) on
 /// `profiles`, forward passes only, chunked as `work` says: what an evaluation needs on the
 /// profiles it does not search.
@@ -192,24 +217,14 @@ pub fn truthful_outcomes<M: Mechanism>(
     profiles: &[f32],
     work: Work<'_>,
 ) -> Result<(Vec<f32>, Vec<f32>)> {
-    let (n, d) = (setting.bidders, setting.type_len());
-    let len = n * d;
-    if profiles.len() % len != 0 {
-        return Err(crate::RegretError::Shape(format!(
-            "{} values do not make whole {n} x {d} profiles",
-            profiles.len()
-        )));
-    }
-    let parts = for_each_chunk(profiles.len() / len, work, |lo, hi| {
-        let t = Tensor::from_slice(&profiles[lo * len..hi * len], (hi - lo, n, d), &Device::Cpu)?;
-        let (u, revenue) = truthful_utilities(mech, &t, WeightGrad::Frozen)?;
+    let parts = map_profile_chunks(setting, profiles, work, |t| {
+        let (u, revenue) = truthful_utilities(mech, t, WeightGrad::Frozen)?;
         Ok((
             revenue.to_vec1::<f32>()?,
             u.flatten_all()?.to_vec1::<f32>()?,
         ))
     })?;
-    let mut revenue = Vec::with_capacity(profiles.len() / len);
-    let mut utility = Vec::with_capacity(profiles.len() / len * n);
+    let (mut revenue, mut utility) = (Vec::new(), Vec::new());
     for (r, u) in parts {
         revenue.extend(r);
         utility.extend(u);
@@ -226,18 +241,9 @@ pub fn truthful_allocations<M: Mechanism>(
     profiles: &[f32],
     work: Work<'_>,
 ) -> Result<Vec<f32>> {
-    let (n, d) = (setting.bidders, setting.type_len());
-    let len = n * d;
-    if profiles.len() % len != 0 {
-        return Err(crate::RegretError::Shape(format!(
-            "{} values do not make whole {n} x {d} profiles",
-            profiles.len()
-        )));
-    }
-    let parts = for_each_chunk(profiles.len() / len, work, |lo, hi| {
-        let t = Tensor::from_slice(&profiles[lo * len..hi * len], (hi - lo, n, d), &Device::Cpu)?;
+    let parts = map_profile_chunks(setting, profiles, work, |t| {
         Ok(mech
-            .outcome(&t, WeightGrad::Frozen)?
+            .outcome(t, WeightGrad::Frozen)?
             .alloc
             .flatten_all()?
             .to_vec1::<f32>()?)

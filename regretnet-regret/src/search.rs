@@ -213,7 +213,7 @@ fn run<G: UtilityGradient + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use regretnet_core::Config;
+    use crate::tests::one_item_setting as one_item;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A posted price of 1/2 for one item: `u = v - 1/2` when the report is at least 1/2,
@@ -233,16 +233,6 @@ mod tests {
                 .map(|(v, b)| if *b >= 0.5 { v - 0.5 } else { 0.0 })
                 .collect())
         }
-    }
-
-    fn one_item() -> Setting {
-        Config::from_toml_str(
-            "[setting]\nname='one'\nbidders=1\nitems=1\nprior={kind='uniform',lo=0,hi=1}\n",
-        )
-        .unwrap()
-        .setting
-        .build()
-        .unwrap()
     }
 
     #[test]

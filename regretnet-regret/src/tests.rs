@@ -30,7 +30,8 @@ impl Mechanism for SoldAtOwnBid {
     }
 }
 
-fn one_item_setting() -> Setting {
+/// One bidder, one item, U[0,1].
+pub(crate) fn one_item_setting() -> Setting {
     Config::from_toml_str(
         "[setting]\nname='one'\nbidders=1\nitems=1\nprior={kind='uniform',lo=0,hi=1}\n",
     )
