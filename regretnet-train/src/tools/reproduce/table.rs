@@ -616,12 +616,20 @@ mod tests {
 
     #[test]
     fn the_exact_budget_picks_the_network_by_shape_and_holds_it_to_float_regret() {
-        // RochetNet for one bidder, MyersonNet for one item, the reference's iterations.
+        // RochetNet for one bidder, MyersonNet for one item, the presets' schedule: the
+        // reference's lr 1e-3 except RochetNet on 416_47, decayed over the second half.
         for name in Budget::Exact.presets() {
             let c = Budget::Exact.config(name).unwrap();
             let s = c.setting.build().unwrap();
             assert_eq!(Some(c.net.kind), exact_kind(s.bidders, s.items), "{name}");
             assert_eq!(c.train.iterations, regretnet_core::presets::IC_ITERATIONS);
+            assert_eq!(c.train.lr_decay_from, Some(0.5));
+            let lr = if name == "additive_1x2_uniform_416_47" {
+                5e-3
+            } else {
+                1e-3
+            };
+            assert_eq!(c.train.lr, lr, "{name}");
         }
         let err = Budget::Exact
             .config("additive_2x2_uniform")
