@@ -5,7 +5,7 @@
 //!
 //! The shortened schedule is the default preset's (`additive_1x2_uniform`: 50 misreport steps,
 //! best iterate kept, lambda 5, rho +50 per step, lr decayed over the second half) squeezed from
-//! 40,000 iterations into [`GUARD_ITERATIONS`], rho stepping every [`GUARD_RHO_EVERY`] so that
+//! 32,000 iterations into [`GUARD_ITERATIONS`], rho stepping every [`GUARD_RHO_EVERY`] so that
 //! it ends where the default's does. Measured with this exact config (release, one thread,
 //! 2026-12-01, docs/TRAINING.md "Time to quality (issue 16)"): 0.5514 on the first 2,000 test
 //! profiles, +0.88% from the Manelli-Vincent optimum on the same profiles (+0.0048 +- 0.0029

@@ -133,8 +133,9 @@ impl Budget {
     }
 
     /// The training config of `preset` under this budget. Full: the preset with the reference's
-    /// 400,000 iterations. Quick: the default preset as it is (100,000 iterations, 50
-    /// misreport steps, learning rate decayed over the second half: docs/TRAINING.md); every
+    /// 400,000 iterations. Quick: the default preset as it is (32,000 iterations, 50
+    /// misreport steps keeping the best iterate, rho every 3,200, learning rate decayed over the
+    /// second half: docs/TRAINING.md); every
     /// other preset trains [`QUICK_SINGLE_BIDDER_ITERATIONS`] or
     /// [`QUICK_MULTI_BIDDER_ITERATIONS`] with the reference's lambda updates, rho steps and 25
     /// misreport steps, rho's schedule compressed so that it ends where the reference's does
