@@ -145,7 +145,10 @@ mod tests {
     fn total_variation_counts_the_unsold_outcome() {
         // One item, 2 bidders: ours (1/2, 0) with 1/2 unsold, optimum (0, 1): the item's
         // distributions (1/2, 0, 1/2) and (0, 1, 0) differ by 1/2 (1/2 + 1 + 1/2) = 1.
-        assert_eq!(allocation_distances(&[0.5, 0.0], &[0.0, 1.0], 2, 1), vec![1.0]);
+        assert_eq!(
+            allocation_distances(&[0.5, 0.0], &[0.0, 1.0], 2, 1),
+            vec![1.0]
+        );
         // Moving mass between a bidder and unsold only: (0.8, 0) against (1, 0) is 0.2.
         let d = allocation_distances(&[0.8, 0.0], &[1.0, 0.0], 2, 1)[0];
         assert!((d - 0.2).abs() < 1e-12, "{d}");

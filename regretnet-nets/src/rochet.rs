@@ -68,7 +68,11 @@ impl RochetNet {
         let (m, k) = (setting.items, spec.net.menu_size);
         let unit_demand = setting.valuation == ValuationKind::UnitDemand;
         let rows = if unit_demand { m + 1 } else { m };
-        let alpha = Tensor::from_vec(normal(rows * k, ALPHA_INIT_SD, rng), (rows, k), &Device::Cpu)?;
+        let alpha = Tensor::from_vec(
+            normal(rows * k, ALPHA_INIT_SD, rng),
+            (rows, k),
+            &Device::Cpu,
+        )?;
         let bias = Tensor::from_vec(
             uniform(k, spec.net.bias_range(setting), rng),
             k,

@@ -244,11 +244,19 @@ mod tests {
         let mut mis = vec![1.7f32, 0.2];
         let g = PostedPrice(AtomicUsize::new(0));
         let best = ascend_tracking_best(&g, &setting, &truth, &mut mis, 300, 0.1).unwrap();
-        assert_eq!(g.0.load(Ordering::Relaxed), 2, "300 steps should stop after 2");
+        assert_eq!(
+            g.0.load(Ordering::Relaxed),
+            2,
+            "300 steps should stop after 2"
+        );
         assert_eq!(mis, vec![1.0, 0.2]);
         // Best utilities: 0.8 - 0.5 at the projected start; 0 for the low start (truthful
         // reporting would give 0 too: value 0.3 is below the price).
-        assert!((best.best_utility[0] - 0.3).abs() < 1e-6, "{:?}", best.best_utility);
+        assert!(
+            (best.best_utility[0] - 0.3).abs() < 1e-6,
+            "{:?}",
+            best.best_utility
+        );
         assert_eq!(best.best_utility[1], 0.0);
     }
 

@@ -67,5 +67,8 @@ fn the_shortened_default_training_ends_near_the_optimum_at_low_audited_regret() 
     );
     assert!(gap.abs() <= REVENUE_BAND, "revenue gap {gap:+.4}");
     assert!(r.regret <= REGRET_BOUND, "audited regret {:.3e}", r.regret);
-    assert!(distance <= DISTANCE_BOUND, "allocation distance {distance:.4}");
+    assert!(
+        distance <= DISTANCE_BOUND,
+        "allocation distance {distance:.4}"
+    );
 }

@@ -26,8 +26,7 @@ use regretnet_regret::starts::starts_per_profile;
 use regretnet_regret::stats::{elementwise_max, mean_se};
 use regretnet_regret::{
     coordinate_audit, estimate_regret_with, grid_audit, itemwise_audit, truthful_allocations,
-    truthful_outcomes,
-    GridConfig, Mechanism, RegretError, RegretStats, Work,
+    truthful_outcomes, GridConfig, Mechanism, RegretError, RegretStats, Work,
 };
 
 /// Which part of an evaluation is running, for progress displays.

@@ -273,10 +273,15 @@ fn the_allocation_distance_to_myerson_of_a_second_price_auction_is_the_unsold_ma
     p.samples = 4_000;
     p.regret_samples = 10;
     let r = evaluate(&mech, &setting, &p, 2, None).unwrap();
-    let d = r.allocation_distance.expect("one item: Myerson is the known optimum");
+    let d = r
+        .allocation_distance
+        .expect("one item: Myerson is the known optimum");
     let se = (0.125f64 * 0.875 / 4_000.0).sqrt();
     assert!((d.mean - 0.125).abs() < 4.0 * se, "{d:?}");
-    assert!((d.above_0_1 - d.mean).abs() < 1e-12, "the distance is 0 or 1: {d:?}");
+    assert!(
+        (d.above_0_1 - d.mean).abs() < 1e-12,
+        "the distance is 0 or 1: {d:?}"
+    );
     assert!(r.to_text().contains("allocation   "), "{}", r.to_text());
     // No known optimum with two items and two bidders: no distance.
     let two = unit_box(2, 2);
