@@ -12,6 +12,8 @@
 //! paired), audited regret 6.6e-4, allocation distance 0.106. Training is deterministic (seeded
 //! streams, results independent of the thread count), so the bands below are not about noise:
 //! they leave room for a legitimate change to the arithmetic and fail a real loss of quality.
+//! Run it as xtask does, with `RAYON_NUM_THREADS=1` (about 2 minutes; without it candle's gemm
+//! threads fight the trainer's and it takes over 10).
 #![allow(clippy::unwrap_used)]
 
 use regretnet_train::core::presets::{self, DEFAULT_PRESET};

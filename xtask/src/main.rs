@@ -32,8 +32,16 @@ fn main() -> Result<()> {
 /// The features of every release step (one set, so that nothing is compiled twice).
 const RELEASE_FEATURES: &str = "regretnet-cli/png";
 
+/// `cargo`, with candle's intra-op threading off for the tests it runs, as the `regretnet`
+/// binary turns it off for itself (`RAYON_NUM_THREADS=1`, candle-notes.md): in a test binary
+/// gemm otherwise spawns its own threads beside the trainer's shards, and the quality guard
+/// spent over 10 minutes in the kernel instead of 2 in training.
 fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        c.env("RAYON_NUM_THREADS", "1");
+    }
+    c
 }
 
 fn root() -> PathBuf {
