@@ -467,8 +467,9 @@ pub const MYERSONNET_TEMPERATURE: f64 = 100.0;
 /// The config of preset `name` with the network `kind`: the preset itself for RegretNet; for
 /// RochetNet (single-bidder presets) and MyersonNet (single-item presets) the reference's
 /// hyperparameters (Adam at 1e-3, [`ROCHETNET_416_47_LR`] on 416_47, batch 128, 640,000
-/// training profiles, softmax temperature 1,000) except the length ([`IC_ITERATIONS`] with a learning-rate decay) and MyersonNet's
-/// temperature ([`MYERSONNET_TEMPERATURE`]), and the reference configs' initial
+/// training profiles, softmax temperature 1,000) except the length ([`IC_ITERATIONS`] with a
+/// learning-rate decay) and MyersonNet's temperature ([`MYERSONNET_TEMPERATURE`]), and the
+/// reference configs' initial
 /// bias range (`[-1, 0]` for the 1x2 U[0,1], triangle and unit-demand U[0,1] rows; the
 /// [`NetConfig::bias_range`] default elsewhere: `[-23, 0]` for 416_47, `[-7, 0]` for 04_03,
 /// `[-3, 0]` for unit 23, `[-10, 0]` for 1x10). A preset that does not fit the kind (RochetNet

@@ -23,6 +23,8 @@ use regretnet_core::{Setting, ValuationKind};
 
 use crate::error::{NetsError, Result};
 use crate::init::{normal, uniform};
+use crate::mlp::WeightGrad;
+use crate::net::{NetSpec, Outcome};
 
 /// Standard deviation of RochetNet's initial `alpha`: 1, the default of the reference's
 /// `tf.keras.initializers.RandomNormal()` in the TensorFlow 1.x releases of its time, where
@@ -33,8 +35,6 @@ use crate::init::{normal, uniform};
 /// 40,000 and after 100,000 iterations); with 1 the entries start spread over the square and
 /// the same 40,000 iterations reach 0.5439, -0.13% (docs/TRAINING.md).
 pub const ALPHA_INIT_SD: f64 = 1.0;
-use crate::mlp::WeightGrad;
-use crate::net::{NetSpec, Outcome};
 
 /// How an exactly-IC network chooses: the smooth training surrogate or the mechanism itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

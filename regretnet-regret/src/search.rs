@@ -260,29 +260,35 @@ mod tests {
         assert_eq!(best.best_utility[1], 0.0);
     }
 
-    /// `u = -(b - 0.3)^2`: its gradient is zero only at the top, which Adam passes through.
-    struct Quadratic(AtomicUsize);
+    /// `u = min(b, 1/2)`: slope 1 below 1/2, flat above it. Counts its gradient evaluations.
+    struct Ramp(AtomicUsize);
 
-    impl UtilityGradient for Quadratic {
+    impl UtilityGradient for Ramp {
         fn utility_and_grad(&self, truth: &Tensor, mis: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
             self.0.fetch_add(1, Ordering::Relaxed);
-            let g = mis.iter().map(|b| -2.0 * (b - 0.3)).collect();
+            let g = mis
+                .iter()
+                .map(|&b| if b < 0.5 { 1.0 } else { 0.0 })
+                .collect();
             Ok((self.utility(truth, mis)?, g))
         }
         fn utility(&self, _: &Tensor, mis: &[f32]) -> Result<Vec<f32>> {
-            Ok(mis.iter().map(|b| -(b - 0.3) * (b - 0.3)).collect())
+            Ok(mis.iter().map(|&b| b.min(0.5)).collect())
         }
     }
 
     #[test]
-    fn a_moving_ascent_runs_every_step() {
-        // Adam's first moments stay non-zero while the iterate moves, so no step is skipped
-        // even where one gradient is exactly zero (the start at the top).
+    fn a_zero_gradient_with_momentum_left_does_not_end_the_ascent() {
+        // From 0.45 at lr 0.01 Adam climbs past 1/2 in a few steps; above it the gradient is
+        // exactly zero but the first moments are not, so the iterate keeps moving (up to the
+        // support's edge) and every step must run: stopping on the gradient alone would end
+        // the ascent at the first flat step.
         let setting = one_item();
-        let truth = Tensor::new(&[[[0.5f32]], [[0.5]]], &Device::Cpu).unwrap();
-        let mut mis = vec![0.3f32, 0.9];
-        let g = Quadratic(AtomicUsize::new(0));
+        let truth = Tensor::new(&[[[0.5f32]]], &Device::Cpu).unwrap();
+        let mut mis = vec![0.45f32];
+        let g = Ramp(AtomicUsize::new(0));
         ascend(&g, &setting, &truth, &mut mis, 50, 0.01).unwrap();
         assert_eq!(g.0.load(Ordering::Relaxed), 50);
+        assert!(mis[0] > 0.55, "momentum carries the iterate on: {mis:?}");
     }
 }
