@@ -136,7 +136,7 @@ impl NetName {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BudgetName {
-    /// The single-bidder rows and 2x2, shortened (about an hour on 2 cores).
+    /// The single-bidder rows and 2x2 under the fast schedules of issue 16 (docs/TRAINING.md).
     Quick,
     /// Every preset at the reference's 400,000 iterations (days on a CPU).
     Full,
