@@ -86,8 +86,8 @@ pub const QUICK_MULTI_BIDDER_ITERATIONS: u64 = 200_000;
 /// per-sample misreport cache (warm starts across epochs) carry the rest.
 pub const QUICK_MULTI_BIDDER_MISREPORT_STEPS: usize = 10;
 
-/// The quick schedule of a row with several bidders (issue 16, docs/TRAINING.md, "2x2 in 20
-/// minutes"): [`QUICK_MULTI_BIDDER_ITERATIONS`] iterations of [`QUICK_MULTI_BIDDER_MISREPORT_STEPS`]
+/// The quick schedule of a row with several bidders (issue 16; docs/TRAINING.md, "The quick
+/// budget under the fast schedules"): [`QUICK_MULTI_BIDDER_ITERATIONS`] iterations of [`QUICK_MULTI_BIDDER_MISREPORT_STEPS`]
 /// best-iterate misreport steps, the reference's rho schedule *uncompressed* (its step every
 /// 10,000 iterations) and the learning rate decayed linearly to 1e-5 over the second half.
 /// Measured on additive_2x2_uniform (one thread, validation on 1,000 profiles): rho compressed
