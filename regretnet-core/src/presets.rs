@@ -4,6 +4,8 @@
 //! Auctions through Deep Learning", ICML 2019 / JACM 2024, and its reference implementation).
 //! Schedules: lambda starts at 5 and is updated every 100 iterations; rho starts at 1 and grows
 //! by a per-setting step every 10,000 iterations (5x10: lambda 1, rho 0.25, +0.25 every 100,000).
+//! Two presets depart from the reference by measurement (docs/TRAINING.md, issue 16): the default
+//! `additive_1x2_uniform` and `additive_3x1_uniform` train [`fast_schedule`].
 
 use crate::config::{
     Bound, Config, EvalConfig, NetConfig, PartConfig, PriorConfig, SettingConfig, TrainConfig,

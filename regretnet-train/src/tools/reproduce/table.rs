@@ -29,8 +29,8 @@ pub enum Budget {
     /// The rows with several bidders and more than two items, or unit demand with several
     /// bidders, that have no known optimum ([`LARGE_PRESETS`]), estimated at about 3 hours on 2
     /// cores from the benchmarked iteration speed (not yet measured end to end): shortened runs
-    /// ([`large_iterations`]) with the quick budget's compressed rho schedule and learning-rate
-    /// decay, the best-iterate inner search, and every periodic checkpoint kept so that the
+    /// ([`large_iterations`]) with rho's reference schedule compressed into the run and the
+    /// learning-rate decay, the best-iterate inner search, and every periodic checkpoint kept so that the
     /// revenue-regret frontier can be read off the run.
     Large,
     /// The paper's exactly incentive-compatible networks on the rows they cover
