@@ -95,6 +95,33 @@ pub fn fast_schedule(train: &mut TrainConfig, iterations: u64, rho_steps: u64) {
     train.lr_final = 1e-5;
 }
 
+/// The presets that train [`fast_schedule`] rather than the reference's schedule.
+pub const FAST_SCHEDULE_PRESETS: &[&str] = &["additive_1x2_uniform", "additive_3x1_uniform"];
+
+/// The config of preset `name` under the reference implementation's training schedule: the
+/// preset itself, except that the presets of [`FAST_SCHEDULE_PRESETS`] go back to the
+/// reference's (400,000 iterations, 25 last-iterate misreport steps, rho's own step every
+/// 10,000 iterations, no learning-rate decay; `docs/PAPER.md`, "Training"). `regretnet
+/// reproduce --budget full` trains these.
+///
+/// ```
+/// use regretnet_core::presets::{preset, reference_schedule};
+/// let r = reference_schedule("additive_1x2_uniform").unwrap();
+/// assert_eq!((r.train.iterations, r.train.misreport_steps), (400_000, 25));
+/// assert_eq!((r.train.rho_increment, r.train.rho_increment_every), (50.0, 10_000));
+/// assert!(!r.train.misreport_keep_best && r.train.lr_decay_from.is_none());
+/// // Presets already on the reference's schedule are returned as they are.
+/// assert_eq!(reference_schedule("additive_2x2_uniform").unwrap(),
+///            preset("additive_2x2_uniform").unwrap());
+/// ```
+pub fn reference_schedule(name: &str) -> Result<Config, ConfigError> {
+    let mut c = preset(name)?;
+    if FAST_SCHEDULE_PRESETS.contains(&name) {
+        c.train = reference_train(c.train.rho_increment);
+    }
+    Ok(c)
+}
+
 /// Every preset, in the order of the paper's table.
 pub const PRESETS: &[PresetInfo] = &[
     PresetInfo {

@@ -160,8 +160,9 @@ impl Budget {
         }
     }
 
-    /// The training config of `preset` under this budget. Full: the preset with the reference's
-    /// 400,000 iterations. Quick (issue 16, docs/TRAINING.md): the default preset as it is
+    /// The training config of `preset` under this budget. Full: the preset on the reference's
+    /// schedule ([`presets::reference_schedule`]: 400,000 iterations; the two presets on the
+    /// fast schedule go back to the reference's). Quick (issue 16, docs/TRAINING.md): the default preset as it is
     /// (32,000 iterations, 50 misreport steps keeping the best iterate, rho every 3,200,
     /// learning rate decayed over the second half); the other single-bidder presets the same
     /// fast schedule ([`presets::fast_schedule`]) with their own rho step taken
@@ -186,7 +187,10 @@ impl Budget {
             })?;
             return presets::preset_with_net(preset, kind);
         }
-        let mut c = presets::preset(preset)?;
+        let mut c = match self {
+            Budget::Full => presets::reference_schedule(preset)?,
+            _ => presets::preset(preset)?,
+        };
         match self {
             Budget::Large => {
                 let iterations = large_iterations(c.setting.bidders, c.setting.items);
@@ -197,7 +201,7 @@ impl Budget {
                 c.train.misreport_keep_best = true;
                 c.train.keep_checkpoints = LARGE_KEEP_CHECKPOINTS;
             }
-            Budget::Full => c.train.iterations = REFERENCE_ITERATIONS,
+            Budget::Full => {} // the reference's schedule, REFERENCE_ITERATIONS included
             Budget::Exact => {} // returned above
             Budget::Quick if preset == DEFAULT_PRESET => {}
             Budget::Quick if c.setting.bidders == 1 => presets::fast_schedule(
@@ -624,6 +628,19 @@ mod tests {
             400_000
         );
         assert_eq!(Budget::Full.presets().len(), PRESETS.len());
+        // Full trains the reference's schedule (docs/PAPER.md, "Training"), also for the two
+        // presets that default to the fast one: 400,000 iterations, 25 last-iterate steps, rho's
+        // own step every 10,000, no learning-rate decay.
+        for name in presets::FAST_SCHEDULE_PRESETS {
+            let t = Budget::Full.config(name).unwrap().train;
+            assert_eq!(t.iterations, REFERENCE_ITERATIONS);
+            assert_eq!((t.misreport_steps, t.rho_increment_every), (25, 10_000));
+            assert!(!t.misreport_keep_best && t.lr_decay_from.is_none());
+            assert_eq!(
+                t.rho_increment,
+                presets::preset(name).unwrap().train.rho_increment
+            );
+        }
         // Large: the four rows without a known optimum, best-iterate inner search, every
         // checkpoint kept; 5x10 with 3x10's penalty schedule (rho +1 every 10,000 of 400,000:
         // every 2,500 of 100,000), not its own (+0.25 every 100,000).
