@@ -162,8 +162,8 @@ impl Budget {
 
     /// The training config of `preset` under this budget. Full: the preset on the reference's
     /// schedule ([`presets::reference_schedule`]: 400,000 iterations; the two presets on the
-    /// fast schedule go back to the reference's). Quick (issue 16, docs/TRAINING.md): the default preset as it is
-    /// (32,000 iterations, 50 misreport steps keeping the best iterate, rho every 3,200,
+    /// fast schedule go back to the reference's). Quick (issue 16, docs/TRAINING.md): the
+    /// default preset as it is (32,000 iterations, 50 misreport steps keeping the best iterate, rho every 3,200,
     /// learning rate decayed over the second half); the other single-bidder presets the same
     /// fast schedule ([`presets::fast_schedule`]) with their own rho step taken
     /// [`QUICK_RHO_STEPS`] times; presets with several bidders [`quick_multi_bidder`]. Large:
@@ -631,6 +631,17 @@ mod tests {
         // Full trains the reference's schedule (docs/PAPER.md, "Training"), also for the two
         // presets that default to the fast one: 400,000 iterations, 25 last-iterate steps, rho's
         // own step every 10,000, no learning-rate decay.
+        // The list names exactly the presets whose own schedule is not the reference's
+        // 400,000 iterations (5x10's own is, with its own rho), so it cannot drift from them.
+        for p in PRESETS {
+            let own = presets::preset(p.name).unwrap().train.iterations;
+            assert_eq!(
+                presets::FAST_SCHEDULE_PRESETS.contains(&p.name),
+                own != REFERENCE_ITERATIONS,
+                "{}",
+                p.name
+            );
+        }
         for name in presets::FAST_SCHEDULE_PRESETS {
             let t = Budget::Full.config(name).unwrap().train;
             assert_eq!(t.iterations, REFERENCE_ITERATIONS);
