@@ -266,10 +266,14 @@ pub struct TrainArgs {
     #[arg(long, value_enum, conflicts_with = "resume")]
     pub net: Option<NetName>,
     /// Start from this checkpoint's weights (`train.init_from`: same setting and network; the
-    /// optimizer, multipliers and misreport cache start fresh from the config), e.g. to
-    /// continue a run under a stronger penalty.
+    /// optimizer, multipliers and, without --init-misreports, the misreport cache start fresh
+    /// from the config), e.g. to continue a run under a stronger penalty.
     #[arg(long, value_name = "FILE", conflicts_with = "resume")]
     pub init_from: Option<PathBuf>,
+    /// With --init-from: take that checkpoint's misreport cache too (`train.init_misreports`:
+    /// same setting, training-set size and seed), so that the inner search starts warm.
+    #[arg(long, requires = "init_from")]
+    pub init_misreports: bool,
     /// Override `train.iterations` (with --resume: extend the run to N iterations).
     #[arg(long, value_name = "N")]
     pub iterations: Option<u64>,

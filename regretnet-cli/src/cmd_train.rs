@@ -36,6 +36,9 @@ fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
     if let Some(path) = &args.init_from {
         config.train.init_from = Some(path.display().to_string());
     }
+    if args.init_misreports {
+        config.train.init_misreports = true;
+    }
     if let Some(k) = args.trace {
         if k == 0 {
             return Err(Failure::usage(

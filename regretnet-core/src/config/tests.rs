@@ -100,6 +100,7 @@ fn every_bad_field_is_named() {
             "[train]\nbest_regret_bound = -1.0\n",
             "train.best_regret_bound",
         ),
+        ("[train]\ninit_misreports = true\n", "train.init_misreports"),
         ("[eval]\nrestarts = -1\n", "restarts"),
         ("[eval]\ngrid = 1\n", "eval.grid"),
         ("[eval]\ngrid = 5000\n", "eval.grid"),

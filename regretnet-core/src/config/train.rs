@@ -93,11 +93,18 @@ pub struct TrainConfig {
     /// bidders) is at most this; the best is the qualifying one with the highest revenue.
     pub best_regret_bound: f64,
     /// A checkpoint whose network weights start the run instead of the seed's
-    /// initialisation (same setting and network; Adam, the multipliers, the penalty and the
-    /// misreport cache start fresh from this config). Used to continue a run under another
+    /// initialisation (same setting and network; Adam, the multipliers, the penalty and, unless
+    /// `init_misreports`, the misreport cache start fresh from this config). Used to continue a run under another
     /// schedule, e.g. a stronger penalty; recorded here so that the run says where it began.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_from: Option<String>,
+    /// With `init_from`: take that checkpoint's misreport cache too (a trainer checkpoint of
+    /// the same setting, `train_size` and `seed`, whose cache belongs to these training
+    /// profiles), so that the inner search starts warm. A fresh cache with few misreport steps
+    /// lets the continued network sell regret the cold search misses for epochs
+    /// (docs/TRAINING.md, "Forks need the misreport cache").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub init_misreports: bool,
 }
 
 impl Default for TrainConfig {
@@ -128,6 +135,7 @@ impl Default for TrainConfig {
             keep_checkpoints: 3,
             best_regret_bound: 1e-3,
             init_from: None,
+            init_misreports: false,
         }
     }
 }
@@ -199,6 +207,12 @@ impl TrainConfig {
         }
         if t.validate_every > 0 {
             positive("train.validation_samples", t.validation_samples)?;
+        }
+        if t.init_misreports && t.init_from.is_none() {
+            return Err(ConfigError::invalid(
+                "train.init_misreports",
+                "needs train.init_from (the checkpoint whose misreport cache to take)",
+            ));
         }
         let bytes = (t.train_size as u64)
             .saturating_mul(setting.profile_len() as u64)

@@ -137,6 +137,23 @@ impl TrainingSet {
         Ok(())
     }
 
+    /// Replace the misreport cache (flat `[size, n, m]`) by one taken from a set built with the
+    /// same setting, size and seed; `Err` names what does not fit.
+    pub fn set_cache(&mut self, cache: Vec<f32>) -> Result<(), String> {
+        if cache.len() != self.cache.len() {
+            return Err(format!(
+                "misreport cache has {} values, expected {}",
+                cache.len(),
+                self.cache.len()
+            ));
+        }
+        if cache.iter().any(|x| !x.is_finite()) {
+            return Err("misreport cache holds a value that is not finite".into());
+        }
+        self.cache = cache;
+        Ok(())
+    }
+
     /// Write the misreports found for `idx` back into the cache.
     pub fn store(&mut self, idx: &[usize], mis: &[f32]) {
         for (b, &k) in idx.iter().enumerate() {

@@ -205,6 +205,46 @@ impl Trainer {
         Ok(tr)
     }
 
+    /// Replace the misreport cache by the one trainer checkpoint `path` holds (`train.
+    /// init_misreports`). The cache belongs to the checkpoint's training profiles, so its run
+    /// must have drawn the same ones: the same setting, `train.train_size` and `train.seed`;
+    /// `Err` names what differs.
+    pub fn load_misreports(&mut self, path: &Path) -> Result<()> {
+        let shown = path.display().to_string();
+        let bad = |reason: String| TrainError::Resume {
+            path: shown.clone(),
+            reason: format!("cannot take its misreport cache: {reason}"),
+        };
+        let ckpt = checkpoint::load_model(path)?;
+        let theirs = ckpt
+            .metadata
+            .get("config")
+            .ok_or_else(|| bad("it holds no config (not written by `regretnet train`?)".into()))
+            .and_then(|s| {
+                Config::from_toml_str(s).map_err(|e| bad(format!("its config is invalid: {e}")))
+            })?;
+        let (t, ours) = (&theirs.train, &self.config.train);
+        if theirs.setting != self.config.setting {
+            return Err(bad(format!(
+                "its setting is `{}`, this run's `{}`",
+                theirs.setting.name, self.config.setting.name
+            )));
+        }
+        if (t.seed, t.train_size) != (ours.seed, ours.train_size) {
+            return Err(bad(format!(
+                "its training set is {} profiles from seed {}, this run's {} from seed {}",
+                t.train_size, t.seed, ours.train_size, ours.seed
+            )));
+        }
+        let cache = ckpt
+            .extra
+            .get("data.cache")
+            .ok_or_else(|| bad("tensor `data.cache` is missing".into()))?
+            .to_vec1::<f32>()
+            .map_err(|e| bad(format!("tensor `data.cache`: {e}")))?;
+        self.data.set_cache(cache).map_err(bad)
+    }
+
     /// Change the total number of iterations (to extend a resumed run). Refused below the
     /// iterations already done. The learning-rate decay, a fraction of the total, moves with it.
     pub fn set_iterations(&mut self, iterations: u64) -> Result<()> {

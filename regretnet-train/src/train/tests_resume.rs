@@ -306,3 +306,34 @@ fn a_run_can_start_from_another_runs_weights_and_nothing_else() {
     let err = Trainer::start(c).unwrap_err().to_string();
     assert!(err.contains("net"), "{err}");
 }
+
+#[test]
+fn a_fork_can_take_the_misreport_cache_of_the_same_training_set_only() {
+    // train.init_misreports: the cache the first run's 31 iterations warmed (it differs from a
+    // fresh trainer's prior draws) comes along with the weights; a checkpoint of another
+    // training set (seed) is refused, naming both.
+    let dir = tempfile::tempdir().unwrap();
+    let run = RunDir::create(&dir.path().join("a"), false).unwrap();
+    let mut first = Trainer::new(tiny_config()).unwrap();
+    first
+        .run(&mut MemorySink::default(), Some(&run), 1, &mut |_| {})
+        .unwrap();
+    let (_, path) = run.latest_checkpoint().unwrap();
+    let warm = first.data.state().cache;
+    let mut c = tiny_config();
+    c.train.lambda_init = 11.0;
+    c.train.init_from = Some(path.display().to_string());
+    let cold = Trainer::start(c.clone()).unwrap().data.state().cache;
+    assert_ne!(cold, warm, "the first run's searches moved its cache");
+    c.train.init_misreports = true;
+    let fork = Trainer::start(c.clone()).unwrap();
+    assert_eq!(fork.data.state().cache, warm);
+    assert_eq!(fork.iteration(), 0);
+    assert_eq!(fork.lagrangian().lambda, vec![11.0; 2]);
+    c.train.seed = 7;
+    let err = Trainer::start(c).err().unwrap().to_string();
+    assert!(
+        err.contains("misreport cache") && err.contains("seed 42") && err.contains("seed 7"),
+        "{err}"
+    );
+}

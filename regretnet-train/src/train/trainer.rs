@@ -163,11 +163,15 @@ impl Trainer {
     }
 
     /// A fresh trainer ([`Trainer::new`]) whose weights come from `train.init_from` when the
-    /// config names a checkpoint (it must hold the same setting and network).
+    /// config names a checkpoint (it must hold the same setting and network), and its
+    /// misreport cache too with `train.init_misreports` ([`Trainer::load_misreports`]).
     pub fn start(config: Config) -> Result<Self> {
         let mut trainer = Trainer::new(config)?;
         if let Some(path) = trainer.config.train.init_from.clone() {
             trainer.load_weights(Path::new(&path))?;
+            if trainer.config.train.init_misreports {
+                trainer.load_misreports(Path::new(&path))?;
+            }
         }
         Ok(trainer)
     }
