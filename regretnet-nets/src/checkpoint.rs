@@ -283,10 +283,13 @@ pub fn load_model(path: &Path) -> Result<ModelCheckpoint> {
         .parse()
         .map_err(|_| bad("metadata `format_version` is not an integer".into()))?;
     if version > FORMAT_VERSION {
-        return Err(bad(format!(
-            "format version {version} is newer than this build reads ({FORMAT_VERSION}); \
+        return Err(NetsError::Version {
+            path: shown.clone(),
+            reason: format!(
+                "format version {version} is newer than this build reads ({FORMAT_VERSION}); \
              upgrade regretnet"
-        )));
+            ),
+        });
     }
     let setting: SettingConfig = serde_json::from_str(get("setting")?)
         .map_err(|e| bad(format!("metadata `setting` is invalid: {e}")))?;

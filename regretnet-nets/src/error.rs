@@ -27,6 +27,15 @@ pub enum NetsError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The checkpoint is well formed but written by a newer regretnet (a format version this
+    /// build does not read): the file is fine, this build is too old for it.
+    #[error("checkpoint {path}: {reason}")]
+    Version {
+        /// The file.
+        path: String,
+        /// Which version it is and which this build reads.
+        reason: String,
+    },
     /// The checkpoint was written for another setting or architecture.
     #[error(
         "checkpoint {path} does not match: {field} is {found} in the file, expected {expected}"

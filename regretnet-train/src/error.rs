@@ -41,6 +41,16 @@ pub enum TrainError {
         /// Why.
         reason: String,
     },
+    /// A checkpoint that is well formed but was written by another version of regretnet (its
+    /// training-state layout or its config is one this build does not read). Unlike a
+    /// [`TrainError::Resume`], the file is not damaged: it is never set aside.
+    #[error("cannot resume from {path}: {reason}")]
+    Incompatible {
+        /// The checkpoint.
+        path: String,
+        /// Which version it is and which this build reads.
+        reason: String,
+    },
     /// A plot could not be drawn.
     #[error("plot: {0}")]
     Plot(String),
@@ -85,11 +95,25 @@ impl TrainError {
                     | TrainError::RunDir { .. }
                     | TrainError::Nets(_)
                     | TrainError::Resume { .. }
+                    | TrainError::Incompatible { .. }
                     | TrainError::Io { .. }
                     | TrainError::Probe(_)
                     | TrainError::Unsupported(_)
             ),
         }
+    }
+
+    /// Whether the error says that a checkpoint's own bytes are damaged (not a safetensors
+    /// file, a tensor or metadata entry missing or malformed), so that it can never load and
+    /// may be set aside. An I/O error, a version this build does not read, or a checkpoint of
+    /// another setting is not damage: it would hit every checkpoint alike, or the next build
+    /// would read the file.
+    pub fn is_damaged_checkpoint(&self) -> bool {
+        matches!(
+            self,
+            TrainError::Nets(regretnet_nets::NetsError::BadCheckpoint { .. })
+                | TrainError::Resume { .. }
+        )
     }
 
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {

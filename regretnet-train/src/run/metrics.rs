@@ -127,6 +127,27 @@ fn join(v: &[f64]) -> String {
         .join(",")
 }
 
+/// How many complete data rows of the run's `metrics.csv` and `validation.csv` in `dir` are
+/// past `iteration` (what [`truncate_after`] would cut from them).
+pub fn rows_after(dir: &Path, iteration: u64) -> Result<usize> {
+    let mut count = 0;
+    for name in ["metrics.csv", "validation.csv"] {
+        let path = dir.join(name);
+        if !path.exists() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
+        count += text
+            .split_inclusive('\n')
+            .skip(1)
+            .filter(|line| line.ends_with('\n'))
+            .filter_map(|line| line.split(',').next()?.parse::<u64>().ok())
+            .filter(|&it| it > iteration)
+            .count();
+    }
+    Ok(count)
+}
+
 /// Drop the rows of `metrics.csv` and `validation.csv` in `dir` after `iteration` (and any
 /// partial last line), rewriting each file atomically: what a resumed run does before it
 /// appends, so that the files read as if the run had never been interrupted.

@@ -152,6 +152,23 @@ impl RunDir {
         list_iter_files(&self.path.join(CHECKPOINTS))
     }
 
+    /// Checkpoints set aside as damaged by a resume (`iter-*.safetensors.unusable`).
+    pub fn unusable_checkpoints(&self) -> Result<Vec<PathBuf>> {
+        let dir = self.path.join(CHECKPOINTS);
+        if !dir.exists() {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&dir).map_err(|e| TrainError::io(&dir, e))? {
+            let p = entry.map_err(|e| TrainError::io(&dir, e))?.path();
+            if p.to_string_lossy().ends_with(".safetensors.unusable") {
+                out.push(p);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// The newest checkpoint.
     pub fn latest_checkpoint(&self) -> Result<(u64, PathBuf)> {
         self.checkpoints()?.pop().ok_or_else(|| TrainError::RunDir {
@@ -183,10 +200,12 @@ impl RunDir {
 }
 
 /// `iter-<N>.safetensors` files in `dir` (none when it does not exist), oldest first;
-/// temporary files of interrupted writes are ignored.
+/// temporary files of interrupted writes are ignored. A `dir` that exists but cannot be
+/// listed (not a directory, no permission) is an error naming it, never an empty list: a run
+/// whose checkpoints cannot be seen must not look like a run that has none.
 fn list_iter_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
     let mut out = Vec::new();
-    if !dir.is_dir() {
+    if !dir.exists() {
         return Ok(out);
     }
     for entry in std::fs::read_dir(dir).map_err(|e| TrainError::io(dir, e))? {

@@ -30,5 +30,5 @@ pub mod step;
 pub mod trainer;
 
 pub use lagrangian::Lagrangian;
-pub use session::{create_run, resume_latest, resume_run, train_in_run};
+pub use session::{create_run, restart_run, resume_latest, resume_run, train_in_run};
 pub use trainer::{search_gradient, Event, StepStats, TrainSummary, Trainer};

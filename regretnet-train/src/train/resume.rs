@@ -128,14 +128,24 @@ impl Trainer {
                 .parse::<u64>()
                 .map_err(|_| bad(format!("metadata `{key}` is not a count")))
         };
+        let other_version = |reason: String| TrainError::Incompatible {
+            path: shown.clone(),
+            reason,
+        };
         let version = parse("trainer_state")?;
         if version != TRAINER_STATE_VERSION as u64 {
-            return Err(bad(format!(
-                "training state version {version}; this build reads version {TRAINER_STATE_VERSION}"
+            return Err(other_version(format!(
+                "training state version {version}; this build reads version {TRAINER_STATE_VERSION} \
+                 (resume it with the regretnet that wrote it)"
             )));
         }
-        let config = Config::from_toml_str(get("config")?)
-            .map_err(|e| bad(format!("its config is invalid: {e}")))?;
+        // A config this build cannot read was written by another version (a field added or
+        // removed); the bytes themselves parsed.
+        let config = Config::from_toml_str(get("config")?).map_err(|e| {
+            other_version(format!(
+                "its config is not one this build reads (written by another version?): {e}"
+            ))
+        })?;
         let mut tr = Trainer::new(config)?;
         if ckpt.model.spec() != tr.net.spec() {
             return Err(bad("its networks do not match its own config".into()));

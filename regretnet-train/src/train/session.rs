@@ -50,8 +50,11 @@ pub fn resume_run(
 
 /// The trainer of the newest checkpoint of `run` that resumes, with the run's metrics files
 /// cut back to that checkpoint's iteration (so that they continue exactly from it). A newer
-/// checkpoint that cannot resume (unreadable, written by another version) is renamed
-/// `*.unusable` (kept for inspection) and reported through `warn`; the previous one is tried.
+/// checkpoint whose own bytes are damaged ([`TrainError::is_damaged_checkpoint`]: truncated,
+/// not safetensors, an entry missing) is renamed `*.unusable` (kept for inspection) and
+/// reported through `warn`; the previous one is tried. Any other error (the file cannot be
+/// read, it was written by another version) would hit every checkpoint alike: it is returned
+/// at once, naming the file, and nothing is renamed.
 pub fn resume_latest(run: &RunDir, warn: &mut dyn FnMut(&str)) -> Result<Trainer> {
     let candidates = run.checkpoints()?;
     let no_checkpoint = |reason: String| TrainError::RunDir {
@@ -70,7 +73,7 @@ pub fn resume_latest(run: &RunDir, warn: &mut dyn FnMut(&str)) -> Result<Trainer
                 truncate_after(run.path(), trainer.iteration())?;
                 return Ok(trainer);
             }
-            Err(e) if e.is_input_error() => {
+            Err(e) if e.is_damaged_checkpoint() => {
                 let aside = path.with_extension("safetensors.unusable");
                 warn(&format!(
                     "{e}\nmoved it to {} and trying the previous checkpoint",
@@ -86,6 +89,26 @@ pub fn resume_latest(run: &RunDir, warn: &mut dyn FnMut(&str)) -> Result<Trainer
         "no usable checkpoint in checkpoints/ (tried {}; the last: {last_error})",
         candidates.len()
     )))
+}
+
+/// Start `config` afresh in `run`, an existing run directory without a checkpoint to resume
+/// (never written, or every one damaged and set aside). Rows a previous attempt left in its
+/// metrics files are cut (they would repeat the iterations this run trains again) and the
+/// restart is reported through `warn` whenever there was something to cut or set aside.
+pub fn restart_run(run: &RunDir, config: Config, warn: &mut dyn FnMut(&str)) -> Result<Trainer> {
+    let trainer = Trainer::start(config)?;
+    let rows = crate::run::metrics::rows_after(run.path(), 0)?;
+    let aside = run.unusable_checkpoints()?;
+    if rows > 0 || !aside.is_empty() {
+        warn(&format!(
+            "{}: no usable checkpoint ({} set aside as *.unusable): training from iteration 0; \
+             the {rows} rows its metrics files held are cut",
+            run.path().display(),
+            aside.len()
+        ));
+        truncate_after(run.path(), 0)?;
+    }
+    Ok(trainer)
 }
 
 /// Train `trainer` to its configured iterations in `run`: metrics appended to the run's CSV
@@ -105,3 +128,7 @@ pub fn train_in_run(
     trainer.set_threads(threads);
     trainer.run(&mut sink, Some(run), threads, observer)
 }
+
+#[cfg(test)]
+#[path = "tests_session.rs"]
+mod tests_session;

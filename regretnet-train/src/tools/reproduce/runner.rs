@@ -20,8 +20,8 @@ use crate::run::rundir::RunDir;
 use crate::tools::reproduce::table::{
     machine_description, results_markdown, table_order, Budget, Row,
 };
-use crate::train::session::{create_run, resume_latest, train_in_run};
-use crate::train::trainer::{Event, Trainer};
+use crate::train::session::{create_run, restart_run, resume_latest, train_in_run};
+use crate::train::trainer::Event;
 
 /// Which protocol evaluates every row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,7 +220,8 @@ pub fn reproduce_row(
             });
         }
         if run.checkpoints()?.is_empty() {
-            (run, Trainer::start(config.clone())?)
+            let trainer = restart_run(&run, config.clone(), &mut |w| progress.warning(w))?;
+            (run, trainer)
         } else {
             let trainer = resume_latest(&run, &mut |w| progress.warning(w))?;
             (run, trainer)

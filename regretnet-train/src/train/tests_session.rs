@@ -1,0 +1,212 @@
+//! Tests that a resume in a run directory never loses or repeats work: a checkpoint this build
+//! cannot read, a checkpoint directory that cannot be listed, a crash after rows past the
+//! newest checkpoint were written, and a restart where nothing resumes.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use regretnet_core::presets::preset;
+use regretnet_core::Config;
+
+use crate::error::TrainError;
+use crate::run::rundir::RunDir;
+use crate::train::session::{create_run, restart_run, resume_latest, train_in_run};
+
+fn tiny_config() -> Config {
+    let mut c = preset("additive_2x2_uniform").unwrap();
+    c.net.alloc_hidden = vec![8];
+    c.net.pay_hidden = vec![8];
+    c.train.iterations = 31;
+    c.train.train_size = 96;
+    c.train.batch_size = 32;
+    c.train.misreport_steps = 3;
+    c.train.log_every = 3;
+    c.train.validate_every = 10;
+    c.train.validation_samples = 16;
+    c.train.validation_steps = 3;
+    c.train.checkpoint_every = 10;
+    c.train.keep_checkpoints = 5;
+    c
+}
+
+/// A finished tiny run in `dir`: checkpoints at 10, 20, 30 and 31.
+fn finished_run(dir: &Path) -> RunDir {
+    let (run, mut trainer) = create_run(dir, tiny_config(), false).unwrap();
+    train_in_run(&mut trainer, &run, 1, None, &mut |_| {}).unwrap();
+    run
+}
+
+/// `metrics.csv` or `validation.csv` without its `seconds` column (wall clock).
+fn rows(path: PathBuf) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+        .collect()
+}
+
+/// Rewrite one metadata entry of a safetensors file, keeping every tensor's bytes.
+fn set_metadata(path: &Path, key: &str, value: &str) {
+    let bytes = std::fs::read(path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let mut meta: HashMap<String, String> = header.metadata().clone().unwrap_or_default();
+    meta.insert(key.into(), value.into());
+    let out = safetensors::serialize(st.tensors(), Some(meta)).unwrap();
+    std::fs::write(path, out).unwrap();
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_checkpoint_of_another_version_is_an_error_that_renames_nothing() {
+    // Both layers of versioning: the trainer state (`trainer_state`) and the file format
+    // (`format_version`). Either would hit every checkpoint of the run alike; setting them
+    // aside one by one would end with none left and a restart from zero.
+    for (key, value, variant) in [
+        ("trainer_state", "2", "trainer"),
+        ("format_version", "99", "format"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let run = finished_run(&dir.path().join("r"));
+        let ckpts = dir.path().join("r/checkpoints");
+        let before = files(&ckpts);
+        let metrics = rows(run.path().join("metrics.csv"));
+        let newest = run.checkpoint_path(31);
+        set_metadata(&newest, key, value);
+        let err = resume_latest(&run, &mut |w| panic!("no warning expected: {w}")).unwrap_err();
+        let text = err.to_string();
+        assert!(err.is_input_error(), "{text}");
+        assert!(!err.is_damaged_checkpoint(), "{variant}: {text}");
+        assert!(text.contains("iter-000000031"), "{text}");
+        assert!(
+            text.contains(value),
+            "{variant}: the version is named: {text}"
+        );
+        assert_eq!(files(&ckpts), before, "nothing renamed");
+        assert_eq!(rows(run.path().join("metrics.csv")), metrics, "nothing cut");
+    }
+}
+
+#[test]
+fn a_checkpoint_directory_or_file_that_cannot_be_read_is_an_error_that_renames_nothing() {
+    // The process runs as root in CI, so permissions cannot make a file unreadable; a
+    // directory where a file belongs (and the reverse) gives the same I/O errors.
+    let dir = tempfile::tempdir().unwrap();
+    let run = finished_run(&dir.path().join("r"));
+    let ckpts = run.path().join("checkpoints");
+
+    // The newest checkpoint cannot be read: the error names it; the older ones are not tried.
+    let newest = run.checkpoint_path(31);
+    std::fs::rename(&newest, dir.path().join("kept")).unwrap();
+    std::fs::create_dir(&newest).unwrap();
+    let before = files(&ckpts);
+    let err = resume_latest(&run, &mut |w| panic!("no warning expected: {w}")).unwrap_err();
+    assert!(
+        err.is_input_error() && !err.is_damaged_checkpoint(),
+        "{err}"
+    );
+    assert!(err.to_string().contains("iter-000000031"), "{err}");
+    assert_eq!(files(&ckpts), before);
+
+    // The checkpoint directory cannot be listed: an error, not "no checkpoint".
+    std::fs::rename(&ckpts, dir.path().join("ckpts")).unwrap();
+    std::fs::write(&ckpts, "not a directory").unwrap();
+    let err = resume_latest(&run, &mut |_| {}).unwrap_err();
+    assert!(matches!(err, TrainError::Io { .. }), "{err}");
+    assert!(err.to_string().contains("checkpoints"), "{err}");
+    assert!(run.checkpoints().is_err());
+}
+
+#[test]
+fn a_resume_after_a_crash_past_the_newest_checkpoint_repeats_and_loses_no_row() {
+    // The uninterrupted run against one that crashed after writing its rows up to 31 (and
+    // half a row) but only its checkpoints up to 20: the resumed run's files are the same rows.
+    let dir = tempfile::tempdir().unwrap();
+    let reference = finished_run(&dir.path().join("full"));
+    let crashed = finished_run(&dir.path().join("crashed"));
+    for it in [30, 31] {
+        std::fs::remove_file(crashed.checkpoint_path(it)).unwrap();
+    }
+    let metrics = crashed.path().join("metrics.csv");
+    let mut text = std::fs::read_to_string(&metrics).unwrap();
+    text.push_str("3"); // a row cut short by the crash
+    std::fs::write(&metrics, text).unwrap();
+
+    let mut warnings = Vec::new();
+    let mut trainer = resume_latest(&crashed, &mut |w| warnings.push(w.to_string())).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(trainer.iteration(), 20);
+    let last = |p: PathBuf| rows(p).last().cloned().unwrap();
+    assert!(
+        last(metrics.clone()).starts_with("18,"),
+        "cut back to the checkpoint"
+    );
+    train_in_run(&mut trainer, &crashed, 1, None, &mut |_| {}).unwrap();
+    for name in ["metrics.csv", "validation.csv"] {
+        assert_eq!(
+            rows(crashed.path().join(name)),
+            rows(reference.path().join(name)),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_restart_where_nothing_resumes_says_so_and_cuts_the_old_rows() {
+    // Every checkpoint damaged: the resume sets each aside and refuses; a restart (what
+    // `reproduce` does next) warns, naming what it cut, and its rows then match a fresh run.
+    let dir = tempfile::tempdir().unwrap();
+    let reference = finished_run(&dir.path().join("full"));
+    let run = finished_run(&dir.path().join("r"));
+    for (_, path) in run.checkpoints().unwrap() {
+        std::fs::write(path, b"not a checkpoint").unwrap();
+    }
+    let mut warnings = Vec::new();
+    let err = resume_latest(&run, &mut |w| warnings.push(w.to_string())).unwrap_err();
+    assert!(err.to_string().contains("no usable checkpoint"), "{err}");
+    assert_eq!(warnings.len(), 4, "each set aside with a warning");
+    assert_eq!(run.unusable_checkpoints().unwrap().len(), 4);
+    assert!(run.checkpoints().unwrap().is_empty());
+
+    let mut warnings = Vec::new();
+    let mut trainer =
+        restart_run(&run, tiny_config(), &mut |w| warnings.push(w.to_string())).unwrap();
+    // 11 metrics rows (every 3rd iteration and the last) and 4 validation rows were cut.
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("iteration 0")
+            && warnings[0].contains("15 rows")
+            && warnings[0].contains("4 set aside"),
+        "{}",
+        warnings[0]
+    );
+    assert_eq!(
+        rows(run.path().join("metrics.csv")).len(),
+        1,
+        "the header alone"
+    );
+    train_in_run(&mut trainer, &run, 1, None, &mut |_| {}).unwrap();
+    for name in ["metrics.csv", "validation.csv"] {
+        assert_eq!(
+            rows(run.path().join(name)),
+            rows(reference.path().join(name)),
+            "{name}"
+        );
+    }
+
+    // A directory with neither rows nor set-aside checkpoints restarts without a word.
+    let fresh = dir.path().join("fresh");
+    let (run, _) = create_run(&fresh, tiny_config(), false).unwrap();
+    restart_run(&run, tiny_config(), &mut |w| {
+        panic!("no warning expected: {w}")
+    })
+    .unwrap();
+}
