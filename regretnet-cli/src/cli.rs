@@ -274,9 +274,16 @@ pub struct TrainArgs {
     /// same setting, training-set size and seed), so that the inner search starts warm.
     #[arg(long, requires = "init_from")]
     pub init_misreports: bool,
-    /// Override `train.iterations` (with --resume: extend the run to N iterations).
+    /// Override `train.iterations` (with --resume: extend the run to N iterations; the
+    /// relative schedules, the learning rate's decay and `train.rho_steps`, rescale to N and
+    /// the change is printed).
     #[arg(long, value_name = "N")]
     pub iterations: Option<u64>,
+    /// With --resume --iterations: keep the schedule the run finished (`train.schedule_end`)
+    /// and train the added iterations at the learning rate it reached, instead of rescaling
+    /// the decay (which sends the rate back up).
+    #[arg(long, requires_all = ["resume", "iterations"])]
+    pub tail: bool,
     /// Override `train.seed`.
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,

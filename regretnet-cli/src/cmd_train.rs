@@ -89,7 +89,8 @@ pub fn run(args: &TrainArgs) -> Result<(), Failure> {
     }
     let (run, out, mut trainer) = match &args.resume {
         Some(dir) => {
-            let (run, trainer) = resume_run(dir, args.iterations, &mut |w| display.warning(w))?;
+            let (run, trainer) =
+                resume_run(dir, args.iterations, args.tail, &mut |w| display.warning(w))?;
             (run, dir.clone(), trainer)
         }
         None => {

@@ -88,7 +88,8 @@ pub const FAST_RHO_STEPS: u64 = 10;
 /// ```
 pub fn fast_schedule(train: &mut TrainConfig, iterations: u64, rho_steps: u64) {
     train.iterations = iterations;
-    train.rho_increment_every = (iterations / rho_steps.max(1)).max(1);
+    train.rho_steps = Some(rho_steps.max(1));
+    train.resolve_schedule();
     train.misreport_steps = DEFAULT_1X2_MISREPORT_STEPS;
     train.misreport_keep_best = true;
     train.lr_decay_from = Some(0.5);

@@ -101,6 +101,15 @@ fn every_bad_field_is_named() {
             "train.best_regret_bound",
         ),
         ("[train]\ninit_misreports = true\n", "train.init_misreports"),
+        ("[train]\nrho_steps = 0\n", "train.rho_steps"),
+        (
+            "[train]\niterations = 10\nrho_steps = 11\n",
+            "train.rho_steps",
+        ),
+        (
+            "[train]\niterations = 10\nschedule_end = 11\n",
+            "train.schedule_end",
+        ),
         ("[eval]\nrestarts = -1\n", "restarts"),
         ("[eval]\ngrid = 1\n", "eval.grid"),
         ("[eval]\ngrid = 5000\n", "eval.grid"),

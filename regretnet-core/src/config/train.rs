@@ -70,8 +70,22 @@ pub struct TrainConfig {
     pub rho_init: f64,
     /// Amount added to rho on its schedule.
     pub rho_increment: f64,
-    /// Iterations between rho increments.
+    /// Iterations between rho increments. With `rho_steps` set it is derived from that
+    /// (`schedule length / rho_steps`, rewritten when the run starts and recorded in the run's
+    /// `config.toml`), and a value given here is replaced.
     pub rho_increment_every: u64,
+    /// rho's schedule in relative form: rho takes its step `rho_steps` times, evenly over the
+    /// schedule (every `schedule length / rho_steps` iterations), so that changing
+    /// `iterations` (`--iterations`) rescales rho's schedule as `lr_decay_from` rescales the
+    /// learning rate's. Omitted: `rho_increment_every` is absolute, as in the reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rho_steps: Option<u64>,
+    /// Where the relative schedules (`lr_decay_from`, `rho_steps`) end, when that is before
+    /// `iterations`: a run extended with `train --resume --iterations N --tail` keeps the
+    /// schedule it finished and trains the added iterations at its final learning rate, rho
+    /// stepping on at the interval it had. Omitted: `iterations`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_end: Option<u64>,
     /// Iterations between rows of `metrics.csv`.
     pub log_every: u64,
     /// Iterations between layer traces (`trace.csv`: per layer, the gradient norms of the
@@ -126,6 +140,8 @@ impl Default for TrainConfig {
             rho_init: 1.0,
             rho_increment: 1.0,
             rho_increment_every: 10_000,
+            rho_steps: None,
+            schedule_end: None,
             log_every: 100,
             trace_every: 0,
             validate_every: 5_000,
@@ -151,13 +167,22 @@ impl TrainConfig {
     /// assert!((t.lr_at(75) - 0.5 * (1e-3 + 1e-5)).abs() < 1e-12);
     /// assert!((t.lr_at(100) - 1e-5).abs() < 1e-12);
     /// ```
+    ///
+    /// A tail (`schedule_end`) holds the final rate past the schedule's end:
+    ///
+    /// ```
+    /// # use regretnet_core::TrainConfig;
+    /// let t = TrainConfig { iterations: 150, schedule_end: Some(100), lr: 1e-3,
+    ///                       lr_decay_from: Some(0.5), lr_final: 1e-5, ..TrainConfig::default() };
+    /// assert!((t.lr_at(75) - 0.5 * (1e-3 + 1e-5)).abs() < 1e-12);
+    /// assert!((t.lr_at(140) - 1e-5).abs() < 1e-12);
+    /// ```
     pub fn lr_at(&self, t: u64) -> f64 {
-        let start = self
-            .lr_decay_from
-            .map(|f| (f * self.iterations as f64).floor() as u64);
+        let end = self.schedule_len();
+        let start = self.lr_decay_from.map(|f| (f * end as f64).floor() as u64);
         match start {
-            Some(start) if t > start && self.iterations > start => {
-                let frac = ((t - start) as f64 / (self.iterations - start) as f64).min(1.0);
+            Some(start) if t > start && end > start => {
+                let frac = ((t - start) as f64 / (end - start) as f64).min(1.0);
                 self.lr + (self.lr_final - self.lr) * frac
             }
             _ => self.lr,
@@ -166,6 +191,32 @@ impl TrainConfig {
 }
 
 impl TrainConfig {
+    /// The iterations the relative schedules span: `schedule_end`, or `iterations`.
+    pub fn schedule_len(&self) -> u64 {
+        self.schedule_end.unwrap_or(self.iterations)
+    }
+
+    /// Iterations between rho's steps: from `rho_steps` when set, else `rho_increment_every`.
+    ///
+    /// ```
+    /// use regretnet_core::TrainConfig;
+    /// let t = TrainConfig { iterations: 8_000, rho_steps: Some(10), ..TrainConfig::default() };
+    /// assert_eq!(t.rho_every(), 800);
+    /// assert_eq!(TrainConfig::default().rho_every(), 10_000);
+    /// ```
+    pub fn rho_every(&self) -> u64 {
+        match self.rho_steps {
+            Some(k) => (self.schedule_len() / k.max(1)).max(1),
+            None => self.rho_increment_every,
+        }
+    }
+
+    /// Write the derived `rho_increment_every` of a relative rho schedule into the config, so
+    /// that a recorded config says what the run does (a no-op without `rho_steps`).
+    pub fn resolve_schedule(&mut self) {
+        self.rho_increment_every = self.rho_every();
+    }
+
     /// Check every field; `setting` sizes the training set's memory.
     pub(crate) fn validate(&self, setting: &Setting) -> Result<(), ConfigError> {
         let t = self;
@@ -197,6 +248,25 @@ impl TrainConfig {
         non_negative_finite("train.rho_init", t.rho_init)?;
         non_negative_finite("train.rho_increment", t.rho_increment)?;
         positive("train.rho_increment_every", t.rho_increment_every)?;
+        if let Some(end) = t.schedule_end {
+            if end == 0 || end > t.iterations {
+                return Err(ConfigError::invalid(
+                    "train.schedule_end",
+                    format!("{end} must be in 1..=train.iterations ({})", t.iterations),
+                ));
+            }
+        }
+        if let Some(k) = t.rho_steps {
+            if k == 0 || k > t.schedule_len() {
+                return Err(ConfigError::invalid(
+                    "train.rho_steps",
+                    format!(
+                        "{k} must be in 1..={} (rho's steps over the schedule's iterations)",
+                        t.schedule_len()
+                    ),
+                ));
+            }
+        }
         positive("train.log_every", t.log_every)?;
         positive("train.keep_checkpoints", t.keep_checkpoints)?;
         if !(t.best_regret_bound.is_finite() && t.best_regret_bound >= 0.0) {

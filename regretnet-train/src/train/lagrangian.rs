@@ -42,7 +42,7 @@ impl Lagrangian {
                 *l += self.rho * r;
             }
         }
-        if (iteration + 1) % cfg.rho_increment_every == 0 {
+        if (iteration + 1) % cfg.rho_every() == 0 {
             self.rho += cfg.rho_increment;
         }
     }

@@ -256,8 +256,13 @@ impl Trainer {
     }
 
     /// Change the total number of iterations (to extend a resumed run). Refused below the
-    /// iterations already done. The learning-rate decay, a fraction of the total, moves with it.
-    pub fn set_iterations(&mut self, iterations: u64) -> Result<()> {
+    /// iterations already done. Without `tail`, the relative schedules (the learning rate's
+    /// decay from `lr_decay_from`, rho's `rho_steps`) rescale to the new total; with `tail`,
+    /// the schedule the run was on ends where it ended (`train.schedule_end`) and the added
+    /// iterations train at the learning rate it had reached, rho stepping on at its interval.
+    /// Returns a line for the user whenever the rate or rho's interval changes at the current
+    /// iteration, saying from what to what.
+    pub fn set_iterations(&mut self, iterations: u64, tail: bool) -> Result<Option<String>> {
         if iterations < self.iteration {
             return Err(TrainError::Resume {
                 path: "--iterations".into(),
@@ -267,9 +272,42 @@ impl Trainer {
                 ),
             });
         }
-        self.config.train.iterations = iterations;
-        self.config.validate()?;
-        Ok(())
+        let before = self.config.train.clone();
+        let mut t = before.clone();
+        if tail && iterations > t.iterations && t.schedule_end.is_none() {
+            t.schedule_end = Some(t.iterations);
+        }
+        t.iterations = iterations;
+        t.resolve_schedule();
+        let mut config = self.config.clone();
+        config.train = t;
+        config.validate()?;
+        self.config = config;
+        let t = &self.config.train;
+        let k = self.iteration;
+        let (lr0, lr1) = (before.lr_at(k), t.lr_at(k));
+        let (rho0, rho1) = (before.rho_every(), t.rho_every());
+        if lr0 == lr1 && rho0 == rho1 {
+            return Ok(tail.then(|| {
+                format!(
+                    "extended to {iterations} iterations with a tail: the added iterations \
+                     train at learning rate {lr1:.3e}, rho steps on every {rho1}"
+                )
+            }));
+        }
+        let mut note = format!(
+            "extended to {iterations} iterations: the schedules rescale with the new total"
+        );
+        if lr0 != lr1 {
+            note += &format!(
+                ", so the learning rate at iteration {k} goes from {lr0:.3e} to {lr1:.3e}"
+            );
+        }
+        if rho0 != rho1 {
+            note += &format!(", rho's step comes every {rho1} iterations instead of {rho0}");
+        }
+        note += " (pass --tail to keep the finished schedule and train on at its final rate)";
+        Ok(Some(note))
     }
 }
 

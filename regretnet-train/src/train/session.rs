@@ -32,17 +32,21 @@ pub fn create_run(out: &Path, mut config: Config, force: bool) -> Result<(RunDir
 }
 
 /// The run directory at `dir` and the trainer of its newest usable checkpoint
-/// ([`resume_latest`]), extended to `iterations` when given; the run's `config.toml` is
-/// rewritten to match.
+/// ([`resume_latest`]), extended to `iterations` when given (with a constant-rate `tail`, or
+/// the schedules rescaled: [`Trainer::set_iterations`], whose note goes to `warn`); the run's
+/// `config.toml` is rewritten to match.
 pub fn resume_run(
     dir: &Path,
     iterations: Option<u64>,
+    tail: bool,
     warn: &mut dyn FnMut(&str),
 ) -> Result<(RunDir, Trainer)> {
     let run = RunDir::open(dir)?;
     let mut trainer = resume_latest(&run, warn)?;
     if let Some(n) = iterations {
-        trainer.set_iterations(n)?;
+        if let Some(note) = trainer.set_iterations(n, tail)? {
+            warn(&note);
+        }
     }
     run.write_config(trainer.config())?;
     Ok((run, trainer))

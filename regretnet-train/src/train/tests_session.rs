@@ -210,3 +210,73 @@ fn a_restart_where_nothing_resumes_says_so_and_cuts_the_old_rows() {
     })
     .unwrap();
 }
+
+#[test]
+fn a_shorter_default_keeps_its_ten_rho_steps_in_its_recorded_config() {
+    // `regretnet train --preset additive_1x2_uniform --iterations 8000`: the preset's rho
+    // schedule is relative (10 steps, docs/TRAINING.md), so its config.toml records a step
+    // every 800 iterations, not the 32,000-iteration default's 3,200.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = preset("additive_1x2_uniform").unwrap();
+    assert_eq!(config.train.rho_steps, Some(10));
+    assert_eq!(config.train.rho_increment_every, 3_200);
+    config.train.iterations = 8_000;
+    let (run, _) = create_run(&dir.path().join("r"), config, false).unwrap();
+    let recorded = run.read_config().unwrap();
+    assert_eq!(recorded.train.rho_steps, Some(10));
+    assert_eq!(recorded.train.rho_increment_every, 800);
+}
+
+#[test]
+fn extending_a_decayed_run_says_what_happens_to_its_rate_and_a_tail_keeps_it() {
+    // A finished run whose rate decays from 1e-3 to 1e-5 over its second half, extended from
+    // 31 to 62 iterations: rescaled, the rate at iteration 31 jumps back to about 5e-4 and rho's
+    // step comes every 6 instead of 3 iterations (both said); with a tail it stays at 1e-5.
+    let mut config = tiny_config();
+    config.train.lr = 1e-3;
+    config.train.lr_decay_from = Some(0.5);
+    config.train.lr_final = 1e-5;
+    config.train.rho_steps = Some(10);
+    for tail in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let (run, mut trainer) = create_run(&dir.path().join("r"), config.clone(), false).unwrap();
+        train_in_run(&mut trainer, &run, 1, None, &mut |_| {}).unwrap();
+        assert_eq!(trainer.config().train.rho_increment_every, 3);
+        let mut notes = Vec::new();
+        let (run, mut trainer) =
+            crate::train::session::resume_run(run.path(), Some(62), tail, &mut |w| {
+                notes.push(w.to_string())
+            })
+            .unwrap();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        let t = &trainer.config().train;
+        if tail {
+            assert_eq!(t.schedule_end, Some(31));
+            assert_eq!(t.rho_every(), 3);
+            assert!((t.lr_at(31) - 1e-5).abs() < 1e-15 && (t.lr_at(62) - 1e-5).abs() < 1e-15);
+            assert!(
+                notes[0].contains("tail") && notes[0].contains("1.000e-5"),
+                "{}",
+                notes[0]
+            );
+        } else {
+            assert_eq!(t.schedule_end, None);
+            assert_eq!(t.rho_every(), 6);
+            assert!(t.lr_at(31) > 4e-4, "{}", t.lr_at(31));
+            assert!(
+                notes[0].contains("1.000e-5 to")
+                    && notes[0].contains("every 6")
+                    && notes[0].contains("--tail"),
+                "{}",
+                notes[0]
+            );
+        }
+        assert_eq!(
+            &run.read_config().unwrap().train,
+            t,
+            "config.toml rewritten to match"
+        );
+        train_in_run(&mut trainer, &run, 1, None, &mut |_| {}).unwrap();
+        assert_eq!(trainer.iteration(), 62);
+    }
+}

@@ -125,8 +125,9 @@ pub struct Trainer {
 impl Trainer {
     /// A fresh trainer: validates the config, draws the training set, the initial misreports,
     /// the validation sample and the initial weights from the streams of `train.seed`.
-    pub fn new(config: Config) -> Result<Self> {
+    pub fn new(mut config: Config) -> Result<Self> {
         config.validate()?;
+        config.train.resolve_schedule();
         let setting = config.setting.build()?;
         let seed = config.train.seed;
         let spec = NetSpec {

@@ -96,6 +96,10 @@ pub const QUICK_MULTI_BIDDER_MISREPORT_STEPS: usize = 10;
 /// at the same regret.
 pub fn quick_multi_bidder(c: &mut Config) {
     c.train.iterations = QUICK_MULTI_BIDDER_ITERATIONS;
+    // In relative form (the preset's interval, 20 steps), so that `--iterations` rescales it
+    // with the learning rate's decay.
+    c.train.rho_steps = Some((QUICK_MULTI_BIDDER_ITERATIONS / c.train.rho_increment_every).max(1));
+    c.train.resolve_schedule();
     c.train.misreport_steps = QUICK_MULTI_BIDDER_MISREPORT_STEPS;
     c.train.misreport_keep_best = true;
     c.train.lr_decay_from = Some(0.5);
@@ -232,9 +236,10 @@ fn large_penalty(c: &mut Config) {
 /// (rho ends where the reference's ends at 400,000 iterations) and the learning rate decayed
 /// linearly to 1e-5 over the second half.
 fn compress(c: &mut Config, iterations: u64) {
-    c.train.rho_increment_every =
-        (c.train.rho_increment_every * iterations / REFERENCE_ITERATIONS).max(1);
+    // rho's reference steps (40 at its step every 10,000), in relative form.
+    c.train.rho_steps = Some((REFERENCE_ITERATIONS / c.train.rho_increment_every).max(1));
     c.train.iterations = iterations;
+    c.train.resolve_schedule();
     c.train.lr_decay_from = Some(0.5);
     c.train.lr_final = 1e-5;
 }
