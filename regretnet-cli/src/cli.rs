@@ -274,6 +274,10 @@ pub struct TrainArgs {
     /// same setting, training-set size and seed), so that the inner search starts warm.
     #[arg(long, requires = "init_from")]
     pub init_misreports: bool,
+    /// Override `train.shards` (each training batch cut into K shards, one thread each; the
+    /// result depends on K, not on --threads).
+    #[arg(long, value_name = "K", conflicts_with = "resume", value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub shards: Option<u64>,
     /// Override `train.iterations` (with --resume: extend the run to N iterations; the
     /// relative schedules, the learning rate's decay and `train.rho_steps`, rescale to N and
     /// the change is printed).
@@ -393,12 +397,21 @@ pub struct EvalArgs {
 pub struct Threads {
     /// Worker threads (the shards of each training iteration and validation in `train`, the
     /// search and audit in `eval`); results do not depend on it.
-    #[arg(long = "threads", value_name = "T", default_value_t = default_threads(), value_parser = clap::value_parser!(u64).range(1..=256))]
-    pub count: u64,
+    /// Default: the machine's available parallelism (in `train`, at most `train.shards`).
+    #[arg(long = "threads", value_name = "T", value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub given: Option<u64>,
 }
 
-fn default_threads() -> u64 {
-    std::thread::available_parallelism()
-        .map(|n| n.get() as u64)
-        .unwrap_or(1)
+impl Threads {
+    /// The thread count: as given, or the machine's available parallelism.
+    pub fn count(&self) -> usize {
+        self.given.map_or_else(
+            || {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+            },
+            |t| t as usize,
+        )
+    }
 }

@@ -10,7 +10,7 @@ use crate::failure::Failure;
 pub fn run(args: &BenchArgs) -> Result<(), Failure> {
     let wanted: Vec<&str> = args.settings.split(',').map(str::trim).collect();
     let width = wanted.iter().map(|w| w.len()).max().unwrap_or(0).max(6);
-    let threads = args.threads.count as usize;
+    let threads = args.threads.count();
     let mut gemm = 0.0;
     let rows = run_benchmarks(&wanted, args.scale, threads, &mut |event| match event {
         BenchEvent::Gemm(g) => {

@@ -23,20 +23,14 @@ pub fn run(args: &EvalArgs) -> Result<(), Failure> {
             path.display(),
             protocol.name,
             protocol.samples,
-            args.threads.count
+            args.threads.count()
         );
     }
     let display = Display::new(args.quiet);
     let tick = |phase: Phase, done: usize| {
         display.eval_tick(phase, done, protocol.phase_profiles(phase));
     };
-    let saved = evaluate_checkpoint(
-        &run,
-        &path,
-        &protocol,
-        args.threads.count as usize,
-        Some(&tick),
-    );
+    let saved = evaluate_checkpoint(&run, &path, &protocol, args.threads.count(), Some(&tick));
     display.eval_finished();
     let (saved, _) = saved?;
     let report = &saved.report;

@@ -47,7 +47,7 @@ pub fn run(args: &FrontierArgs) -> Result<(), Failure> {
         &run,
         &protocol,
         &args.bounds,
-        args.threads.count as usize,
+        args.threads.count(),
         Some(&progress),
     )?;
     f.save(&run)?;

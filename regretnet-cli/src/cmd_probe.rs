@@ -55,7 +55,7 @@ impl ProbeProgress for Lines {
 pub fn run(args: &ProbeArgs) -> Result<(), Failure> {
     let config = config(args)?;
     let lines = Lines { quiet: args.quiet };
-    let threads = args.threads.count as usize;
+    let threads = args.threads.count();
     if let Some(dir) = &args.run_dir {
         probe_and_write(dir, &config, threads, &lines)?;
         return Ok(());

@@ -40,7 +40,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), Failure> {
         out,
         results: results.clone(),
         command: command_line(args, budget),
-        threads: args.threads.count as usize,
+        threads: args.threads.count(),
         stop: Some(stop_flag()),
     };
     reproduce(&options, &Display::new(args.quiet))?;

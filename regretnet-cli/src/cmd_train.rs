@@ -33,6 +33,9 @@ fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
     if let Some(s) = args.seed {
         config.train.seed = s;
     }
+    if let Some(k) = args.shards {
+        config.train.shards = k as usize;
+    }
     if let Some(path) = &args.init_from {
         config.train.init_from = Some(path.display().to_string());
     }
@@ -81,26 +84,42 @@ pub(crate) fn stop_flag() -> Arc<AtomicBool> {
     .clone()
 }
 
+/// The worker threads of training: `--threads` when given (refused above `train.shards`,
+/// which would idle), else the machine's parallelism up to the shard count.
+fn training_threads(args: &TrainArgs, shards: usize) -> Result<usize, Failure> {
+    match args.threads.given {
+        Some(t) if t as usize > shards => Err(Failure::usage(format!(
+            "--threads {t} is more than train.shards = {shards}: each training iteration runs \
+             one shard per thread, so the other threads would idle; raise train.shards (or \
+             --shards for a new run) to use them (another shard count sums in another order: \
+             other bits, the same at any thread count)"
+        ))),
+        _ => Ok(args.threads.count().min(shards)),
+    }
+}
+
 pub fn run(args: &TrainArgs) -> Result<(), Failure> {
     let quiet = args.quiet;
     let display = Display::new(quiet);
     if args.iterations == Some(0) {
         return Err(Failure::usage("--iterations must be at least 1"));
     }
-    let (run, out, mut trainer) = match &args.resume {
+    let (run, out, mut trainer, threads) = match &args.resume {
         Some(dir) => {
             let (run, trainer) =
                 resume_run(dir, args.iterations, args.tail, &mut |w| display.warning(w))?;
-            (run, dir.clone(), trainer)
+            let threads = training_threads(args, trainer.config().train.shards)?;
+            (run, dir.clone(), trainer, threads)
         }
         None => {
             let config = resolve(args)?;
+            let threads = training_threads(args, config.train.shards)?;
             let out = args.out.clone().unwrap_or_else(|| {
                 PathBuf::from("runs")
                     .join(format!("{}-seed{}", config.setting.name, config.train.seed))
             });
             let (run, trainer) = create_run(&out, config, args.force)?;
-            (run, out, trainer)
+            (run, out, trainer, threads)
         }
     };
     if trainer.iteration() >= trainer.config().train.iterations {
@@ -125,13 +144,9 @@ pub fn run(args: &TrainArgs) -> Result<(), Failure> {
             out.display()
         ),
     );
-    let summary = train_in_run(
-        &mut trainer,
-        &run,
-        args.threads.count as usize,
-        Some(stop_flag()),
-        &mut |e| display.train_event(&e),
-    );
+    let summary = train_in_run(&mut trainer, &run, threads, Some(stop_flag()), &mut |e| {
+        display.train_event(&e)
+    });
     display.train_finished();
     let summary = summary?;
     let v = match (&summary.validation, summary.interrupted) {

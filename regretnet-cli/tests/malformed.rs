@@ -430,6 +430,24 @@ fn malformed_inputs_exit_2_with_a_message_and_no_panic() {
             "threads",
         ),
         (
+            "flag --threads above train.shards",
+            s(&[
+                "train",
+                "--iterations",
+                "5",
+                "--threads",
+                "3",
+                "--out",
+                "never-written",
+            ]),
+            "train.shards = 2",
+        ),
+        (
+            "flag --shards 0",
+            s(&["train", "--shards", "0"]),
+            "--shards",
+        ),
+        (
             "flag eval --samples 0",
             s(&["eval", &good, "--samples", "0"]),
             "samples",

@@ -102,10 +102,8 @@ fn every_bad_field_is_named() {
         ),
         ("[train]\ninit_misreports = true\n", "train.init_misreports"),
         ("[train]\nrho_steps = 0\n", "train.rho_steps"),
-        (
-            "[train]\niterations = 10\nrho_steps = 11\n",
-            "train.rho_steps",
-        ),
+        ("[train]\nshards = 0\n", "train.shards"),
+        ("[train]\nbatch_size = 2\nshards = 3\n", "train.shards"),
         (
             "[train]\niterations = 10\nschedule_end = 11\n",
             "train.schedule_end",

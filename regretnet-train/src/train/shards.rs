@@ -7,9 +7,10 @@
 //! `-d revenue + sum_i (lambda_i + rho rgt_i) d rgt_i`, so each shard first reports its sums of
 //! revenue and of positive utility gains (phase 1), then backpropagates the linear surrogate
 //! `(sum_i c_i gain_i - revenue) / B` with the full-batch coefficients `c_i` (phase 2), and the
-//! shards' weight gradients are added. The shard count is fixed ([`SHARDS`]), so the result
-//! does not depend on the number of threads, only the speed does
-//! (`candle-notes.md`: splitting the batch in our own code beat gemm's own threading).
+//! shards' weight gradients are added. The shard count is the config's (`train.shards`,
+//! recorded in the run's `config.toml`), so the result does not depend on the number of
+//! threads, only the speed does (splitting the batch in our own code beat gemm's own
+//! threading: docs/CANDLE.md). Another shard count sums in another order: other bits.
 
 use candle_core::backprop::GradStore;
 use candle_core::{Device, Tensor};
@@ -19,17 +20,15 @@ use crate::error::Result;
 use crate::train::lagrangian::Lagrangian;
 use crate::train::loss::positive_gains;
 
-/// Shards per batch.
-pub(crate) const SHARDS: usize = 2;
-
-/// `[lo, hi)` row ranges of the shards of a batch of `batch` rows (the first ones one row
-/// longer when it does not divide evenly; empty shards are dropped).
-pub(crate) fn bounds(batch: usize) -> Vec<(usize, usize)> {
-    let base = batch / SHARDS;
-    let extra = batch % SHARDS;
-    let mut out = Vec::with_capacity(SHARDS);
+/// `[lo, hi)` row ranges of the `shards` shards of a batch of `batch` rows (the first ones one
+/// row longer when it does not divide evenly; empty shards are dropped).
+pub(crate) fn bounds(batch: usize, shards: usize) -> Vec<(usize, usize)> {
+    let shards = shards.max(1);
+    let base = batch / shards;
+    let extra = batch % shards;
+    let mut out = Vec::with_capacity(shards);
     let mut lo = 0;
-    for s in 0..SHARDS {
+    for s in 0..shards {
         let hi = lo + base + usize::from(s < extra);
         if hi > lo {
             out.push((lo, hi));
@@ -54,19 +53,29 @@ pub(crate) fn split_mut<'a>(
     out
 }
 
-/// Run `jobs` on up to `threads` threads (in order on one thread when `threads <= 1`);
+/// Run `jobs` on up to `threads` threads (in order on one thread when `threads <= 1`): the
+/// jobs are cut into `threads` consecutive groups, each run in order on its own thread;
 /// results in job order.
 pub(crate) fn parallel<T: Send, F: FnOnce() -> T + Send>(threads: usize, jobs: Vec<F>) -> Vec<T> {
     if threads <= 1 || jobs.len() <= 1 {
         return jobs.into_iter().map(|j| j()).collect();
     }
+    let per = jobs.len().div_ceil(threads.min(jobs.len()));
+    let mut groups: Vec<Vec<F>> = Vec::new();
+    for job in jobs {
+        match groups.last_mut() {
+            Some(g) if g.len() < per => g.push(job),
+            _ => groups.push(vec![job]),
+        }
+    }
+    let run = |g: Vec<F>| g.into_iter().map(|j| j()).collect::<Vec<T>>();
     std::thread::scope(|s| {
-        let mut jobs = jobs.into_iter();
-        let first = jobs.next();
-        let handles: Vec<_> = jobs.map(|j| s.spawn(j)).collect();
-        let mut out: Vec<T> = first.map(|j| j()).into_iter().collect();
+        let mut groups = groups.into_iter();
+        let first = groups.next();
+        let handles: Vec<_> = groups.map(|g| s.spawn(move || run(g))).collect();
+        let mut out: Vec<T> = first.map(run).unwrap_or_default();
         for h in handles {
-            out.push(h.join().expect("a training shard panicked"));
+            out.extend(h.join().expect("a training shard panicked"));
         }
         out
     })
@@ -112,12 +121,13 @@ pub(crate) fn outer_gradients(
     mis: &[f32],
     dims: (usize, usize),
     lagrangian: &Lagrangian,
+    shards: usize,
     threads: usize,
 ) -> Result<Outer> {
     let (n, m) = dims;
     let len = n * m;
     let batch = truth.len() / len;
-    let jobs: Vec<_> = bounds(batch)
+    let jobs: Vec<_> = bounds(batch, shards)
         .into_iter()
         .map(|(lo, hi)| {
             let (t, s) = (&truth[lo * len..hi * len], &mis[lo * len..hi * len]);
@@ -171,16 +181,17 @@ mod tests {
 
     #[test]
     fn shards_cover_the_batch_in_order() {
-        assert_eq!(bounds(128), vec![(0, 64), (64, 128)]);
-        assert_eq!(bounds(7), vec![(0, 4), (4, 7)]);
-        assert_eq!(bounds(1), vec![(0, 1)]);
-        assert!(bounds(0).is_empty());
+        assert_eq!(bounds(128, 2), vec![(0, 64), (64, 128)]);
+        assert_eq!(bounds(7, 2), vec![(0, 4), (4, 7)]);
+        assert_eq!(bounds(7, 3), vec![(0, 3), (3, 5), (5, 7)]);
+        assert_eq!(bounds(1, 2), vec![(0, 1)]);
+        assert!(bounds(0, 2).is_empty());
     }
 
     #[test]
     fn split_follows_the_bounds() {
         let mut data: Vec<f32> = (0..14).map(|x| x as f32).collect();
-        let parts = split_mut(&mut data, &bounds(7), 2);
+        let parts = split_mut(&mut data, &bounds(7, 2), 2);
         assert_eq!(parts.len(), 2);
         assert_eq!(parts[0].len(), 8);
         assert_eq!(parts[1][0], 8.0);
@@ -230,8 +241,10 @@ mod against_plain {
         let plain = lagrangian_loss(&Plain(net), &t, &s, &lagrangian).unwrap();
         let plain_grads = plain.loss.backward().unwrap();
         let plain_regret = plain.regret.to_vec1::<f32>().unwrap();
-        for threads in [1, 2] {
-            let out = outer_gradients(net, &truth, &mis, (2, 2), &lagrangian, threads).unwrap();
+        for (shards, threads) in [(2, 1), (2, 2), (3, 2), (4, 4)] {
+            let out =
+                outer_gradients(net, &truth, &mis, (2, 2), &lagrangian, shards, threads).unwrap();
+            assert_eq!(out.grads.len(), shards);
             let loss = plain.loss.to_scalar::<f32>().unwrap() as f64;
             assert!((out.loss - loss).abs() < 1e-5, "{} vs {loss}", out.loss);
             for (a, b) in out.regret.iter().zip(&plain_regret) {
@@ -256,7 +269,7 @@ mod against_plain {
                     .unwrap()
                     .to_scalar::<f32>()
                     .unwrap();
-                assert!(d < 1e-5, "{name}: {d} (threads {threads})");
+                assert!(d < 1e-5, "{name}: {d} (shards {shards}, threads {threads})");
             }
         }
     }

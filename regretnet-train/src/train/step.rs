@@ -39,7 +39,7 @@ impl Trainer {
         // its own thread.
         let frozen = search_gradient(regretnet_of(&self.net)?)?;
         let setting = &self.setting;
-        let bounds = shards::bounds(t.batch_size);
+        let bounds = shards::bounds(t.batch_size, t.shards);
         let policy = InnerSearch::from_train(&t);
         // This iteration's second start, flat `[B, n, d]`.
         let second = policy.second_start(setting, &truth, iteration);
@@ -74,6 +74,7 @@ impl Trainer {
             &mis,
             (n, m),
             &self.lagrangian,
+            t.shards,
             self.threads,
         )?;
         if !outer.loss.is_finite() {

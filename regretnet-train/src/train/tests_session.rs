@@ -280,3 +280,36 @@ fn extending_a_decayed_run_says_what_happens_to_its_rate_and_a_tail_keeps_it() {
         assert_eq!(trainer.iteration(), 62);
     }
 }
+
+#[test]
+fn the_same_shard_count_gives_the_same_bits_at_any_thread_count() {
+    // train.shards = 4 on 1, 2 and 4 threads: the same metrics and final checkpoint, bit for
+    // bit (the shards are summed in order whatever ran them); 2 shards sum in another order.
+    let mut config = tiny_config();
+    config.train.shards = 4;
+    let dir = tempfile::tempdir().unwrap();
+    let mut finals = Vec::new();
+    for threads in [1, 2, 4] {
+        let (run, mut trainer) = create_run(
+            &dir.path().join(format!("t{threads}")),
+            config.clone(),
+            false,
+        )
+        .unwrap();
+        train_in_run(&mut trainer, &run, threads, None, &mut |_| {}).unwrap();
+        assert_eq!(run.read_config().unwrap().train.shards, 4, "recorded");
+        let bytes = std::fs::read(run.checkpoint_path(31)).unwrap();
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        let mut tensors: Vec<(String, Vec<u8>)> = st
+            .tensors()
+            .into_iter()
+            .map(|(k, v)| (k, v.data().to_vec()))
+            .collect();
+        tensors.sort();
+        finals.push((rows(run.path().join("metrics.csv")), tensors));
+    }
+    assert_eq!(finals[0], finals[1]);
+    assert_eq!(finals[0], finals[2]);
+    let two = finished_run(&dir.path().join("two"));
+    assert_ne!(rows(two.path().join("metrics.csv")), finals[0].0);
+}
