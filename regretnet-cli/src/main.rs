@@ -29,7 +29,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use crate::cli::{Cli, Command};
 
 fn main() {
-    // gemm's own threading is slower than one thread at RegretNet's sizes (candle-notes.md);
+    // gemm's own threading is slower than one thread at RegretNet's sizes (docs/CANDLE.md);
     // regretnet parallelises at the application level instead (`--threads`).
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
         std::env::set_var("RAYON_NUM_THREADS", "1");

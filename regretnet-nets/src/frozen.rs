@@ -2,7 +2,7 @@
 //!
 //! The misreport search needs, for every profile and bidder `k`, the utility of `k` at its
 //! misreport and the gradient with respect to that misreport, never a weight gradient.
-//! candle's `backward()` cannot skip the weight gradients (candle-notes.md), so this module
+//! candle's `backward()` cannot skip the weight gradients (docs/CANDLE.md), so this module
 //! computes the input gradient in closed form: with `x` the misreported profile (flat
 //! `[n*m]`), `v` bidder `k`'s true values, `P = softmax` over the `n + 1` bidder rows of the
 //! allocation logits, `a_kj = P_kj`, and `sigma = sigmoid(s_k)` the payment fraction,

@@ -1,7 +1,7 @@
 //! Fused CPU kernels for the hidden layers: `tanh(z + b)` in one pass with a tanh that the
 //! compiler vectorises, and its backward.
 //!
-//! Profiling a plain candle implementation (`shared/reference/candle-notes.md`) put a third of a
+//! Profiling a plain candle implementation (docs/CANDLE.md) put a third of a
 //! training iteration in `Tensor::tanh` (scalar libm `tanhf`, four times the matrix product
 //! before it) and a fifth in the bias-gradient reduction `sum(0)`. [`bias_tanh`] replaces the
 //! broadcast add and the tanh with one custom op; its backward is two more passes

@@ -6,7 +6,7 @@ use crate::error::Result;
 
 /// Softmax along `dim`, differentiable (the max shift is detached; it cancels in the value and
 /// would contribute zero gradient). `candle_nn::ops::softmax_last_dim` is not used: it has no
-/// backward and silently yields no gradient (see `candle-notes.md`).
+/// backward and silently yields no gradient (see docs/CANDLE.md).
 pub fn softmax(x: &Tensor, dim: usize) -> Result<Tensor> {
     let max = x.max_keepdim(dim)?.detach();
     let e = x.broadcast_sub(&max)?.exp()?;

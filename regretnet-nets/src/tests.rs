@@ -224,3 +224,37 @@ fn unit_demand_head_gradient_matches_finite_differences() {
         "a gradient that means something"
     );
 }
+
+#[test]
+fn matmul_at_our_shapes_matches_an_f64_product() {
+    // Whichever gemm kernel runs (AVX-512 with the `avx512` feature on a CPU that has it,
+    // AVX2 otherwise; `cargo xtask ci` runs this both ways), a product at the networks' shapes
+    // (batch x 100 by 100 x 100, and a ragged one) is the f64 product to f32 rounding.
+    let mut rng = stream_rng(5, Stream::Test);
+    for (m, k, n) in [(640, 100, 100), (37, 100, 53)] {
+        let a: Vec<f32> = (0..m * k).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let b: Vec<f32> = (0..k * n).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let ta = Tensor::from_slice(&a, (m, k), &Device::Cpu).unwrap();
+        let tb = Tensor::from_slice(&b, (k, n), &Device::Cpu).unwrap();
+        let c = ta
+            .matmul(&tb)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        for i in (0..m).step_by(7) {
+            for j in 0..n {
+                let exact: f64 = (0..k)
+                    .map(|l| a[i * k + l] as f64 * b[l * n + j] as f64)
+                    .sum();
+                // |sum| of k terms of size <= 1: f32 accumulation error well below 1e-4.
+                assert!(
+                    (c[i * n + j] as f64 - exact).abs() < 1e-4,
+                    "({i},{j}) of {m}x{k}x{n}: {} vs {exact}",
+                    c[i * n + j]
+                );
+            }
+        }
+    }
+}

@@ -2,7 +2,8 @@
 //!
 //! 1. `cargo fmt --all -- --check`
 //! 2. `cargo clippy --workspace --all-targets -- -D warnings`
-//! 3. `cargo test --workspace` (unit, integration and doc tests)
+//! 3. `cargo test --workspace` (unit, integration and doc tests), then the networks' tests
+//!    again with gemm's AVX2 kernels (`-p regretnet-nets --no-default-features`)
 //! 4. `cargo build --release --workspace --bins --examples` (PNG figures on) and a smoke run of
 //!    the binary: train the default preset for a few hundred iterations (traced) into a
 //!    temporary directory, then `eval` (its numbers within a band), `plot` and `probe` it; then
@@ -33,7 +34,7 @@ fn main() -> Result<()> {
 const RELEASE_FEATURES: &str = "regretnet-cli/png";
 
 /// `cargo`, with candle's intra-op threading off for the tests it runs, as the `regretnet`
-/// binary turns it off for itself (`RAYON_NUM_THREADS=1`, candle-notes.md): in a test binary
+/// binary turns it off for itself (`RAYON_NUM_THREADS=1`, docs/CANDLE.md): in a test binary
 /// gemm otherwise spawns its own threads beside the trainer's shards, and the quality guard
 /// spent over 10 minutes in the kernel instead of 2 in training.
 fn cargo() -> Command {
@@ -84,6 +85,12 @@ fn ci(quick: bool) -> Result<()> {
         ]),
     )?;
     run("tests", cargo().args(["test", "--workspace"]))?;
+    // The networks again on gemm's AVX2 kernels (the `avx512` feature off), the path of every
+    // CPU without AVX-512.
+    run(
+        "tests of the networks on the AVX2 kernels",
+        cargo().args(["test", "-p", "regretnet-nets", "--no-default-features"]),
+    )?;
     if quick {
         return Ok(());
     }
