@@ -190,7 +190,7 @@ pub fn coordinate_audit<M: Mechanism, R: Rng + ?Sized>(
             config.resolution, config.pair_resolution
         )));
     }
-    if profiles.len() % len != 0 {
+    if !profiles.len().is_multiple_of(len) {
         return Err(RegretError::Shape(format!(
             "{} values do not make whole {n} x {d} profiles",
             profiles.len()

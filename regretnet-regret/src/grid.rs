@@ -127,7 +127,7 @@ pub fn grid_audit<M: Mechanism>(
         )));
     }
     let len = n * d;
-    if profiles.len() % len != 0 {
+    if !profiles.len().is_multiple_of(len) {
         return Err(RegretError::Shape(format!(
             "{} values do not make whole {n} x {d} profiles",
             profiles.len()

@@ -47,7 +47,7 @@ pub fn itemwise_audit<M: Mechanism>(
             "an item-wise grid needs at least 2 points per item, not {resolution}"
         )));
     }
-    if profiles.len() % len != 0 {
+    if !profiles.len().is_multiple_of(len) {
         return Err(RegretError::Shape(format!(
             "{} values do not make whole {n} x {m} profiles",
             profiles.len()

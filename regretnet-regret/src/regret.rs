@@ -81,7 +81,7 @@ pub fn estimate_regret_with<M: Mechanism, R: Rng + ?Sized>(
 ) -> Result<RegretEstimate> {
     let (n, m) = (setting.bidders, setting.type_len());
     let len = n * m;
-    if profiles.len() % len != 0 {
+    if !profiles.len().is_multiple_of(len) {
         return Err(crate::RegretError::Shape(format!(
             "{} values do not make whole {n} x {m} profiles",
             profiles.len()
@@ -193,7 +193,7 @@ fn map_profile_chunks<T: Send>(
 ) -> Result<Vec<T>> {
     let (n, d) = (setting.bidders, setting.type_len());
     let len = n * d;
-    if profiles.len() % len != 0 {
+    if !profiles.len().is_multiple_of(len) {
         return Err(crate::RegretError::Shape(format!(
             "{} values do not make whole {n} x {d} profiles",
             profiles.len()

@@ -37,12 +37,12 @@ impl Lagrangian {
     /// Apply the schedules after iteration `iteration` (0-based), whose batch regrets were
     /// `regret`.
     pub fn after_iteration(&mut self, iteration: u64, regret: &[f64], cfg: &TrainConfig) {
-        if iteration % cfg.lambda_update_every == 0 {
+        if iteration.is_multiple_of(cfg.lambda_update_every) {
             for (l, r) in self.lambda.iter_mut().zip(regret) {
                 *l += self.rho * r;
             }
         }
-        if (iteration + 1) % cfg.rho_every() == 0 {
+        if (iteration + 1).is_multiple_of(cfg.rho_every()) {
             self.rho += cfg.rho_increment;
         }
     }

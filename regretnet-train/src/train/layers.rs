@@ -41,7 +41,7 @@ pub fn is_trace_checkpoint(iteration: u64) -> bool {
         return false;
     }
     let mut m = iteration;
-    while m % 10 == 0 {
+    while m.is_multiple_of(10) {
         m /= 10;
     }
     matches!(m, 1 | 2 | 5)

@@ -61,7 +61,7 @@ impl Trainer {
         }
         self.data.store(&idx, &mis);
         drop(frozen);
-        let trace = if t.trace_every > 0 && iteration % t.trace_every == 0 {
+        let trace = if t.trace_every > 0 && iteration.is_multiple_of(t.trace_every) {
             Some(self.trace(&truth, &mis)?)
         } else {
             None

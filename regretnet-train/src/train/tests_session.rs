@@ -137,7 +137,7 @@ fn a_resume_after_a_crash_past_the_newest_checkpoint_repeats_and_loses_no_row() 
     }
     let metrics = crashed.path().join("metrics.csv");
     let mut text = std::fs::read_to_string(&metrics).unwrap();
-    text.push_str("3"); // a row cut short by the crash
+    text.push('3'); // a row cut short by the crash
     std::fs::write(&metrics, text).unwrap();
 
     let mut warnings = Vec::new();

@@ -310,7 +310,7 @@ impl Trainer {
             }
             let it = self.iteration;
             self.elapsed = seconds(&start);
-            if it % t.log_every == 0 || it == total {
+            if it.is_multiple_of(t.log_every) || it == total {
                 let w = std::mem::take(&mut self.window);
                 let c = w.count as f64;
                 let row = MetricsRow {
@@ -326,7 +326,7 @@ impl Trainer {
                 sink.record(&row)?;
                 observer(Event::Logged(&row));
             }
-            if t.validate_every > 0 && it % t.validate_every == 0 && it < total {
+            if t.validate_every > 0 && it.is_multiple_of(t.validate_every) && it < total {
                 let v = self.validate(threads, self.elapsed)?;
                 sink.record_validation(&v)?;
                 observer(Event::Validated(&v));
@@ -337,7 +337,8 @@ impl Trainer {
                 self.trace_checkpoint(run)?;
             }
             if let Some(run) = run {
-                let due = t.checkpoint_every > 0 && it % t.checkpoint_every == 0 && it < total;
+                let due =
+                    t.checkpoint_every > 0 && it.is_multiple_of(t.checkpoint_every) && it < total;
                 if due || (stop && it < total) {
                     self.checkpoint_into(run, observer)?;
                 }
