@@ -10,6 +10,11 @@ use regretnet_train::regret::{estimate_regret, grid_audit, GridConfig, SearchCon
 use regretnet_train::run::MemorySink;
 use regretnet_train::{Protocol, Trainer};
 
+/// How far below the grid's regret the search may end on one profile: f32 noise in the two
+/// utilities, not a missed misreport (issue 29's bar). Measured 2026-12-03 on this test's 200
+/// profiles: the largest shortfall was 4.9e-5 (mean regret 7.3e-4).
+const PER_PROFILE_TOL: f32 = 1e-4;
+
 /// Grid audit, computed independently of the search code: for a 1-bidder, 2-item profile `v`,
 /// evaluate the utility `a(b) . v - p(b)` of every report `b` on a `k x k` grid over [0, 1]^2 and
 /// return `max_b u(b) - u(v)`, clamped at 0.
@@ -70,13 +75,28 @@ fn gradient_search_finds_the_regret_a_dense_grid_finds() {
     // A model this young has clearly positive regret, so the comparison means something.
     assert!(d > 1e-4, "grid regret {d}");
     // The default search must find at least 99% of what the grid finds on average (README
-    // quotes the measured share), and on no profile fall short of the grid by more than the
-    // grid's own resolution could explain (a step of 0.01 in the report moves the utility by
-    // at most ~0.02 here).
+    // quotes the measured share), and on no profile fall short of the grid by more than
+    // PER_PROFILE_TOL: the grid's regret is itself a lower bound (a misreport it found), so a
+    // search that ends below it on a profile has missed that misreport, whatever the grid's
+    // resolution.
     eprintln!("search / grid {:.4}", g / d);
     assert!(g >= 0.99 * d, "gradient search finds {g:.3e}, grid {d:.3e}");
+    let (worst, at) = est
+        .regret
+        .iter()
+        .zip(&grid)
+        .map(|(s, gr)| gr - s)
+        .enumerate()
+        .fold(
+            (f32::MIN, 0),
+            |acc, (k, d)| if d > acc.0 { (d, k) } else { acc },
+        );
+    eprintln!("largest shortfall of the search below the grid: {worst:.3e} (profile {at})");
     for (k, (s, gr)) in est.regret.iter().zip(&grid).enumerate() {
-        assert!(*s >= gr - 0.02, "profile {k}: search {s} grid {gr}");
+        assert!(
+            *s >= gr - PER_PROFILE_TOL,
+            "profile {k}: search {s} grid {gr}"
+        );
     }
     // The library's grid audit (shared outcome table, matrix product, chunks on 2 threads)
     // scores the same 101 x 101 reports as this independent loop: equal up to f32 rounding;

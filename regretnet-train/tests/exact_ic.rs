@@ -23,10 +23,12 @@ fn train_and_audit(
     trainer
         .run(&mut MemorySink::default(), None, 2, &mut |_| {})
         .unwrap();
-    // A small protocol: 400 profiles, the default search shortened, the default grid audit
-    // (2 items: 101 x 101; one item: 101 points) and the coordinate audit.
+    // A small protocol: revenue on 2,000 profiles (at 400 the paired SE against bundle Myerson
+    // was 0.0066, too wide to tell a learned menu from bundling), regret on 400, the default
+    // search shortened, the default grid audit (2 items: 101 x 101; one item: 101 points) and
+    // the coordinate audit.
     let eval = EvalConfig {
-        samples: 400,
+        samples: 2_000,
         regret_samples: 400,
         restarts: 2,
         steps: 20,
@@ -36,8 +38,17 @@ fn train_and_audit(
     evaluate(trainer.net(), trainer.setting(), &protocol, 2, None).unwrap()
 }
 
-/// Regret and IR violation at floating-point level, revenue within 5% below the optimum on the
-/// same profiles and not above it by more than 4 SE.
+/// The paired difference (ours minus theirs, on the same profiles) with baseline `name`.
+fn paired(r: &regretnet_train::EvalReport, name: &str) -> (f64, f64) {
+    let b = r.baselines.iter().find(|b| b.name == name).unwrap();
+    let d = b.paired.unwrap();
+    println!("ours - {name}: {:+.4} +- {:.4} paired", d.mean, d.se);
+    (d.mean, d.se)
+}
+
+/// Regret and IR violation at floating-point level; revenue, compared on the same profiles
+/// (paired), within 5% below the optimum and not above it by more than 3 paired SE (an exactly
+/// IC mechanism cannot earn more than the optimum: past that the comparison itself is broken).
 fn assert_ic_and_near_the_optimum(r: &regretnet_train::EvalReport) {
     assert!(
         r.audited.mean < 1e-6 && r.audited.max < 1e-5,
@@ -50,23 +61,29 @@ fn assert_ic_and_near_the_optimum(r: &regretnet_train::EvalReport) {
         "revenue {} +- {} against the optimum {opt}",
         r.revenue, r.revenue_se
     );
-    assert!(
-        r.revenue > 0.95 * opt && r.revenue < opt + 4.0 * r.revenue_se,
-        "{} vs {opt}",
-        r.revenue
-    );
+    let (gap, se) = paired(r, "known optimum");
+    assert!(gap > -0.05 * opt, "{gap:+.4} below the optimum");
+    assert!(gap <= 3.0 * se, "{gap:+.4} +- {se:.4} above the optimum");
 }
 
 #[test]
 fn a_short_rochetnet_is_ic_to_float_precision_and_near_the_optimum() {
-    // 1x2 U[0,1]: the Manelli-Vincent optimum earns 0.5492 (docs/PAPER.md); 2,000 iterations of
-    // a 200-entry menu at learning rate 0.01 (measured: 0.540 on the validation sample after
-    // 2,000 iterations at 0.005) come within 5% of it on the same 400 profiles.
-    let r = train_and_audit("additive_1x2_uniform", NetKind::Rochetnet, 2_000, |c| {
+    // 1x2 U[0,1]: the Manelli-Vincent optimum earns 0.5492 (docs/PAPER.md). 8,000 iterations
+    // of a 200-entry menu at learning rate 0.01, measured on these 2,000 profiles: +0.0012 +-
+    // 0.0017 paired from the optimum, +0.0113 +- 0.0035 over bundle Myerson (3.2 SE). At 2,000
+    // iterations it was only +0.0047 +- 0.0037 over bundling: not yet a menu that beats it.
+    let r = train_and_audit("additive_1x2_uniform", NetKind::Rochetnet, 8_000, |c| {
         c.net.menu_size = 200;
         c.train.lr = 0.01;
     });
     assert_ic_and_near_the_optimum(&r);
+    // A menu stuck at pure bundling (one entry, price sqrt(2/3)) is bundle Myerson: 1.1% below
+    // the optimum, inside the band above. Only a paired win over it shows a learned menu.
+    let (win, se) = paired(&r, "bundle Myerson");
+    assert!(
+        win > 2.0 * se,
+        "over bundle Myerson by {win:+.4} +- {se:.4}: stuck at bundling"
+    );
 }
 
 #[test]

@@ -173,6 +173,9 @@ pub fn reproduce_row(
     if let Some(n) = options.iterations {
         config.train.iterations = n;
     }
+    // As the trainer resolves it (and records it in config.toml), so that a rerun recognises
+    // its own run.
+    config.train.resolve_schedule();
     let protocol = row_protocol(options, &config.eval);
     let saved = dir.join("reproduce.json");
     // The protocol as saved (its chunk size is not part of it).
