@@ -185,6 +185,9 @@ fn run<G: UtilityGradient + ?Sized>(
     } else {
         Vec::new()
     };
+    // The start is projected too: a best iterate recorded at an infeasible start would be an
+    // infeasible misreport (a value the prior cannot have) returned as the best.
+    setting.project_profiles(mis);
     setting.pin_fixed(&fixed, mis);
     let mut adam = SliceAdam::new(mis.len(), lr as f32);
     for step in 0..steps {
@@ -239,8 +242,9 @@ mod tests {
     fn a_zero_gradient_at_rest_ends_the_ascent_after_projecting_the_start() {
         let setting = one_item();
         let truth = Tensor::new(&[[[0.8f32]], [[0.3]]], &Device::Cpu).unwrap();
-        // The first start lies outside the support: step 0 projects it to 1 (a zero gradient
-        // moves nothing, the projection does), step 1 sees a zero gradient at rest and stops.
+        // The first start lies outside the support: it is projected to 1 before step 0 (a zero
+        // gradient moves nothing, the projection does), step 1 sees a zero gradient at rest and
+        // stops.
         let mut mis = vec![1.7f32, 0.2];
         let g = PostedPrice(AtomicUsize::new(0));
         let best = ascend_tracking_best(&g, &setting, &truth, &mut mis, 300, 0.1).unwrap();
@@ -258,6 +262,9 @@ mod tests {
             best.best_utility
         );
         assert_eq!(best.best_utility[1], 0.0);
+        // The best misreport is feasible: the projected start, not the 1.7 it was given (at 1.7
+        // the utility is the same 0.3, so a best recorded there would never be replaced).
+        assert_eq!(best.best_misreport, vec![1.0, 0.2]);
     }
 
     /// `u = min(b, 1/2)`: slope 1 below 1/2, flat above it. Counts its gradient evaluations.
