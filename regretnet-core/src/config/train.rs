@@ -113,7 +113,8 @@ pub struct TrainConfig {
     pub best_regret_bound: f64,
     /// A checkpoint whose network weights start the run instead of the seed's
     /// initialisation (same setting and network; Adam, the multipliers, the penalty and, unless
-    /// `init_misreports`, the misreport cache start fresh from this config). Used to continue a run under another
+    /// `init_misreports`, the misreport cache start fresh from this config). Used to continue
+    /// a run under another
     /// schedule, e.g. a stronger penalty; recorded here so that the run says where it began.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_from: Option<String>,
