@@ -316,11 +316,20 @@ fn ascent_keeps_the_best_iterate_not_the_last() {
 
 #[test]
 fn utility_is_value_of_allocation_minus_payment() {
-    // Selling one item at the bid 0.5 to a bidder of value 0.5: u = 1 * 0.5 - 0.5 = 0.
-    let t = Tensor::new(&[[[0.5f32]]], &Device::Cpu).unwrap();
-    let u = utilities(&t, &t.ones_like().unwrap(), &t.squeeze(2).unwrap()).unwrap();
-    assert_eq!(
-        u.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
-        vec![0.0]
-    );
+    // Two profiles, two bidders, two items, every number distinct, so that a wrong axis, a
+    // dropped payment or a sign error each give another answer. By hand:
+    // profile 0, bidder 0: 0.3 * 0.9 + 0.5 * 0.2 - 0.25 = 0.12
+    // profile 0, bidder 1: 0.6 * 0.4 + 0.1 * 0.7 - 0.05 = 0.26
+    // profile 1, bidder 0: 0.2 * 0.8 + 0.4 * 0.6 - 0.50 = -0.10
+    // profile 1, bidder 1: 0.7 * 0.3 + 0.5 * 0.1 - 0.02 = 0.24
+    let d = &Device::Cpu;
+    let values = Tensor::new(&[[[0.9f32, 0.2], [0.4, 0.7]], [[0.8, 0.6], [0.3, 0.1]]], d).unwrap();
+    let alloc = Tensor::new(&[[[0.3f32, 0.5], [0.6, 0.1]], [[0.2, 0.4], [0.7, 0.5]]], d).unwrap();
+    let pay = Tensor::new(&[[0.25f32, 0.05], [0.50, 0.02]], d).unwrap();
+    let u = utilities(&values, &alloc, &pay).unwrap();
+    assert_eq!(u.dims(), &[2, 2]);
+    let got = u.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    for (g, want) in got.iter().zip([0.12f32, 0.26, -0.10, 0.24]) {
+        assert!((g - want).abs() < 1e-6, "{got:?}");
+    }
 }
