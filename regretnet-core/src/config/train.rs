@@ -120,7 +120,8 @@ pub struct TrainConfig {
     pub init_from: Option<String>,
     /// With `init_from`: take that checkpoint's misreport cache too (a trainer checkpoint of
     /// the same setting, `train_size` and `seed`, whose cache belongs to these training
-    /// profiles), so that the inner search starts warm. A fresh cache with few misreport steps
+    /// profiles, and the newest periodic checkpoint of its run: only that one keeps the cache),
+    /// so that the inner search starts warm. A fresh cache with few misreport steps
     /// lets the continued network sell regret the cold search misses for epochs
     /// (docs/TRAINING.md, "Forks need the misreport cache").
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

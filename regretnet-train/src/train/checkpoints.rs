@@ -1,6 +1,8 @@
-//! The checkpoint policy of a training run: a full checkpoint every `train.checkpoint_every`
-//! iterations and at the end, the newest `train.keep_checkpoints` kept; the best validation
-//! within `train.best_regret_bound` kept apart as `checkpoints/best.safetensors`; and, with
+//! The checkpoint policy of a training run: a checkpoint every `train.checkpoint_every`
+//! iterations and at the end, the newest `train.keep_checkpoints` kept, only the newest holding
+//! the misreport cache (the previous one is rewritten without it once the next is safely on
+//! disk); the best validation within `train.best_regret_bound` kept apart, without the cache,
+//! as `checkpoints/best.safetensors`; and, with
 //! tracing on, weight-only checkpoints on the log-spaced trace schedule
 //! ([`crate::train::layers::is_trace_checkpoint`]). What a checkpoint holds:
 //! [`super::resume`].
@@ -39,20 +41,28 @@ impl Trainer {
             });
             if let Some(run) = run {
                 let path = run.best_checkpoint_path();
-                self.save_checkpoint(&path)?;
+                self.write_checkpoint(&path, false)?;
                 observer(Event::Checkpoint(&path));
             }
         }
         Ok(())
     }
 
+    /// Write the periodic checkpoint of the current iteration with the misreport cache, then
+    /// take the cache out of the previous one (a crash in between leaves two with the cache,
+    /// never none), then prune to `train.keep_checkpoints`.
     pub(crate) fn checkpoint_into(
-        &self,
+        &mut self,
         run: &RunDir,
         observer: &mut dyn FnMut(Event<'_>),
     ) -> Result<()> {
         let path = run.checkpoint_path(self.iteration);
-        self.save_checkpoint(&path)?;
+        self.write_checkpoint(&path, true)?;
+        if let Some(previous) = self.cached_checkpoint.replace(path.clone()) {
+            if previous != path && previous.exists() {
+                Trainer::drop_cache(&previous)?;
+            }
+        }
         run.prune_checkpoints(self.config.train.keep_checkpoints)?;
         observer(Event::Checkpoint(&path));
         Ok(())

@@ -8,12 +8,12 @@
 //! | `optim.m.{var}`, `optim.v.{var}` | F32, as the variable | Adam moments |
 //! | `optim.step` | F64 `[1]` | Adam steps taken |
 //! | `lagrange.lambda` | F64 `[n]` | multipliers |
-//! | `data.cache` | F32 `[train_size * n * m]` | the per-profile misreport cache |
+//! | `data.cache` | F32 `[train_size * n * m]` | the per-profile misreport cache (newest periodic checkpoint only) |
 //! | `data.order` | U32 `[train_size]` | the current epoch's permutation |
 //!
 //! | metadata | |
 //! |---|---|
-//! | `trainer_state` | version of this layout (1) |
+//! | `trainer_state` | version of this layout (2; version 1 always held `data.cache`) |
 //! | `iteration` | iterations completed |
 //! | `config` | the resolved config (TOML) |
 //! | `rho` | `rho` for humans; `rho_bits`: its exact f64 bits (16 hex digits) |
@@ -23,9 +23,16 @@
 //! | `elapsed_seconds` | wall-clock seconds of the run so far (for the `seconds` column) |
 //!
 //! The training profiles and the validation sample are not stored: they are redrawn from the
-//! seed. Floats that must come back exactly are stored as bits, never as decimal text. The
-//! misreport cache makes checkpoints large for big settings (`train_size * n * m * 4` bytes:
-//! 5 MB for 1x2, 128 MB for 5x10 at 640,000 profiles).
+//! seed. Floats that must come back exactly are stored as bits, never as decimal text.
+//!
+//! The misreport cache is large for big settings (`train_size * n * m * 4` bytes: 5 MB for 1x2,
+//! 128 MB for 5x10 at 640,000 profiles), so only the newest periodic checkpoint holds it: when
+//! the trainer writes the next one, the previous one is rewritten without it, and the best
+//! checkpoint never has it. Everything else (weights, Adam, multipliers, rho, the data
+//! order) is in every trainer checkpoint. Resuming from one without the cache (the newest was
+//! damaged and set aside) continues the run with the misreports redrawn from the seed, as at
+//! iteration 0: a complete run, but no longer bitwise the uninterrupted one
+//! ([`Trainer::resumed_exactly`] says which).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -40,7 +47,14 @@ use crate::train::optim::Adam;
 use crate::train::trainer::{Best, Trainer, Window};
 
 /// Version of the trainer state layout above.
-pub const TRAINER_STATE_VERSION: u32 = 1;
+pub const TRAINER_STATE_VERSION: u32 = 2;
+
+/// The trainer state versions this build resumes: 1 (every checkpoint held the misreport
+/// cache) and 2 (only the newest periodic one does).
+pub const TRAINER_STATE_READS: [u32; 2] = [1, 2];
+
+/// The name of the misreport cache tensor.
+const CACHE: &str = "data.cache";
 
 fn bits(x: f64) -> String {
     format!("{:016x}", x.to_bits())
@@ -54,22 +68,30 @@ fn unbits(s: &str) -> Option<f64> {
 }
 
 impl Trainer {
-    /// Write a checkpoint holding the whole training state (see the module docs), atomically.
+    /// Write a checkpoint holding the whole training state (see the module docs), the
+    /// misreport cache included, atomically: resuming from it continues the run exactly.
     pub fn save_checkpoint(&self, path: &Path) -> Result<()> {
+        self.write_checkpoint(path, true)
+    }
+
+    /// Write a trainer checkpoint, with the misreport cache when `with_cache`.
+    pub(crate) fn write_checkpoint(&self, path: &Path, with_cache: bool) -> Result<()> {
         let mut extra = self.adam.state()?;
         extra.insert(
             "lagrange.lambda".into(),
             Tensor::new(self.lagrangian.lambda.as_slice(), &Device::Cpu)?,
         );
         let data = self.data.state();
-        extra.insert(
-            "data.cache".into(),
-            Tensor::from_vec(
-                data.cache,
-                data.order.len() * self.setting.profile_len(),
-                &Device::Cpu,
-            )?,
-        );
+        if with_cache {
+            extra.insert(
+                CACHE.into(),
+                Tensor::from_vec(
+                    data.cache,
+                    data.order.len() * self.setting.profile_len(),
+                    &Device::Cpu,
+                )?,
+            );
+        }
         let size = data.order.len();
         extra.insert(
             "data.order".into(),
@@ -133,9 +155,9 @@ impl Trainer {
             reason,
         };
         let version = parse("trainer_state")?;
-        if version != TRAINER_STATE_VERSION as u64 {
+        if !TRAINER_STATE_READS.iter().any(|&v| v as u64 == version) {
             return Err(other_version(format!(
-                "training state version {version}; this build reads version {TRAINER_STATE_VERSION} \
+                "training state version {version}; this build reads versions {TRAINER_STATE_READS:?} \
                  (resume it with the regretnet that wrote it)"
             )));
         }
@@ -180,10 +202,21 @@ impl Trainer {
                 tr.iteration, tr.config.train.iterations
             )));
         }
+        // Version 1 always held the cache: without it, such a file is damaged.
+        let cache = match ckpt.extra.get(CACHE) {
+            Some(t) => Some(
+                t.to_vec1::<f32>()
+                    .map_err(|e| bad(format!("tensor `{CACHE}`: {e}")))?,
+            ),
+            None if version == 1 => return Err(bad(format!("tensor `{CACHE}` is missing"))),
+            None => None,
+        };
+        tr.cache_restored = cache.is_some();
+        if tr.cache_restored {
+            tr.cached_checkpoint = Some(path.to_path_buf());
+        }
         let state = DataState {
-            cache: tensor("data.cache")?
-                .to_vec1::<f32>()
-                .map_err(|e| bad(format!("tensor `data.cache`: {e}")))?,
+            cache: cache.unwrap_or_else(|| tr.data.state().cache),
             order: tensor("data.order")?
                 .to_vec1::<u32>()
                 .map_err(|e| bad(format!("tensor `data.order`: {e}")))?,
@@ -248,11 +281,33 @@ impl Trainer {
         }
         let cache = ckpt
             .extra
-            .get("data.cache")
-            .ok_or_else(|| bad("tensor `data.cache` is missing".into()))?
+            .get(CACHE)
+            .ok_or_else(|| {
+                bad(format!(
+                    "it holds no `{CACHE}`: only the newest periodic checkpoint of a run keeps \
+                     the cache (checkpoints/iter-*.safetensors, the highest iteration)"
+                ))
+            })?
             .to_vec1::<f32>()
-            .map_err(|e| bad(format!("tensor `data.cache`: {e}")))?;
+            .map_err(|e| bad(format!("tensor `{CACHE}`: {e}")))?;
         self.data.set_cache(cache).map_err(bad)
+    }
+
+    /// Rewrite trainer checkpoint `path` without its misreport cache (atomically; everything
+    /// else byte for byte the same values). A file without the cache is left as it is.
+    pub(crate) fn drop_cache(path: &Path) -> Result<()> {
+        let mut ckpt = checkpoint::load_model(path)?;
+        if ckpt.extra.remove(CACHE).is_some() {
+            checkpoint::save_model(&ckpt.model, &ckpt.extra, &ckpt.metadata, path)?;
+        }
+        Ok(())
+    }
+
+    /// Whether the trainer continues its run exactly: true for a fresh trainer and one resumed
+    /// from a checkpoint holding the misreport cache; false when the cache was missing and
+    /// the misreports were redrawn from the seed.
+    pub fn resumed_exactly(&self) -> bool {
+        self.cache_restored
     }
 
     /// Change the total number of iterations (to extend a resumed run). Refused below the

@@ -11,6 +11,7 @@ use regretnet_core::Config;
 use crate::error::TrainError;
 use crate::run::rundir::RunDir;
 use crate::train::session::{create_run, restart_run, resume_latest, train_in_run};
+use crate::train::trainer::Event;
 
 fn tiny_config() -> Config {
     let mut c = preset("additive_2x2_uniform").unwrap();
@@ -31,7 +32,11 @@ fn tiny_config() -> Config {
 
 /// A finished tiny run in `dir`: checkpoints at 10, 20, 30 and 31.
 fn finished_run(dir: &Path) -> RunDir {
-    let (run, mut trainer) = create_run(dir, tiny_config(), false).unwrap();
+    finished_run_of(dir, tiny_config())
+}
+
+fn finished_run_of(dir: &Path, config: Config) -> RunDir {
+    let (run, mut trainer) = create_run(dir, config, false).unwrap();
     train_in_run(&mut trainer, &run, 1, None, &mut |_| {}).unwrap();
     run
 }
@@ -71,7 +76,7 @@ fn a_checkpoint_of_another_version_is_an_error_that_renames_nothing() {
     // (`format_version`). Either would hit every checkpoint of the run alike; setting them
     // aside one by one would end with none left and a restart from zero.
     for (key, value, variant) in [
-        ("trainer_state", "2", "trainer"),
+        ("trainer_state", "3", "trainer"),
         ("format_version", "99", "format"),
     ] {
         let dir = tempfile::tempdir().unwrap();
@@ -127,13 +132,25 @@ fn a_checkpoint_directory_or_file_that_cannot_be_read_is_an_error_that_renames_n
 
 #[test]
 fn a_resume_after_a_crash_past_the_newest_checkpoint_repeats_and_loses_no_row() {
-    // The uninterrupted run against one that crashed after writing its rows up to 31 (and
-    // half a row) but only its checkpoints up to 20: the resumed run's files are the same rows.
+    // The uninterrupted run against one that crashed after its checkpoint at 20 (stopped
+    // there) but after writing its rows up to 31 and half a row: the resumed run's files are
+    // the same rows.
     let dir = tempfile::tempdir().unwrap();
     let reference = finished_run(&dir.path().join("full"));
-    let crashed = finished_run(&dir.path().join("crashed"));
-    for it in [30, 31] {
-        std::fs::remove_file(crashed.checkpoint_path(it)).unwrap();
+    let (crashed, mut trainer) =
+        create_run(&dir.path().join("crashed"), tiny_config(), false).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let summary = train_in_run(&mut trainer, &crashed, 1, Some(stop), &mut |e| {
+        if matches!(e, Event::Validated(v) if v.iteration == 20) {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    })
+    .unwrap();
+    assert!(summary.interrupted && summary.iterations == 20);
+    for name in ["metrics.csv", "validation.csv"] {
+        // The rows the crashed process wrote past its checkpoint: the reference's.
+        std::fs::copy(reference.path().join(name), crashed.path().join(name)).unwrap();
     }
     let metrics = crashed.path().join("metrics.csv");
     let mut text = std::fs::read_to_string(&metrics).unwrap();
@@ -143,6 +160,7 @@ fn a_resume_after_a_crash_past_the_newest_checkpoint_repeats_and_loses_no_row() 
     let mut warnings = Vec::new();
     let mut trainer = resume_latest(&crashed, &mut |w| warnings.push(w.to_string())).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
+    assert!(trainer.resumed_exactly());
     assert_eq!(trainer.iteration(), 20);
     let last = |p: PathBuf| rows(p).last().cloned().unwrap();
     assert!(
@@ -157,6 +175,61 @@ fn a_resume_after_a_crash_past_the_newest_checkpoint_repeats_and_loses_no_row() 
             "{name}"
         );
     }
+}
+
+/// Whether the safetensors file at `path` holds a tensor named `name`.
+fn holds(path: &Path, name: &str) -> bool {
+    let bytes = std::fs::read(path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let found = st.names().iter().any(|n| *n == name);
+    found
+}
+
+#[test]
+fn only_the_newest_checkpoint_holds_the_misreport_cache_and_an_older_one_still_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    // Any validation qualifies as the best, so that `best.safetensors` is written.
+    let mut config = tiny_config();
+    config.train.best_regret_bound = 1e6;
+    let reference = finished_run_of(&dir.path().join("full"), config.clone());
+    let run = finished_run_of(&dir.path().join("r"), config);
+    let with_cache: Vec<u64> = run
+        .checkpoints()
+        .unwrap()
+        .into_iter()
+        .filter(|(_, p)| holds(p, "data.cache"))
+        .map(|(it, _)| it)
+        .collect();
+    assert_eq!(with_cache, vec![31], "the newest alone");
+    // Every one keeps the rest of the state (Adam's moments, the data order).
+    for (_, p) in run.checkpoints().unwrap() {
+        assert!(holds(&p, "data.order") && holds(&p, "optim.step"), "{p:?}");
+    }
+    let best = run.best_checkpoint_path();
+    assert!(best.exists() && !holds(&best, "data.cache"));
+
+    // The newest damaged: the previous one resumes without the cache, and says so.
+    std::fs::write(run.checkpoint_path(31), b"torn").unwrap();
+    let mut warnings = Vec::new();
+    let mut trainer = resume_latest(&run, &mut |w| warnings.push(w.to_string())).unwrap();
+    assert_eq!(trainer.iteration(), 30);
+    assert!(!trainer.resumed_exactly());
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[1].contains("iter-000000030") && warnings[1].contains("no misreport cache"),
+        "{}",
+        warnings[1]
+    );
+    // It finishes the run; only the misreports differ, so rows up to 30 are the reference's.
+    train_in_run(&mut trainer, &run, 1, None, &mut |_| {}).unwrap();
+    let (ours, theirs) = (
+        rows(run.path().join("metrics.csv")),
+        rows(reference.path().join("metrics.csv")),
+    );
+    assert_eq!(ours.len(), theirs.len());
+    assert_eq!(ours[..ours.len() - 1], theirs[..theirs.len() - 1]);
+    assert!(holds(&run.checkpoint_path(31), "data.cache"));
+    assert!(!holds(&run.checkpoint_path(30), "data.cache"));
 }
 
 #[test]

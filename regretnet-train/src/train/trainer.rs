@@ -20,7 +20,7 @@
 //! This file holds the trainer's state and its loop ([`Trainer::run`]): logging windows,
 //! validation, the stop flag; the checkpoint policy is [`super::checkpoints`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -120,6 +120,13 @@ pub struct Trainer {
     pub(crate) threads: usize,
     /// The initial weights, redrawn from the seed when tracing needs them.
     pub(crate) trace_init: Option<Weights>,
+    /// The periodic checkpoint that holds the misreport cache (the newest one this trainer
+    /// wrote or resumed from): the next periodic checkpoint takes the cache over and this
+    /// file is rewritten without it (`train/checkpoints.rs`).
+    pub(crate) cached_checkpoint: Option<PathBuf>,
+    /// False when the trainer resumed from a checkpoint without the misreport cache, so the
+    /// inner search restarted from freshly drawn misreports ([`Trainer::resumed_exactly`]).
+    pub(crate) cache_restored: bool,
 }
 
 impl Trainer {
@@ -160,6 +167,8 @@ impl Trainer {
             stop: None,
             threads: 1,
             trace_init: None,
+            cached_checkpoint: None,
+            cache_restored: true,
         })
     }
 
