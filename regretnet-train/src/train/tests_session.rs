@@ -181,7 +181,7 @@ fn a_resume_after_a_crash_past_the_newest_checkpoint_repeats_and_loses_no_row() 
 fn holds(path: &Path, name: &str) -> bool {
     let bytes = std::fs::read(path).unwrap();
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-    let found = st.names().iter().any(|n| *n == name);
+    let found = st.names().contains(&name);
     found
 }
 
