@@ -1,8 +1,8 @@
 //! The checkpoint policy of a training run: a checkpoint every `train.checkpoint_every`
 //! iterations and at the end, the newest `train.keep_checkpoints` kept, only the newest holding
-//! the misreport cache (the previous one is rewritten without it once the next is safely on
-//! disk); the best validation within `train.best_regret_bound` kept apart, without the cache,
-//! as `checkpoints/best.safetensors`; and, with
+//! the full state (the misreport cache and Adam's moments: the previous one is rewritten lean
+//! once the next is safely on disk); the best validation within `train.best_regret_bound` kept
+//! apart, lean, as `checkpoints/best.safetensors`; and, with
 //! tracing on, weight-only checkpoints on the log-spaced trace schedule
 //! ([`crate::train::layers::is_trace_checkpoint`]). What a checkpoint holds:
 //! [`super::resume`].
@@ -48,9 +48,9 @@ impl Trainer {
         Ok(())
     }
 
-    /// Write the periodic checkpoint of the current iteration with the misreport cache, then
-    /// take the cache out of the previous one (a crash in between leaves two with the cache,
-    /// never none), then prune to `train.keep_checkpoints`.
+    /// Write the periodic checkpoint of the current iteration with the full state, then make
+    /// the previous one lean (a crash in between leaves two full ones, never none), then prune
+    /// to `train.keep_checkpoints`.
     pub(crate) fn checkpoint_into(
         &mut self,
         run: &RunDir,
@@ -60,7 +60,7 @@ impl Trainer {
         self.write_checkpoint(&path, true)?;
         if let Some(previous) = self.cached_checkpoint.replace(path.clone()) {
             if previous != path && previous.exists() {
-                Trainer::drop_cache(&previous)?;
+                Trainer::make_lean(&previous)?;
             }
         }
         run.prune_checkpoints(self.config.train.keep_checkpoints)?;

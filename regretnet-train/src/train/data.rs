@@ -104,6 +104,22 @@ impl TrainingSet {
         }
     }
 
+    /// The permutation of epoch `epoch` and the shuffle stream's word position after drawing
+    /// it, replayed on a fresh set (one at epoch 0, as [`TrainingSet::new`] leaves it): every
+    /// epoch reshuffles the previous epoch's order with the next words of the stream, so
+    /// checkpoints need not store the order. About 5 ms per epoch at 640,000 profiles.
+    pub fn replayed_order(&self, epoch: u64) -> (Vec<u32>, u128) {
+        let mut order = self.order.clone();
+        let mut rng = self.shuffle.clone();
+        for _ in 0..epoch {
+            order.shuffle(&mut rng);
+        }
+        (
+            order.iter().map(|&k| k as u32).collect(),
+            rng.get_word_pos(),
+        )
+    }
+
     /// Restore a [`TrainingSet::state`] taken from a set built with the same setting, size and
     /// seed; `Err` names what does not fit.
     pub fn restore(&mut self, state: DataState) -> Result<(), String> {

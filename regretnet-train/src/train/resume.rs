@@ -5,15 +5,14 @@
 //!
 //! | tensor | dtype, shape | |
 //! |---|---|---|
-//! | `optim.m.{var}`, `optim.v.{var}` | F32, as the variable | Adam moments |
-//! | `optim.step` | F64 `[1]` | Adam steps taken |
+//! | `optim.m.{var}`, `optim.v.{var}` | F32, as the variable | Adam moments (full state only) |
+//! | `optim.step` | F64 `[1]` | Adam steps taken (full state only) |
 //! | `lagrange.lambda` | F64 `[n]` | multipliers |
-//! | `data.cache` | F32 `[train_size * n * m]` | the per-profile misreport cache (newest periodic checkpoint only) |
-//! | `data.order` | U32 `[train_size]` | the current epoch's permutation |
+//! | `data.cache` | F32 `[train_size * n * m]` | the per-profile misreport cache (full state only) |
 //!
 //! | metadata | |
 //! |---|---|
-//! | `trainer_state` | version of this layout (2; version 1 always held `data.cache`) |
+//! | `trainer_state` | version of this layout (2; version 1 always held the full state and `data.order`, the epoch's permutation) |
 //! | `iteration` | iterations completed |
 //! | `config` | the resolved config (TOML) |
 //! | `rho` | `rho` for humans; `rho_bits`: its exact f64 bits (16 hex digits) |
@@ -23,16 +22,19 @@
 //! | `elapsed_seconds` | wall-clock seconds of the run so far (for the `seconds` column) |
 //!
 //! The training profiles and the validation sample are not stored: they are redrawn from the
-//! seed. Floats that must come back exactly are stored as bits, never as decimal text.
+//! seed, and the epoch's permutation is replayed from the shuffle stream
+//! ([`TrainingSet::replayed_order`](crate::train::data::TrainingSet::replayed_order)), checked
+//! against `data.shuffle_word_pos`. Floats that must come back exactly are stored as bits,
+//! never as decimal text.
 //!
-//! The misreport cache is large for big settings (`train_size * n * m * 4` bytes: 5 MB for 1x2,
-//! 128 MB for 5x10 at 640,000 profiles), so only the newest periodic checkpoint holds it: when
-//! the trainer writes the next one, the previous one is rewritten without it, and the best
-//! checkpoint never has it. Everything else (weights, Adam, multipliers, rho, the data
-//! order) is in every trainer checkpoint. Resuming from one without the cache (the newest was
-//! damaged and set aside) continues the run with the misreports redrawn from the seed, as at
-//! iteration 0: a complete run, but no longer bitwise the uninterrupted one
-//! ([`Trainer::resumed_exactly`] says which).
+//! Only the newest periodic checkpoint holds the *full state*: the misreport cache
+//! (`train_size * n * m * 4` bytes: 5 MB for 1x2, 128 MB for 5x10 at 640,000 profiles) and
+//! Adam's moments (twice the weights). When the trainer writes the next periodic checkpoint,
+//! the previous one is rewritten without them (weights and the small state: 0.4 MB at 5x10),
+//! and `best.safetensors` never has them. Resuming from such a *lean* checkpoint (the newest
+//! was damaged and set aside) continues the run with the misreports redrawn from the seed and
+//! Adam restarted, as at iteration 0: a complete run, but no longer bitwise the uninterrupted
+//! one ([`Trainer::resumed_exactly`] says which).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -55,6 +57,10 @@ pub const TRAINER_STATE_READS: [u32; 2] = [1, 2];
 
 /// The name of the misreport cache tensor.
 const CACHE: &str = "data.cache";
+/// Version 1's tensor of the epoch's permutation (replayed instead since version 2).
+const ORDER: &str = "data.order";
+/// The prefix of the full state's tensors besides the cache (Adam's).
+const OPTIM: &str = "optim.";
 
 fn bits(x: f64) -> String {
     format!("{:016x}", x.to_bits())
@@ -74,15 +80,19 @@ impl Trainer {
         self.write_checkpoint(path, true)
     }
 
-    /// Write a trainer checkpoint, with the misreport cache when `with_cache`.
-    pub(crate) fn write_checkpoint(&self, path: &Path, with_cache: bool) -> Result<()> {
-        let mut extra = self.adam.state()?;
+    /// Write a trainer checkpoint, with the full state (misreport cache, Adam) when `full`.
+    pub(crate) fn write_checkpoint(&self, path: &Path, full: bool) -> Result<()> {
+        let mut extra = if full {
+            self.adam.state()?
+        } else {
+            BTreeMap::new()
+        };
         extra.insert(
             "lagrange.lambda".into(),
             Tensor::new(self.lagrangian.lambda.as_slice(), &Device::Cpu)?,
         );
         let data = self.data.state();
-        if with_cache {
+        if full {
             extra.insert(
                 CACHE.into(),
                 Tensor::from_vec(
@@ -92,11 +102,6 @@ impl Trainer {
                 )?,
             );
         }
-        let size = data.order.len();
-        extra.insert(
-            "data.order".into(),
-            Tensor::from_vec(data.order, size, &Device::Cpu)?,
-        );
         let w = &self.window;
         let window: Vec<String> = [w.count.to_string(), bits(w.revenue), bits(w.loss)]
             .into_iter()
@@ -174,7 +179,11 @@ impl Trainer {
         }
         tr.net = ckpt.model;
         tr.adam = Adam::new(tr.net.named_vars(), tr.config.train.lr)?;
-        tr.adam.restore(&ckpt.extra).map_err(bad)?;
+        // A lean checkpoint (no cache) restarts Adam; version 1 was always full.
+        let full = version == 1 || ckpt.extra.contains_key(CACHE);
+        if full {
+            tr.adam.restore(&ckpt.extra).map_err(bad)?;
+        }
         let n = tr.setting.bidders;
         let tensor = |key: &str| {
             ckpt.extra
@@ -202,29 +211,50 @@ impl Trainer {
                 tr.iteration, tr.config.train.iterations
             )));
         }
-        // Version 1 always held the cache: without it, such a file is damaged.
-        let cache = match ckpt.extra.get(CACHE) {
-            Some(t) => Some(
-                t.to_vec1::<f32>()
-                    .map_err(|e| bad(format!("tensor `{CACHE}`: {e}")))?,
-            ),
-            None if version == 1 => return Err(bad(format!("tensor `{CACHE}` is missing"))),
-            None => None,
+        let cache = if full {
+            tensor(CACHE)?
+                .to_vec1::<f32>()
+                .map_err(|e| bad(format!("tensor `{CACHE}`: {e}")))?
+        } else {
+            tr.data.state().cache
         };
-        tr.cache_restored = cache.is_some();
-        if tr.cache_restored {
+        tr.cache_restored = full;
+        if full {
             tr.cached_checkpoint = Some(path.to_path_buf());
         }
-        let state = DataState {
-            cache: cache.unwrap_or_else(|| tr.data.state().cache),
-            order: tensor("data.order")?
+        let epoch = parse("data.epoch")?;
+        let shuffle_word_pos = get("data.shuffle_word_pos")?
+            .parse::<u128>()
+            .map_err(|_| bad("metadata `data.shuffle_word_pos` is not a count".into()))?;
+        let order = if version == 1 {
+            tensor(ORDER)?
                 .to_vec1::<u32>()
-                .map_err(|e| bad(format!("tensor `data.order`: {e}")))?,
+                .map_err(|e| bad(format!("tensor `{ORDER}`: {e}")))?
+        } else {
+            // Bounded before the replay: an epoch takes at least size / batch iterations.
+            let t = &tr.config.train;
+            let most = tr.iteration * t.batch_size as u64 / t.train_size.max(1) as u64 + 1;
+            if epoch > most {
+                return Err(bad(format!(
+                    "metadata `data.epoch` {epoch} is more epochs than {} iterations make",
+                    tr.iteration
+                )));
+            }
+            let (order, pos) = tr.data.replayed_order(epoch);
+            if pos != shuffle_word_pos {
+                return Err(bad(format!(
+                    "metadata `data.shuffle_word_pos` {shuffle_word_pos} is not where epoch \
+                     {epoch}'s shuffle ends ({pos})"
+                )));
+            }
+            order
+        };
+        let state = DataState {
+            cache,
+            order,
             cursor: parse("data.cursor")? as usize,
-            epoch: parse("data.epoch")?,
-            shuffle_word_pos: get("data.shuffle_word_pos")?
-                .parse::<u128>()
-                .map_err(|_| bad("metadata `data.shuffle_word_pos` is not a count".into()))?,
+            epoch,
+            shuffle_word_pos,
         };
         tr.data.restore(state).map_err(bad)?;
         tr.window = parse_window(get("window")?, n).ok_or_else(|| {
@@ -293,19 +323,23 @@ impl Trainer {
         self.data.set_cache(cache).map_err(bad)
     }
 
-    /// Rewrite trainer checkpoint `path` without its misreport cache (atomically; everything
-    /// else byte for byte the same values). A file without the cache is left as it is.
-    pub(crate) fn drop_cache(path: &Path) -> Result<()> {
+    /// Rewrite trainer checkpoint `path` lean: without the misreport cache and Adam's moments
+    /// (atomically; every other tensor and metadata entry as it was). A lean file is left as
+    /// it is.
+    pub(crate) fn make_lean(path: &Path) -> Result<()> {
         let mut ckpt = checkpoint::load_model(path)?;
-        if ckpt.extra.remove(CACHE).is_some() {
+        let before = ckpt.extra.len();
+        ckpt.extra
+            .retain(|k, _| k != CACHE && k != ORDER && !k.starts_with(OPTIM));
+        if ckpt.extra.len() != before {
             checkpoint::save_model(&ckpt.model, &ckpt.extra, &ckpt.metadata, path)?;
         }
         Ok(())
     }
 
     /// Whether the trainer continues its run exactly: true for a fresh trainer and one resumed
-    /// from a checkpoint holding the misreport cache; false when the cache was missing and
-    /// the misreports were redrawn from the seed.
+    /// from a checkpoint with the full state; false after a lean one, whose misreports were
+    /// redrawn from the seed and whose Adam restarted.
     pub fn resumed_exactly(&self) -> bool {
         self.cache_restored
     }

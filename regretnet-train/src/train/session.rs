@@ -56,8 +56,8 @@ pub fn resume_run(
 /// cut back to that checkpoint's iteration (so that they continue exactly from it). A newer
 /// checkpoint whose own bytes are damaged ([`TrainError::is_damaged_checkpoint`]: truncated,
 /// not safetensors, an entry missing) is renamed `*.unusable` (kept for inspection) and
-/// reported through `warn`; the previous one is tried (it holds no misreport cache, which is
-/// redrawn, and `warn` says so: [`Trainer::resumed_exactly`]). Any other error (the file cannot be
+/// reported through `warn`; the previous one is tried (it is lean: the misreport cache is
+/// redrawn and Adam restarts, and `warn` says so: [`Trainer::resumed_exactly`]). Any other error (the file cannot be
 /// read, it was written by another version) would hit every checkpoint alike: it is returned
 /// at once, naming the file, and nothing is renamed.
 pub fn resume_latest(run: &RunDir, warn: &mut dyn FnMut(&str)) -> Result<Trainer> {
@@ -78,9 +78,10 @@ pub fn resume_latest(run: &RunDir, warn: &mut dyn FnMut(&str)) -> Result<Trainer
                 truncate_after(run.path(), trainer.iteration())?;
                 if !trainer.resumed_exactly() {
                     warn(&format!(
-                        "{} holds no misreport cache (only the newest checkpoint keeps it): the \
-                         run continues from iteration {} with the misreports redrawn from the \
-                         seed, so it is complete but not bitwise the uninterrupted run",
+                        "{} holds no misreport cache or Adam state (only the newest checkpoint \
+                         keeps them): the run continues from iteration {} with the misreports \
+                         redrawn from the seed and Adam restarted, so it is complete but not \
+                         bitwise the uninterrupted run",
                         path.display(),
                         trainer.iteration()
                     ));

@@ -11,7 +11,7 @@ use regretnet_core::Config;
 use crate::error::TrainError;
 use crate::run::rundir::RunDir;
 use crate::train::session::{create_run, restart_run, resume_latest, train_in_run};
-use crate::train::trainer::Event;
+use crate::train::trainer::{Event, Trainer};
 
 fn tiny_config() -> Config {
     let mut c = preset("additive_2x2_uniform").unwrap();
@@ -177,6 +177,43 @@ fn a_resume_after_a_crash_past_the_newest_checkpoint_repeats_and_loses_no_row() 
     }
 }
 
+#[test]
+fn a_version_1_checkpoint_with_its_stored_order_resumes_to_the_same_state() {
+    // Version 1 stored the epoch's permutation (`data.order`); version 2 replays it from the
+    // shuffle stream. The newest checkpoint rewritten the old way (its order added, its
+    // version set to 1) resumes to the same training state.
+    let dir = tempfile::tempdir().unwrap();
+    let run = finished_run(&dir.path().join("r"));
+    let path = run.checkpoint_path(31);
+    let now = Trainer::resume(&path).unwrap();
+    let state = now.data.state();
+    assert!(state.epoch > 0, "the replay crosses reshuffles");
+    let bytes = std::fs::read(&path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let mut meta: HashMap<String, String> = header.metadata().clone().unwrap_or_default();
+    meta.insert("trainer_state".into(), "1".into());
+    let order_bytes: Vec<u8> = state.order.iter().flat_map(|k| k.to_le_bytes()).collect();
+    let order = safetensors::tensor::TensorView::new(
+        safetensors::Dtype::U32,
+        vec![state.order.len()],
+        &order_bytes,
+    )
+    .unwrap();
+    let mut tensors: Vec<(String, safetensors::tensor::TensorView<'_>)> = st.tensors();
+    tensors.push(("data.order".into(), order));
+    std::fs::write(&path, safetensors::serialize(tensors, Some(meta)).unwrap()).unwrap();
+    let old = Trainer::resume(&path).unwrap();
+    assert_eq!(old.data.state(), state);
+    assert_eq!(old.iteration(), 31);
+    assert!(old.resumed_exactly());
+
+    // A version 1 file without its order is damaged (that version always wrote it).
+    set_metadata(&run.checkpoint_path(30), "trainer_state", "1");
+    let err = Trainer::resume(&run.checkpoint_path(30)).unwrap_err();
+    assert!(err.is_damaged_checkpoint(), "{err}");
+}
+
 /// Whether the safetensors file at `path` holds a tensor named `name`.
 fn holds(path: &Path, name: &str) -> bool {
     let bytes = std::fs::read(path).unwrap();
@@ -201,12 +238,16 @@ fn only_the_newest_checkpoint_holds_the_misreport_cache_and_an_older_one_still_r
         .map(|(it, _)| it)
         .collect();
     assert_eq!(with_cache, vec![31], "the newest alone");
-    // Every one keeps the rest of the state (Adam's moments, the data order).
-    for (_, p) in run.checkpoints().unwrap() {
-        assert!(holds(&p, "data.order") && holds(&p, "optim.step"), "{p:?}");
+    // Adam's state likewise; the multipliers in every one; the order in none (replayed).
+    for (it, p) in run.checkpoints().unwrap() {
+        assert_eq!(holds(&p, "optim.step"), it == 31, "{p:?}");
+        assert!(
+            holds(&p, "lagrange.lambda") && !holds(&p, "data.order"),
+            "{p:?}"
+        );
     }
     let best = run.best_checkpoint_path();
-    assert!(best.exists() && !holds(&best, "data.cache"));
+    assert!(best.exists() && !holds(&best, "data.cache") && !holds(&best, "optim.step"));
 
     // The newest damaged: the previous one resumes without the cache, and says so.
     std::fs::write(run.checkpoint_path(31), b"torn").unwrap();
