@@ -4,10 +4,13 @@
 //! a schedule that sells regret) fails here, not in a user's run.
 //!
 //! The shortened schedule is the default preset's (`additive_1x2_uniform`: 50 misreport steps,
-//! best iterate kept, lambda 5, rho +50 per step, lr decayed over the second half) squeezed from
-//! 32,000 iterations into [`GUARD_ITERATIONS`]; the preset's rho schedule is relative
-//! (`train.rho_steps`), so it takes the default's 10 steps, every 800 iterations, and ends
-//! where the default's does. Measured with this exact config (release, one thread,
+//! best iterate kept, lambda 5, lr decayed over the second half) squeezed from 32,000
+//! iterations into [`GUARD_ITERATIONS`], with the reference's rho step (+50) instead of the
+//! default's +200: the preset's rho schedule is relative (`train.rho_steps`), so it takes the
+//! default's 10 steps, every 800 iterations. At 8,000 iterations the default's +200 leaves too
+//! few iterations to learn the menu before the penalty dominates: measured 0.5367, -1.80% from
+//! the optimum on the same profiles, +0.0003 +- 0.0025 over bundle Myerson (a collapse to pure
+//! bundling, which this guard fails), audited regret 2.4e-4. Measured with this exact config (release, one thread,
 //! 2026-12-01, docs/TRAINING.md "Time to quality (issue 16)"): 0.5514 on the first 2,000 test
 //! profiles, +0.88% from the Manelli-Vincent optimum on the same profiles (+0.0048 +- 0.0029
 //! paired), audited regret 6.6e-4, allocation distance 0.106. Training is deterministic (seeded
@@ -50,6 +53,7 @@ const DISTANCE_BOUND: f64 = 0.2;
 fn the_shortened_default_training_ends_near_the_optimum_at_low_audited_regret() {
     let mut config = presets::preset(DEFAULT_PRESET).unwrap();
     config.train.iterations = GUARD_ITERATIONS;
+    config.train.rho_increment = presets::REFERENCE_1X2_RHO_STEP;
     config.train.validate_every = 0;
     let mut trainer = Trainer::new(config).unwrap();
     assert_eq!(
