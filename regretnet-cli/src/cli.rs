@@ -162,7 +162,8 @@ pub struct ReproduceArgs {
     /// Where the run directories go (default: runs/reproduce-<budget>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Where to write the table (default: <out>/RESULTS.md).
+    /// Where to write the table (default: <out>/RESULTS.md). Only a file that `reproduce` wrote
+    /// (its first line says so) is replaced: a hand-written file is refused.
     #[arg(long, value_name = "FILE")]
     pub results: Option<PathBuf>,
     /// Train every row N iterations instead of the budget's (a smoke test of the pipeline;

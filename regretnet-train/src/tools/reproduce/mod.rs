@@ -2,11 +2,17 @@
 //!
 //! [`table`] says what a budget trains and how a row is judged and written; [`runner`] does it:
 //! for each preset it trains (or resumes, or reuses) a run directory, evaluates it under the
-//! audited protocol, compares it with every baseline on the same test sample, and rewrites
-//! `RESULTS.md` after every row, reporting progress through [`ReproduceProgress`].
+//! audited protocol, compares it with every baseline on the same test sample, and rewrites its
+//! table file (`--results`; default `<out>/RESULTS.md`) after every row, reporting progress
+//! through [`ReproduceProgress`]. It only ever rewrites a file it generated
+//! ([`GENERATED_MARKER`], [`check_results_path`]): the repository's hand-written `RESULTS.md`
+//! links the generated tables under `docs/results/`.
 
 pub mod runner;
 pub mod table;
 
 pub use runner::{reproduce, reproduce_row, ProtocolChoice, ReproduceOptions, ReproduceProgress};
-pub use table::{machine_description, results_markdown, table_order, Budget, Row};
+pub use table::{
+    check_results_path, machine_description, results_markdown, table_order, Budget, Row,
+    GENERATED_MARKER,
+};

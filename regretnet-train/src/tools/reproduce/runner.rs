@@ -18,7 +18,7 @@ use crate::error::{Result, TrainError};
 use crate::eval::{evaluate_checkpoint, Phase, Protocol};
 use crate::run::rundir::RunDir;
 use crate::tools::reproduce::table::{
-    machine_description, results_markdown, table_order, Budget, Row,
+    check_results_path, machine_description, results_markdown, table_order, Budget, Row,
 };
 use crate::train::session::{create_run, restart_run, resume_latest, train_in_run};
 use crate::train::trainer::Event;
@@ -93,6 +93,10 @@ pub fn reproduce(options: &ReproduceOptions, progress: &dyn ReproduceProgress) -
     for name in &names {
         budget.config(name)?;
     }
+    check_results_path(&options.results).map_err(|reason| TrainError::Io {
+        path: options.results.display().to_string(),
+        source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, reason),
+    })?;
     let out = &options.out;
     std::fs::create_dir_all(out).map_err(|e| TrainError::io(out, e))?;
     let machine = machine_description();
