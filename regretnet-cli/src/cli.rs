@@ -367,10 +367,10 @@ pub struct EvalArgs {
     #[arg(long)]
     pub certify: bool,
     /// Tolerance of each certificate: stop when the bound is within this of the best
-    /// misreport found (with --certify; default 1e-4)
+    /// misreport found (with --certify; default 5e-5)
     #[arg(long, value_name = "X", requires = "certify")]
     pub tol: Option<f64>,
-    /// Most boxes bounded per profile and bidder (with --certify; default 20000)
+    /// Most boxes bounded per profile and bidder (with --certify; default 100000)
     #[arg(long, value_name = "B", requires = "certify", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     pub budget: Option<u64>,
     /// Certify the first K regret profiles only (with --certify; default all)

@@ -46,6 +46,19 @@ impl RegretEstimate {
     }
 }
 
+/// Chunks per worker thread in one window of drawn starts ([`start_window`]).
+pub const START_WINDOW_CHUNKS: usize = 2;
+
+/// Profiles whose search starts [`estimate_regret_with`] holds at once: [`START_WINDOW_CHUNKS`]
+/// chunks of `chunk` profiles per thread.
+///
+/// ```
+/// assert_eq!(regretnet_regret::regret::start_window(50, 2), 200);
+/// ```
+pub fn start_window(chunk: usize, threads: usize) -> usize {
+    chunk.max(1) * threads.max(1) * START_WINDOW_CHUNKS
+}
+
 /// Estimate every profile's regret with the mechanism's utility gradient; see
 /// [`estimate_regret_with`].
 pub fn estimate_regret<M: Mechanism, R: Rng + ?Sized>(
@@ -70,7 +83,9 @@ pub fn estimate_regret<M: Mechanism, R: Rng + ?Sized>(
 /// from every start of [`draw_starts`] (the truthful report, the support's corners when
 /// `search.corners`, and `search.restarts` prior draws taken from `rng` in a fixed order),
 /// keeping the best iterate of all. Deterministic for a given `rng` whatever `work` says; one
-/// chunk holds `work.chunk * S * n` misreported profiles, `S` starts per profile.
+/// chunk holds `work.chunk * S * n` misreported profiles, `S` starts per profile, and the
+/// starts are drawn [`start_window`] profiles at a time (in the same order from the same
+/// stream), so memory is bounded whatever the sample size.
 pub fn estimate_regret_with<M: Mechanism, R: Rng + ?Sized>(
     mech: &M,
     setting: &Setting,
@@ -89,16 +104,6 @@ pub fn estimate_regret_with<M: Mechanism, R: Rng + ?Sized>(
     }
     let samples = profiles.len() / len;
     let per = starts_per_profile(setting, search);
-    let starts = draw_starts(setting, profiles, search, rng);
-    let parts = for_each_chunk(samples, work, |lo, hi| {
-        estimate_chunk(
-            mech,
-            setting,
-            &profiles[lo * len..hi * len],
-            &starts[lo * per * len..hi * per * len],
-            search,
-        )
-    })?;
     let mut est = RegretEstimate {
         samples,
         bidders: n,
@@ -107,12 +112,40 @@ pub fn estimate_regret_with<M: Mechanism, R: Rng + ?Sized>(
         revenue: Vec::with_capacity(samples),
         best_misreport: Vec::with_capacity(samples * len),
     };
-    for part in parts {
-        est.regret.extend_from_slice(&part.regret);
-        est.truthful_utility
-            .extend_from_slice(&part.truthful_utility);
-        est.revenue.extend_from_slice(&part.revenue);
-        est.best_misreport.extend_from_slice(&part.best_misreport);
+    // The starts are drawn window by window, each from where the previous window left the
+    // stream: the same starts, profile by profile, as drawing them all up front, and the same
+    // chunks (a window is whole chunks), so the same numbers; memory holds one window's.
+    let chunk = work.chunk.max(1);
+    let window = start_window(chunk, work.threads);
+    for wlo in (0..samples).step_by(window) {
+        let whi = (wlo + window).min(samples);
+        let starts = draw_starts(setting, &profiles[wlo * len..whi * len], search, rng);
+        let offset = |done: usize| {
+            if let Some(p) = work.progress {
+                p(wlo + done)
+            }
+        };
+        let part_work = Work {
+            chunk,
+            threads: work.threads,
+            progress: Some(&offset),
+        };
+        let parts = for_each_chunk(whi - wlo, part_work, |lo, hi| {
+            estimate_chunk(
+                mech,
+                setting,
+                &profiles[(wlo + lo) * len..(wlo + hi) * len],
+                &starts[lo * per * len..hi * per * len],
+                search,
+            )
+        })?;
+        for part in parts {
+            est.regret.extend_from_slice(&part.regret);
+            est.truthful_utility
+                .extend_from_slice(&part.truthful_utility);
+            est.revenue.extend_from_slice(&part.revenue);
+            est.best_misreport.extend_from_slice(&part.best_misreport);
+        }
     }
     Ok(est)
 }

@@ -277,8 +277,18 @@ fn regret_is_the_gain_at_the_best_misreport_and_searches_stay_in_support() {
             "{row:?}"
         );
     }
-    // Thread count does not change the result.
-    assert_eq!(run(1).regret, est.regret);
+    // Thread count does not change the result, nor do the windows the starts are drawn in:
+    // chunks of 10 make windows of 20 profiles on 1 thread (4 windows), 40 on 2 (2), 160 on 8
+    // (one window: every start drawn up front, as before windows).
+    for threads in [1, 8] {
+        let other = run(threads);
+        assert_eq!(other.regret, est.regret, "{threads} threads");
+        assert_eq!(
+            other.best_misreport, est.best_misreport,
+            "{threads} threads"
+        );
+    }
+    assert_eq!(crate::regret::start_window(10, 8), 160);
 }
 
 /// `u(b) = -(b - 0.3)^2` for a single one-item report, so Adam with a large step overshoots.

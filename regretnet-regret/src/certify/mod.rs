@@ -78,7 +78,8 @@ impl BoxBounds for Net64 {
     }
 }
 
-/// The tolerance and budget of the branch and bound.
+/// The tolerance and budget of the branch and bound (the defaults are `eval.certify_tol` and
+/// `eval.certify_budget`'s).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CertifyConfig {
     /// Stop when the best box's upper bound is within `tol` of the best utility found.
@@ -90,8 +91,8 @@ pub struct CertifyConfig {
 impl Default for CertifyConfig {
     fn default() -> Self {
         CertifyConfig {
-            tol: 1e-4,
-            budget: 20_000,
+            tol: 5e-5,
+            budget: 100_000,
         }
     }
 }

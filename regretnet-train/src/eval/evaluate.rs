@@ -22,6 +22,7 @@ use regretnet_core::recovery::{optimum_allocations, AllocationDistance};
 use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::{ConfigError, Setting};
 use regretnet_regret::certify::{certify_mechanism, CertifyConfig};
+use regretnet_regret::regret::start_window;
 use regretnet_regret::starts::starts_per_profile;
 use regretnet_regret::stats::{elementwise_max, mean_se};
 use regretnet_regret::{
@@ -62,11 +63,16 @@ pub const MAX_EVAL_BYTES: u64 = 8 << 30;
 
 /// Refuse, before allocating, a protocol whose test sample and search starts would not fit
 /// in [`MAX_EVAL_BYTES`].
-fn check_memory(setting: &Setting, protocol: &Protocol) -> Result<()> {
-    let per_profile = starts_per_profile(setting, &protocol.search()) as u64 + 3;
-    let bytes = (protocol.regret_profiles() as u64)
+fn check_memory(setting: &Setting, protocol: &Protocol, threads: usize) -> Result<()> {
+    // The test sample with its per-profile results (about 3 profiles' worth each), and one
+    // window of search starts (`start_window`: drawn window by window).
+    let per_profile = starts_per_profile(setting, &protocol.search()) as u64;
+    let profiles = protocol.regret_profiles() as u64;
+    let window = (start_window(protocol.chunk, threads) as u64).min(profiles);
+    let bytes = profiles
+        .saturating_mul(3)
+        .saturating_add(window.saturating_mul(per_profile))
         .saturating_mul(setting.profile_len() as u64)
-        .saturating_mul(per_profile)
         .saturating_mul(4);
     if bytes > MAX_EVAL_BYTES {
         return Err(ConfigError::invalid(
@@ -75,7 +81,7 @@ fn check_memory(setting: &Setting, protocol: &Protocol) -> Result<()> {
                 "{} profiles x {} starts need {:.1} GiB (limit {} GiB); use fewer --samples or \
                  --restarts",
                 protocol.samples,
-                per_profile - 3,
+                per_profile,
                 bytes as f64 / (1u64 << 30) as f64,
                 MAX_EVAL_BYTES >> 30
             ),
@@ -94,7 +100,7 @@ pub fn evaluate<M: Mechanism>(
     threads: usize,
     progress: Option<&(dyn Fn(Phase, usize) + Sync)>,
 ) -> Result<EvalReport> {
-    check_memory(setting, protocol)?;
+    check_memory(setting, protocol, threads)?;
     let start = Instant::now();
     let all = setting.sample_profiles(
         &mut stream_rng(protocol.seed, Stream::Test),
