@@ -33,10 +33,10 @@ pub const DEFAULT_PRESET: &str = "additive_1x2_uniform";
 
 /// Iterations of the default 1x2 training, chosen by measurement (docs/TRAINING.md, "Time to
 /// quality (issue 16)"): with the best-iterate inner search and rho's reference steps compressed
-/// into the run ([`DEFAULT_1X2_RHO_EVERY`]), 32,000 iterations end within 1% of the optimum on
-/// the same test profiles (+0.83%) at audited regret below 3e-4 (1.8e-4), and train + eval take
-/// 4.6 minutes on 2 threads; the previous default (100,000 iterations, last-iterate search, rho
-/// every 10,000) ended 1.8% above the optimum at 5.5e-4 after 10 minutes or more.
+/// into the run ([`DEFAULT_1X2_RHO_EVERY`]), 32,000 iterations reach audited regret below 3e-4;
+/// with [`DEFAULT_1X2_RHO_STEP`] they end at the optimum on the same test profiles (-0.0003 +-
+/// 0.0015 paired) at 8.1e-5. The previous default (100,000 iterations, last-iterate search,
+/// rho every 10,000) ended 1.8% above the optimum at 5.5e-4 after 10 minutes or more.
 pub const DEFAULT_1X2_ITERATIONS: u64 = 32_000;
 
 /// Iterations between rho's increments ([`DEFAULT_1X2_RHO_STEP`] each) in the default 1x2
