@@ -10,10 +10,12 @@
 //! default's 10 steps, every 800 iterations. At 8,000 iterations the default's +200 leaves too
 //! few iterations to learn the menu before the penalty dominates: measured 0.5367, -1.80% from
 //! the optimum on the same profiles, +0.0003 +- 0.0025 over bundle Myerson (a collapse to pure
-//! bundling, which this guard fails), audited regret 2.4e-4. Measured with this exact config (release, one thread,
-//! 2026-12-01, docs/TRAINING.md "Time to quality (issue 16)"): 0.5514 on the first 2,000 test
-//! profiles, +0.88% from the Manelli-Vincent optimum on the same profiles (+0.0048 +- 0.0029
-//! paired), audited regret 6.6e-4, allocation distance 0.106. Training is deterministic (seeded
+//! bundling, which this guard fails), audited regret 2.4e-4. Measured with this exact config
+//! (release, 2026-12-01 on the AMD EPYC, docs/TRAINING.md "Time to quality (issue 16)"): 0.5514
+//! on the first 2,000 test profiles, +0.88% from the Manelli-Vincent optimum on the same
+//! profiles (+0.0048 +- 0.0029 paired), audited regret 6.6e-4, allocation distance 0.106; on
+//! 2026-12-03 on the Intel Xeon: 0.5510, +0.80% (+0.0044 +- 0.0029, 1.5 SE), +0.0145 +- 0.0022
+//! over bundle Myerson (6.6 SE), audited regret 6.60e-4, allocation distance 0.108. Training is deterministic (seeded
 //! streams, results independent of the thread count), so the bands below are not about noise:
 //! they leave room for a legitimate change to the arithmetic and fail a real loss of quality.
 //! Run it as xtask does, with `RAYON_NUM_THREADS=1` (about 2 minutes; without it candle's gemm
