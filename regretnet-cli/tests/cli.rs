@@ -625,6 +625,44 @@ fn frontier_evaluates_every_checkpoint_and_compares_with_the_baselines() {
     let name = f["protocol"]["name"].as_str().unwrap();
     assert!(run.join(format!("frontier-{name}.md")).exists());
     assert!(run.join(format!("frontier-{name}.json")).exists());
+    // Each point's evaluation is kept and reused by a rerun under the same protocol: a kept
+    // regret planted in one file comes back; another protocol evaluates afresh.
+    let kept = run.join("frontier/iter-000000020.json");
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&kept).unwrap()).unwrap();
+    assert_eq!(saved["regret"], points[1]["regret"]);
+    saved["regret"] = serde_json::json!(0.125);
+    std::fs::write(&kept, saved.to_string()).unwrap();
+    let args = |samples: &'static str| {
+        vec![
+            "frontier",
+            run_s,
+            "--samples",
+            samples,
+            "--steps",
+            "3",
+            "--restarts",
+            "1",
+            "--json",
+            "--quiet",
+        ]
+    };
+    let rerun = |samples| {
+        let o = regretnet(&args(samples));
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let again = rerun("20");
+    assert_eq!(
+        again["points"][1]["regret"], 0.125,
+        "reused, not re-evaluated"
+    );
+    assert_eq!(again["points"][0]["regret"], points[0]["regret"]);
+    let other = rerun("16");
+    assert_ne!(
+        other["points"][1]["regret"], 0.125,
+        "another protocol: evaluated"
+    );
     assert_input_error(
         &regretnet(&["frontier", run_s, "--bounds", "-1", "--quiet"]),
         "--bounds",

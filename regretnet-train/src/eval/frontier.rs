@@ -8,13 +8,19 @@
 //! bounds shows whether a margin survives as regret goes to zero (a better mechanism) or
 //! vanishes with it (regret selling). Checkpoints are the points of one training run, whose
 //! penalty grows over time; runs with a stronger penalty add points by evaluating them too.
+//!
+//! Each checkpoint's evaluation is kept in `RUN/frontier/iter-<iteration>.json` (written as soon
+//! as it is done) with the protocol it ran under, and reused when `frontier` runs again under
+//! the same protocol: a killed run resumes at the next checkpoint, and a rerun after more
+//! training evaluates only the new checkpoints. A run's checkpoint at a given iteration always
+//! holds the same weights (training is deterministic; `train --force` removes the directory).
 
 use std::path::PathBuf;
 
 use regretnet_core::baselines::{baseline_revenues, paired, BaselineRevenue, PairedDifference};
 use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_nets::{checkpoint, NetSpec};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
 use crate::eval::{evaluate, Protocol};
@@ -79,8 +85,40 @@ pub struct Frontier {
     pub bounds: Vec<FrontierBound>,
 }
 
+/// One checkpoint's evaluation as `frontier` keeps it for reuse.
+#[derive(Debug, Serialize, Deserialize)]
+struct SavedEvaluation {
+    iteration: u64,
+    /// The protocol, as JSON: reused only under the same one.
+    protocol: serde_json::Value,
+    revenue: f64,
+    revenue_se: f64,
+    regret: f64,
+    search_regret: f64,
+    per_profile_revenue: Vec<f32>,
+}
+
+fn saved_path(run: &RunDir, iteration: u64) -> PathBuf {
+    run.path()
+        .join("frontier")
+        .join(format!("iter-{iteration:09}.json"))
+}
+
+/// The kept evaluation of `iteration` under `protocol`, if there is one that fits: a file that
+/// does not parse or was made under another protocol is ignored (and overwritten).
+fn load_saved(
+    run: &RunDir,
+    iteration: u64,
+    protocol: &serde_json::Value,
+) -> Option<SavedEvaluation> {
+    let text = std::fs::read_to_string(saved_path(run, iteration)).ok()?;
+    let saved: SavedEvaluation = serde_json::from_str(&text).ok()?;
+    (saved.iteration == iteration && &saved.protocol == protocol).then_some(saved)
+}
+
 /// Evaluate every periodic checkpoint of `run` under `protocol` and read off the best revenue
-/// at each of `bounds`. `progress` receives (checkpoints done, checkpoints in all) after each.
+/// at each of `bounds`, reusing the evaluations kept in `RUN/frontier/` under the same
+/// protocol. `progress` receives (checkpoints done, checkpoints in all) after each.
 pub fn frontier(
     run: &RunDir,
     protocol: &Protocol,
@@ -106,11 +144,34 @@ pub fn frontier(
         protocol.samples,
     );
     let theirs = baseline_revenues(&setting, &profiles);
+    let key = serde_json::to_value(protocol).map_err(|e| TrainError::Report(e.to_string()))?;
+    let dir = run.path().join("frontier");
+    std::fs::create_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
     let mut points = Vec::with_capacity(checkpoints.len());
     for (k, (iteration, path)) in checkpoints.iter().enumerate() {
-        let ckpt = checkpoint::load_model_expecting(path, &spec)?;
-        let report = evaluate(&ckpt.model, &setting, protocol, threads, None)?;
-        let ours: Vec<f64> = report
+        let saved = match load_saved(run, *iteration, &key) {
+            Some(saved) => saved,
+            None => {
+                let ckpt = checkpoint::load_model_expecting(path, &spec)?;
+                let report = evaluate(&ckpt.model, &setting, protocol, threads, None)?;
+                let saved = SavedEvaluation {
+                    iteration: *iteration,
+                    protocol: key.clone(),
+                    revenue: report.revenue,
+                    revenue_se: report.revenue_se,
+                    regret: report.regret,
+                    search_regret: report.gradient.mean,
+                    per_profile_revenue: report.per_profile_revenue.clone(),
+                };
+                let out = saved_path(run, *iteration);
+                let json =
+                    serde_json::to_string(&saved).map_err(|e| TrainError::Report(e.to_string()))?;
+                checkpoint::write_atomic(&out, json.as_bytes())
+                    .map_err(|e| TrainError::io(&out, e))?;
+                saved
+            }
+        };
+        let ours: Vec<f64> = saved
             .per_profile_revenue
             .iter()
             .map(|&r| r as f64)
@@ -122,10 +183,10 @@ pub fn frontier(
         points.push(FrontierPoint {
             iteration: *iteration,
             checkpoint: path.clone(),
-            revenue: report.revenue,
-            revenue_se: report.revenue_se,
-            regret: report.regret,
-            search_regret: report.gradient.mean,
+            revenue: saved.revenue,
+            revenue_se: saved.revenue_se,
+            regret: saved.regret,
+            search_regret: saved.search_regret,
             baselines,
         });
         if let Some(p) = progress {
