@@ -478,16 +478,20 @@ fn malformed_inputs_exit_2_with_a_message_and_no_panic() {
             "best",
         ),
         (
-            "flag eval too many samples",
+            // 256 threads hold 512 chunks of starts at once: about 100,000 starts for each
+            // of 25,600 profiles (the default chunk of 50) are 19 GiB at 1x2.
+            "flag eval too many starts at once",
             s(&[
                 "eval",
                 &good,
                 "--samples",
-                "10000000",
+                "1000000",
                 "--restarts",
                 "100000",
+                "--threads",
+                "256",
             ]),
-            "eval.samples",
+            "eval.restarts",
         ),
         ("unknown subcommand", s(&["frobnicate"]), "frobnicate"),
         (

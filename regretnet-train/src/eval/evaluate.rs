@@ -69,20 +69,38 @@ fn check_memory(setting: &Setting, protocol: &Protocol, threads: usize) -> Resul
     let per_profile = starts_per_profile(setting, &protocol.search()) as u64;
     let profiles = protocol.regret_profiles() as u64;
     let window = (start_window(protocol.chunk, threads) as u64).min(profiles);
-    let bytes = profiles
+    let floats = setting.profile_len() as u64;
+    let sample_bytes = profiles
         .saturating_mul(3)
-        .saturating_add(window.saturating_mul(per_profile))
-        .saturating_mul(setting.profile_len() as u64)
+        .saturating_mul(floats)
         .saturating_mul(4);
+    let window_bytes = window
+        .saturating_mul(per_profile)
+        .saturating_mul(floats)
+        .saturating_mul(4);
+    let bytes = sample_bytes.saturating_add(window_bytes);
     if bytes > MAX_EVAL_BYTES {
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        // Name the term that does not fit: the sample grows with --samples, the window of
+        // starts with --restarts, the threads and the chunk.
+        let (key, advice) = if sample_bytes >= window_bytes {
+            ("eval.samples", "use fewer --samples")
+        } else {
+            (
+                "eval.restarts",
+                "use fewer --restarts or --threads, or a smaller eval.batch_size",
+            )
+        };
         return Err(ConfigError::invalid(
-            "eval.samples",
+            key,
             format!(
-                "{} profiles x {} starts need {:.1} GiB (limit {} GiB); use fewer --samples or \
-                 --restarts",
+                "{} profiles need {:.1} GiB and their search starts, {} profiles x {} starts \
+                 at a time, {:.1} GiB (limit {} GiB); {advice}",
                 protocol.samples,
+                gib(sample_bytes),
+                window,
                 per_profile,
-                bytes as f64 / (1u64 << 30) as f64,
+                gib(window_bytes),
                 MAX_EVAL_BYTES >> 30
             ),
         )
