@@ -120,6 +120,9 @@ pub enum NetName {
     Rochetnet,
     /// Monotone virtual values with a second-price auction, exactly IC (one item).
     Myersonnet,
+    /// A learned affine maximizer: a menu of lotteries with bidder weights and boosts,
+    /// exactly IC for any numbers of bidders and items.
+    Ama,
 }
 
 impl NetName {
@@ -130,6 +133,7 @@ impl NetName {
             NetName::Regretnet => NetKind::Regretnet,
             NetName::Rochetnet => NetKind::Rochetnet,
             NetName::Myersonnet => NetKind::Myersonnet,
+            NetName::Ama => NetKind::Ama,
         }
     }
 }

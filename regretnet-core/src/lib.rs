@@ -29,6 +29,7 @@
 #![deny(missing_docs)]
 
 pub mod affine;
+pub mod ama;
 pub mod baselines;
 pub mod combinatorial;
 pub mod config;

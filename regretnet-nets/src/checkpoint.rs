@@ -224,7 +224,7 @@ pub struct ModelCheckpoint {
 }
 
 /// Prefixes of network tensors: a stray one is an error, not an extra.
-const NET_PREFIXES: [&str; 4] = ["alloc.", "pay.", "menu.", "vv."];
+const NET_PREFIXES: [&str; 5] = ["alloc.", "pay.", "menu.", "vv.", "ama."];
 
 /// Load a RegretNet checkpoint, building the network its metadata describes; a RochetNet or
 /// MyersonNet checkpoint is refused with its kind named ([`load_model`] reads all three).

@@ -32,6 +32,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod ama;
 pub mod checkpoint;
 pub mod error;
 pub mod frozen;
@@ -46,6 +47,7 @@ pub mod net;
 pub mod rochet;
 pub mod surgery;
 
+pub use ama::AmaNet;
 pub use checkpoint::{Checkpoint, ModelCheckpoint};
 pub use error::{NetsError, Result};
 pub use frozen::{FrozenNet, OwnUtility};

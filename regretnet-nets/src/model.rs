@@ -1,7 +1,7 @@
-//! Any of the paper's three networks, chosen by `[net] kind`: [`RegretNet`], [`RochetNet`] or
-//! [`MyersonNet`]. Evaluation, plots and checkpoints work on a [`Model`]; training dispatches
-//! on it (the regret-constrained trainer for RegretNet, plain revenue ascent for the two
-//! exactly incentive-compatible networks).
+//! Any of the networks, chosen by `[net] kind`: the paper's [`RegretNet`], [`RochetNet`] and
+//! [`MyersonNet`], and the learned affine maximizer [`AmaNet`]. Evaluation, plots and
+//! checkpoints work on a [`Model`]; training dispatches on it (the regret-constrained trainer
+//! for RegretNet, plain revenue ascent for the exactly incentive-compatible networks).
 
 use std::collections::BTreeMap;
 
@@ -11,11 +11,12 @@ use regretnet_core::{NetKind, Setting};
 
 use crate::error::Result;
 use crate::mlp::WeightGrad;
+use crate::ama::AmaNet;
 use crate::myerson_net::MyersonNet;
 use crate::net::{NetSpec, Outcome, RegretNet};
 use crate::rochet::{Choice, RochetNet};
 
-/// One of the three networks.
+/// One of the networks.
 #[derive(Debug, Clone)]
 pub enum Model {
     /// Allocation and payment MLPs.
@@ -24,6 +25,8 @@ pub enum Model {
     RochetNet(RochetNet),
     /// Monotone virtual values and a second-price auction, one item.
     MyersonNet(MyersonNet),
+    /// A learned affine maximizer, any numbers of bidders and items.
+    Ama(AmaNet),
 }
 
 impl Model {
@@ -33,6 +36,7 @@ impl Model {
             NetKind::Regretnet => Model::RegretNet(RegretNet::new(setting, spec, rng)?),
             NetKind::Rochetnet => Model::RochetNet(RochetNet::new(setting, spec, rng)?),
             NetKind::Myersonnet => Model::MyersonNet(MyersonNet::new(setting, spec, rng)?),
+            NetKind::Ama => Model::Ama(AmaNet::new(setting, spec, rng)?),
         })
     }
 
@@ -42,6 +46,7 @@ impl Model {
             Model::RegretNet(n) => n.spec(),
             Model::RochetNet(n) => n.spec(),
             Model::MyersonNet(n) => n.spec(),
+            Model::Ama(n) => n.spec(),
         }
     }
 
@@ -51,6 +56,7 @@ impl Model {
             Model::RegretNet(n) => n.named_vars(),
             Model::RochetNet(n) => n.named_vars(),
             Model::MyersonNet(n) => n.named_vars(),
+            Model::Ama(n) => n.named_vars(),
         }
     }
 
@@ -69,6 +75,7 @@ impl Model {
             Model::RegretNet(n) => n.forward(bids, mode),
             Model::RochetNet(n) => n.forward(bids, Choice::Hard, mode),
             Model::MyersonNet(n) => n.forward(bids, Choice::Hard, mode),
+            Model::Ama(n) => n.forward(bids, Choice::Hard, mode),
         }
     }
 
@@ -79,6 +86,7 @@ impl Model {
             Model::RegretNet(n) => n.forward(bids, WeightGrad::Track),
             Model::RochetNet(n) => n.forward(bids, Choice::Soft, WeightGrad::Track),
             Model::MyersonNet(n) => n.forward(bids, Choice::Soft, WeightGrad::Track),
+            Model::Ama(n) => n.forward(bids, Choice::Soft, WeightGrad::Track),
         }
     }
 

@@ -23,6 +23,9 @@ pub enum NetKind {
     /// Monotone virtual values and a second-price auction on them, for one item: exactly
     /// incentive compatible.
     Myersonnet,
+    /// A learned affine maximizer: a menu of randomized allocations, bidder weights and boosts
+    /// ([`crate::ama`]); exactly incentive compatible for any number of bidders and items.
+    Ama,
 }
 
 impl NetKind {
@@ -32,6 +35,7 @@ impl NetKind {
             NetKind::Regretnet => "regretnet",
             NetKind::Rochetnet => "rochetnet",
             NetKind::Myersonnet => "myersonnet",
+            NetKind::Ama => "ama",
         }
     }
 
@@ -54,14 +58,15 @@ pub struct NetConfig {
     pub alloc_hidden: Vec<usize>,
     /// Hidden widths of the payment net (reference: `[100, 100]`).
     pub pay_hidden: Vec<usize>,
-    /// RochetNet's menu entries besides the zero entry that guarantees IR (reference: 1,000).
+    /// Menu entries besides the zero entry that guarantees IR: RochetNet's (reference: 1,000)
+    /// and the AMA's.
     pub menu_size: usize,
     /// MyersonNet's groups: the virtual value is the min over groups (reference: 10).
     pub groups: usize,
     /// MyersonNet's linear pieces per group, maxed within a group (reference: 10).
     pub linear: usize,
-    /// Softmax temperature of the training-time choice: RochetNet's menu entry, MyersonNet's
-    /// winner (reference: 1,000). Evaluation uses the hard argmax.
+    /// Softmax temperature of the training-time choice: RochetNet's and the AMA's menu entry,
+    /// MyersonNet's winner (reference: 1,000). Evaluation uses the hard argmax.
     pub temperature: f64,
     /// Range of the uniform initial biases: RochetNet's entry utilities' offsets (minus the
     /// prices), MyersonNet's linear pieces. Default: RochetNet `[-V, 0]` with `V` the
@@ -146,12 +151,19 @@ impl NetConfig {
                         "RochetNet covers additive and unit-demand bidders, not combinatorial",
                     ));
                 }
-                if !(1..=100_000).contains(&self.menu_size) {
+                self.validate_menu_size()?;
+                self.validate_shared()
+            }
+            NetKind::Ama => {
+                if setting.valuation == ValuationKind::Combinatorial
+                    && (setting.bidders, setting.items) != (2, 2)
+                {
                     return Err(ConfigError::invalid(
-                        "net.menu_size",
-                        format!("must be between 1 and 100000, got {}", self.menu_size),
+                        "net.kind",
+                        "the AMA's combinatorial menu covers 2 bidders and 2 items",
                     ));
                 }
+                self.validate_menu_size()?;
                 self.validate_shared()
             }
             NetKind::Myersonnet => {
@@ -182,6 +194,17 @@ impl NetConfig {
                 self.validate_shared()
             }
         }
+    }
+
+    /// The menu size of RochetNet and the AMA.
+    fn validate_menu_size(&self) -> Result<(), ConfigError> {
+        if !(1..=100_000).contains(&self.menu_size) {
+            return Err(ConfigError::invalid(
+                "net.menu_size",
+                format!("must be between 1 and 100000, got {}", self.menu_size),
+            ));
+        }
+        Ok(())
     }
 
     /// Checks shared by the exactly-IC networks.

@@ -1,0 +1,300 @@
+//! A learned affine maximizer auction (lottery AMA, Curry, Sandholm and Dickerson, IJCAI 2023):
+//! a free menu of `K` randomized allocations, bidder weights and boosts, exactly incentive
+//! compatible and individually rational for any parameters (the proof is in
+//! [`regretnet_core::ama`], whose [`AffineMenu`] is the same mechanism in `f64`).
+//!
+//! # Parameters
+//!
+//! - `ama.alloc`: the menu's logits. Additive: `[K, n + 1, m]`, each item's allocation a
+//!   softmax over the `n` bidders and "unsold" (axis 1, the last row dropped). Unit demand:
+//!   `[K, n + 1, m + 1]`, the minimum of the softmax over bidders (axis 1) and the softmax over
+//!   items (axis 2), without the dummy row and column, as RegretNet's unit-demand head: every
+//!   item is sold at most once and every bidder gets at most one item in expectation, a doubly
+//!   substochastic matrix and so a lottery over matchings (Birkhoff-von Neumann). Combinatorial
+//!   2 x 2: `[K, 9]`, a softmax over the nine deterministic outcomes
+//!   ([`OutcomeList::Corrected`]) whose expected coefficients of `(v1, v2, C)` are the entry.
+//! - `ama.boost`: `[K]`, the boosts `lambda_k`.
+//! - `ama.weight`: `[n]`, the bidder weights `w_i = exp(weight_i)`.
+//!
+//! The empty entry, with boost 0, is entry 0 of the menu (adding one constant to every boost
+//! changes neither the choice nor a payment, so fixing the empty entry's boost loses nothing).
+//!
+//! # Choice
+//!
+//! [`Choice::Hard`] is the mechanism: with `V[b, i, k]` bidder `i`'s value for entry `k`,
+//! `S = sum_i w_i V_i + lambda`, entry `k* = argmax_k S` (candle's argmax: the first maximizer),
+//! payment `p_i = (max_k S_{-i} - S_{-i}(k*)) / w_i` clamped to `[0, V_i(k*)]`.
+//! [`Choice::Soft`], for training, replaces the choice by `pi = softmax(T S)` at the configured
+//! temperature `T`: allocation `sum_k pi_k A_k`, payment
+//! `p_i = (max_k S_{-i} - sum_k pi_k S_{-i}(k)) / w_i` (Curry et al.'s surrogate: the hard first
+//! term, the expected second). Revenue ascent on it needs no misreport search.
+
+use std::collections::BTreeMap;
+
+use candle_core::{DType, Device, Tensor, Var, D};
+use rand::Rng;
+use regretnet_core::affine::{OutcomeList, Package};
+use regretnet_core::ama::AffineMenu;
+use regretnet_core::{Setting, ValuationKind};
+
+use crate::error::{NetsError, Result};
+use crate::init::{normal, uniform};
+use crate::mlp::WeightGrad;
+use crate::net::{NetSpec, Outcome};
+use crate::rochet::{Choice, ALPHA_INIT_SD};
+
+/// A learned menu, bidder weights and boosts (module docs).
+#[derive(Debug, Clone)]
+pub struct AmaNet {
+    spec: NetSpec,
+    bidders: usize,
+    items: usize,
+    dim: usize,
+    valuation: ValuationKind,
+    temperature: f64,
+    alloc: Var,
+    boost: Var,
+    weight: Var,
+}
+
+/// The nine outcomes' coefficient rows of `(v1, v2, C)` for both bidders: `[9, 6]`.
+fn outcome_coefficients() -> Vec<f32> {
+    let row = |p: Package| match p {
+        Package::None => [0.0, 0.0, 0.0],
+        Package::Item1 => [1.0, 0.0, 0.0],
+        Package::Item2 => [0.0, 1.0, 0.0],
+        Package::Both => [1.0, 1.0, 1.0],
+    };
+    OutcomeList::Corrected
+        .outcomes()
+        .iter()
+        .flat_map(|o| o.iter().flat_map(|&p| row(p)))
+        .collect()
+}
+
+impl AmaNet {
+    /// A fresh menu of `spec.net.menu_size` entries for `setting`: logits from `N(0, 1)`,
+    /// boosts from `U[bias_init]`, unit weights.
+    pub fn new<R: Rng + ?Sized>(setting: &Setting, spec: NetSpec, rng: &mut R) -> Result<Self> {
+        let (n, m, k) = (setting.bidders, setting.items, spec.net.menu_size);
+        let shape: Vec<usize> = match setting.valuation {
+            ValuationKind::Additive => vec![k, n + 1, m],
+            ValuationKind::UnitDemand => vec![k, n + 1, m + 1],
+            ValuationKind::Combinatorial if (n, m) == (2, 2) => vec![k, 9],
+            ValuationKind::Combinatorial => {
+                return Err(NetsError::Shape(format!(
+                    "the AMA's combinatorial menu is for 2 bidders and 2 items, not {n}x{m}"
+                )))
+            }
+        };
+        let count = shape.iter().product();
+        let alloc = Tensor::from_vec(normal(count, ALPHA_INIT_SD, rng), shape, &Device::Cpu)?;
+        let boost = Tensor::from_vec(
+            uniform(k, spec.net.bias_range(setting), rng),
+            k,
+            &Device::Cpu,
+        )?;
+        Ok(AmaNet {
+            bidders: n,
+            items: m,
+            dim: setting.type_len(),
+            valuation: setting.valuation,
+            temperature: spec.net.temperature,
+            alloc: Var::from_tensor(&alloc)?,
+            boost: Var::from_tensor(&boost)?,
+            weight: Var::zeros(n, DType::F32, &Device::Cpu)?,
+            spec,
+        })
+    }
+
+    /// The setting and architecture.
+    pub fn spec(&self) -> &NetSpec {
+        &self.spec
+    }
+
+    /// The trainable variables: `ama.alloc`, `ama.boost` and `ama.weight`.
+    pub fn named_vars(&self) -> BTreeMap<String, Var> {
+        BTreeMap::from([
+            ("ama.alloc".to_string(), self.alloc.clone()),
+            ("ama.boost".to_string(), self.boost.clone()),
+            ("ama.weight".to_string(), self.weight.clone()),
+        ])
+    }
+
+    fn param(v: &Var, mode: WeightGrad) -> Tensor {
+        match mode {
+            WeightGrad::Track => v.as_tensor().clone(),
+            WeightGrad::Frozen => v.as_detached_tensor(),
+        }
+    }
+
+    /// The menu with the empty entry first: coefficients `[K + 1, n, d]`, boosts `[K + 1]` and
+    /// bidder weights `[n]`.
+    pub fn menu(&self, mode: WeightGrad) -> Result<(Tensor, Tensor, Tensor)> {
+        let (n, m) = (self.bidders, self.items);
+        let logits = Self::param(&self.alloc, mode);
+        let k = logits.dim(0)?;
+        let entries = match self.valuation {
+            ValuationKind::Additive => {
+                candle_nn::ops::softmax(&logits, 1)?.narrow(1, 0, n)?
+            }
+            ValuationKind::UnitDemand => {
+                let by_item = candle_nn::ops::softmax(&logits, 1)?;
+                let by_bidder = candle_nn::ops::softmax(&logits, 2)?;
+                by_item
+                    .minimum(&by_bidder)?
+                    .narrow(1, 0, n)?
+                    .narrow(2, 0, m)?
+            }
+            ValuationKind::Combinatorial => {
+                let probs = candle_nn::ops::softmax(&logits, 1)?; // [K, 9]
+                let c = Tensor::from_vec(outcome_coefficients(), (9, 6), &Device::Cpu)?;
+                probs.matmul(&c)?.reshape((k, 2, 3))?
+            }
+        };
+        let empty = Tensor::zeros((1, n, self.dim), DType::F32, &Device::Cpu)?;
+        let entries = Tensor::cat(&[&empty, &entries.contiguous()?], 0)?;
+        let boosts = Tensor::cat(
+            &[
+                &Tensor::zeros(1, DType::F32, &Device::Cpu)?,
+                &Self::param(&self.boost, mode),
+            ],
+            0,
+        )?;
+        let weights = Self::param(&self.weight, mode).exp()?;
+        Ok((entries, boosts, weights))
+    }
+
+    /// The mechanism in `f64` ([`AffineMenu`]), from the current parameters.
+    pub fn affine_menu(&self) -> Result<AffineMenu> {
+        let (entries, boosts, weights) = self.menu(WeightGrad::Frozen)?;
+        let f = |t: &Tensor| -> Result<Vec<f64>> {
+            Ok(t.flatten_all()?
+                .to_dtype(DType::F64)?
+                .to_vec1::<f64>()?
+                .into_iter()
+                // Softmax underflow can leave -0.0 or denormals; both are zero probability.
+                .map(|x| if x > 0.0 { x } else { 0.0 })
+                .collect())
+        };
+        let boosts: Vec<f64> = boosts.to_dtype(DType::F64)?.to_vec1()?;
+        AffineMenu::new(self.bidders, self.dim, f(&entries)?, f(&weights)?, boosts)
+            .map_err(|e| NetsError::Shape(e.to_string()))
+    }
+
+    /// Set the menu to `menu`'s entries, weights and boosts (shifted so that the empty entry's
+    /// boost is 0) for a net whose entries are logits over deterministic outcomes: the
+    /// combinatorial 2 x 2 net, or an additive 2 x 2 one whose entries are the nine outcomes'
+    /// item probabilities. Each entry must be one of the nine outcomes of
+    /// [`OutcomeList::Corrected`] (or its duplicate "bidder 1 gets item 1"); its logit row
+    /// becomes `+L` on that outcome and `-L` elsewhere, `L` large enough that the softmax is
+    /// exact in `f32`.
+    pub fn load_deterministic(&self, menu: &AffineMenu) -> Result<()> {
+        if menu.len() != self.boost.as_tensor().dim(0)? + 1 || menu.bidders() != self.bidders {
+            return Err(NetsError::Shape(format!(
+                "a menu of {} entries for {} bidders does not fit a net of {} entries plus the \
+                 empty one for {} bidders",
+                menu.len(),
+                menu.bidders(),
+                self.boost.as_tensor().dim(0)?,
+                self.bidders
+            )));
+        }
+        const L: f32 = 60.0;
+        let shape = self.alloc.as_tensor().dims().to_vec();
+        let row_len: usize = shape[1..].iter().product();
+        let mut logits = vec![-L; menu.len().saturating_sub(1) * row_len];
+        let coefficients = outcome_coefficients();
+        for k in 1..menu.len() {
+            let want: Vec<f64> = (0..self.bidders)
+                .flat_map(|i| menu.coefficients(k, i).to_vec())
+                .collect();
+            let row = &mut logits[(k - 1) * row_len..k * row_len];
+            match self.valuation {
+                ValuationKind::Combinatorial => {
+                    let o = (0..9)
+                        .find(|&o| {
+                            (0..6).all(|c| (coefficients[o * 6 + c] as f64 - want[c]).abs() < 1e-12)
+                        })
+                        .ok_or_else(|| {
+                            NetsError::Shape(format!("entry {k} is not a deterministic outcome"))
+                        })?;
+                    row[o] = L;
+                }
+                ValuationKind::Additive => {
+                    // [n + 1, m]: each item to its bidder, or to the "unsold" row.
+                    let (n, m) = (self.bidders, self.items);
+                    for j in 0..m {
+                        let owner = (0..n).find(|&i| want[i * m + j] == 1.0).unwrap_or(n);
+                        if (0..n).any(|i| i != owner && want[i * m + j] != 0.0) {
+                            return Err(NetsError::Shape(format!(
+                                "entry {k} is not deterministic in item {j}"
+                            )));
+                        }
+                        row[owner * m + j] = L;
+                    }
+                }
+                ValuationKind::UnitDemand => {
+                    return Err(NetsError::Shape(
+                        "deterministic menus load into additive and combinatorial nets".into(),
+                    ))
+                }
+            }
+        }
+        self.alloc
+            .set(&Tensor::from_vec(logits, shape, &Device::Cpu)?)?;
+        let shift = menu.boosts()[0];
+        let boosts: Vec<f32> = menu.boosts()[1..]
+            .iter()
+            .map(|b| (b - shift) as f32)
+            .collect();
+        self.boost
+            .set(&Tensor::from_vec(boosts, menu.len() - 1, &Device::Cpu)?)?;
+        let weights: Vec<f32> = menu.weights().iter().map(|w| w.ln() as f32).collect();
+        self.weight
+            .set(&Tensor::from_vec(weights, self.bidders, &Device::Cpu)?)?;
+        Ok(())
+    }
+
+    /// Allocation `[B, n, d]` and payment `[B, n]` for `bids: [B, n, d]`.
+    pub fn forward(&self, bids: &Tensor, choice: Choice, mode: WeightGrad) -> Result<Outcome> {
+        let (batch, n, d) = bids.dims3()?;
+        let (entries, boosts, weights) = self.menu(mode)?;
+        let k = entries.dim(0)?;
+        // V[b, i, k] = sum_d entries[k, i, d] bids[b, i, d], as n batched products.
+        let values = bids
+            .transpose(0, 1)?
+            .contiguous()?
+            .matmul(&entries.permute((1, 2, 0))?.contiguous()?)? // [n, B, K]
+            .transpose(0, 1)?
+            .contiguous()?; // [B, n, K]
+        let weighted = values.broadcast_mul(&weights.reshape((1, n, 1))?)?;
+        let score = weighted.sum(1)?.broadcast_add(&boosts.reshape((1, k))?)?; // [B, K]
+        let others = score.unsqueeze(1)?.broadcast_sub(&weighted)?; // [B, n, K]
+        let top = others.max_keepdim(D::Minus1)?; // [B, n, 1]
+        let flat = entries.reshape((k, n * d))?;
+        let (alloc, pay) = match choice {
+            Choice::Soft => {
+                let pi = candle_nn::ops::softmax(&(&score * self.temperature)?, D::Minus1)?;
+                let alloc = pi.matmul(&flat)?.reshape((batch, n, d))?;
+                let expected = others.broadcast_mul(&pi.unsqueeze(1)?)?.sum_keepdim(D::Minus1)?;
+                let pay = (top - expected)?.squeeze(D::Minus1)?.broadcast_div(&weights.reshape((1, n))?)?;
+                (alloc, pay)
+            }
+            Choice::Hard => {
+                let pick = score.argmax(D::Minus1)?; // [B], u32
+                let alloc = flat.index_select(&pick, 0)?.reshape((batch, n, d))?;
+                let at = pick.reshape((batch, 1, 1))?.broadcast_as((batch, n, 1))?.contiguous()?;
+                let chosen = others.gather(&at, D::Minus1)?;
+                let value = values.gather(&at, D::Minus1)?.squeeze(D::Minus1)?;
+                let pay = (top - chosen)?
+                    .squeeze(D::Minus1)?
+                    .broadcast_div(&weights.reshape((1, n))?)?
+                    .relu()?
+                    .minimum(&value.relu()?)?;
+                (alloc, pay)
+            }
+        };
+        Ok(Outcome { alloc, pay })
+    }
+}
