@@ -195,9 +195,8 @@ impl AffineMenu {
             .map(|(k, i)| self.value(b, k, i))
             .collect();
         let v = |k: usize, i: usize| values[k * n + i];
-        let score = |k: usize| {
-            (0..n).map(|i| self.weights[i] * v(k, i)).sum::<f64>() + self.boosts[k]
-        };
+        let score =
+            |k: usize| (0..n).map(|i| self.weights[i] * v(k, i)).sum::<f64>() + self.boosts[k];
         let mut entry = 0;
         let mut best = score(0);
         for k in 1..kk {
@@ -278,7 +277,11 @@ mod tests {
                     for b in profiles.chunks_exact(setting.profile_len()) {
                         let want = ama.revenue_of_profile(&setting, b);
                         let got: f64 = menu.outcome(b).payments.iter().sum();
-                        assert!((want - got).abs() < 1e-12, "{name} {}: {want} {got}", ama.name);
+                        assert!(
+                            (want - got).abs() < 1e-12,
+                            "{name} {}: {want} {got}",
+                            ama.name
+                        );
                     }
                 }
             }
@@ -339,13 +342,32 @@ mod tests {
     #[test]
     fn bad_menus_are_refused_with_the_problem_named() {
         let err = |r: Result<AffineMenu, ConfigError>| r.unwrap_err().to_string();
-        assert!(err(AffineMenu::new(1, 1, vec![0.0, 1.0], vec![0.0], vec![0.0; 2]))
-            .contains("positive"));
-        assert!(err(AffineMenu::new(1, 1, vec![1.0, 1.0], vec![1.0], vec![0.0; 2]))
-            .contains("empty"));
-        assert!(err(AffineMenu::new(1, 1, vec![0.0], vec![1.0], vec![0.0; 2]))
-            .contains("expected"));
-        assert!(err(AffineMenu::new(1, 1, vec![0.0, -0.1], vec![1.0], vec![0.0; 2]))
-            .contains("nonnegative"));
+        assert!(err(AffineMenu::new(
+            1,
+            1,
+            vec![0.0, 1.0],
+            vec![0.0],
+            vec![0.0; 2]
+        ))
+        .contains("positive"));
+        assert!(err(AffineMenu::new(
+            1,
+            1,
+            vec![1.0, 1.0],
+            vec![1.0],
+            vec![0.0; 2]
+        ))
+        .contains("empty"));
+        assert!(
+            err(AffineMenu::new(1, 1, vec![0.0], vec![1.0], vec![0.0; 2])).contains("expected")
+        );
+        assert!(err(AffineMenu::new(
+            1,
+            1,
+            vec![0.0, -0.1],
+            vec![1.0],
+            vec![0.0; 2]
+        ))
+        .contains("nonnegative"));
     }
 }

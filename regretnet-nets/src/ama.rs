@@ -112,6 +112,11 @@ impl AmaNet {
         &self.spec
     }
 
+    /// Set the training-time softmax temperature (the mechanism itself does not depend on it).
+    pub fn set_temperature(&mut self, temperature: f64) {
+        self.temperature = temperature;
+    }
+
     /// The trainable variables: `ama.alloc`, `ama.boost` and `ama.weight`.
     pub fn named_vars(&self) -> BTreeMap<String, Var> {
         BTreeMap::from([
@@ -135,9 +140,7 @@ impl AmaNet {
         let logits = Self::param(&self.alloc, mode);
         let k = logits.dim(0)?;
         let entries = match self.valuation {
-            ValuationKind::Additive => {
-                candle_nn::ops::softmax(&logits, 1)?.narrow(1, 0, n)?
-            }
+            ValuationKind::Additive => candle_nn::ops::softmax(&logits, 1)?.narrow(1, 0, n)?,
             ValuationKind::UnitDemand => {
                 let by_item = candle_nn::ops::softmax(&logits, 1)?;
                 let by_bidder = candle_nn::ops::softmax(&logits, 2)?;
@@ -277,14 +280,21 @@ impl AmaNet {
             Choice::Soft => {
                 let pi = candle_nn::ops::softmax(&(&score * self.temperature)?, D::Minus1)?;
                 let alloc = pi.matmul(&flat)?.reshape((batch, n, d))?;
-                let expected = others.broadcast_mul(&pi.unsqueeze(1)?)?.sum_keepdim(D::Minus1)?;
-                let pay = (top - expected)?.squeeze(D::Minus1)?.broadcast_div(&weights.reshape((1, n))?)?;
+                let expected = others
+                    .broadcast_mul(&pi.unsqueeze(1)?)?
+                    .sum_keepdim(D::Minus1)?;
+                let pay = (top - expected)?
+                    .squeeze(D::Minus1)?
+                    .broadcast_div(&weights.reshape((1, n))?)?;
                 (alloc, pay)
             }
             Choice::Hard => {
                 let pick = score.argmax(D::Minus1)?; // [B], u32
                 let alloc = flat.index_select(&pick, 0)?.reshape((batch, n, d))?;
-                let at = pick.reshape((batch, 1, 1))?.broadcast_as((batch, n, 1))?.contiguous()?;
+                let at = pick
+                    .reshape((batch, 1, 1))?
+                    .broadcast_as((batch, n, 1))?
+                    .contiguous()?;
                 let chosen = others.gather(&at, D::Minus1)?;
                 let value = values.gather(&at, D::Minus1)?.squeeze(D::Minus1)?;
                 let pay = (top - chosen)?

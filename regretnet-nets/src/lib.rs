@@ -61,6 +61,8 @@ pub use surgery::{Layer, Part, Weights};
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_ama;
+#[cfg(test)]
 mod tests_combinatorial;
 #[cfg(test)]
 mod tests_fused;

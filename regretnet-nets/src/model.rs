@@ -9,9 +9,9 @@ use candle_core::{Tensor, Var};
 use rand::Rng;
 use regretnet_core::{NetKind, Setting};
 
+use crate::ama::AmaNet;
 use crate::error::Result;
 use crate::mlp::WeightGrad;
-use crate::ama::AmaNet;
 use crate::myerson_net::MyersonNet;
 use crate::net::{NetSpec, Outcome, RegretNet};
 use crate::rochet::{Choice, RochetNet};
