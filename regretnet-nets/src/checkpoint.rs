@@ -63,7 +63,7 @@
 //! is the coefficient row `(s1 + sb, s2 + sb, sb)` of the type `(v1, v2, C)`, so
 //! `sum_j a_j b_j = s1 v1 + s2 v2 + sb (v1 + v2 + C)`, the reported value of what it receives.
 //!
-//! # RochetNet and MyersonNet
+//! # RochetNet, MyersonNet and the AMA
 //!
 //! The `net` metadata's `kind` says which network the file holds (absent: `"regretnet"`, the
 //! layout above). RochetNet (`"rochetnet"`, one bidder, `K = menu_size`):
@@ -96,6 +96,32 @@
 //! t_i = max(0, max_{j != i} phi_j)                                 # the winner's threshold
 //! price_i = ((t_i - bias[..., i]) / exp(slope_log[..., i])).min(axis=1).max(axis=0)
 //! a[:, i] = (w == i); p[:, i] = a[:, i] * price_i
+//! ```
+//!
+//! The learned affine maximizer (`"ama"`, `n` bidders, `m` items, `K = menu_size`;
+//! [`crate::ama`], [`regretnet_core::ama`]):
+//!
+//! | name | shape |
+//! |---|---|
+//! | `ama.alloc` | additive `[K, n + 1, m]`; unit demand `[K, n + 1, m + 1]`; combinatorial 2 x 2 `[K, 9]` |
+//! | `ama.boost` | `[K]` |
+//! | `ama.weight` | `[n]` |
+//!
+//! ```text
+//! additive:     A = softmax(alloc, axis=1)[:, :n, :]                          # [K, n, m]
+//! unit demand:  A = minimum(softmax(alloc, axis=1), softmax(alloc, axis=2))[:, :n, :m]
+//! combinatorial: P = softmax(alloc, axis=1)            # over the nine outcomes, in order:
+//!               # none; 1 gets item 1; 2 gets item 2; 1 gets item 2; 2 gets item 1;
+//!               # 1 item 1 + 2 item 2; 1 item 2 + 2 item 1; 1 gets both; 2 gets both
+//!               A = (P @ C).reshape(K, 2, 3)           # C[o] = both bidders' rows of (v1, v2, C)
+//!               # coefficients: item 1 alone (1,0,0), item 2 alone (0,1,0), both (1,1,1)
+//! A = concat([zeros((1, n, d)), A]); lam = concat([[0], boost]); w = exp(weight)
+//! V = einsum("bid,kid->bik", b, A)                      # [B, n, K+1]: values of the entries
+//! S = (w[None, :, None] * V).sum(1) + lam               # [B, K+1]
+//! k = argmax(S, axis=1)                                 # the first maximizer
+//! S_i = S[:, None, :] - w[None, :, None] * V            # [B, n, K+1]: welfare without i
+//! p = clip((S_i.max(2) - S_i[b, :, k]) / w, 0, V[b, :, k])   # payments [B, n]
+//! a = A[k]                                              # allocations [B, n, d]
 //! ```
 //!
 //! In Python: `from safetensors.numpy import load_file; t = load_file(path)`, and the metadata by

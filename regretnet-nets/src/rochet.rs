@@ -30,7 +30,7 @@ use crate::net::{NetSpec, Outcome};
 /// `tf.keras.initializers.RandomNormal()` in the TensorFlow 1.x releases of its time, where
 /// that name was the core `init_ops.RandomNormal` (stddev 1.0, tensorflow/tensorflow#12973;
 /// later Keras releases default to 0.05). It matters: with 0.05 every entry starts near the
-/// lottery `(1/2, 1/2)`, the menu stays symmetric and training on 1x2 U[0,1] settled on pure
+/// lottery `(1/2, 1/2)`, the menu stays symmetric and training on 1x2 U\[0,1\] settled on pure
 /// bundling (0.5386 on the test sample, the bundle's revenue, -1.1% from the optimum, after
 /// 40,000 and after 100,000 iterations); with 1 the entries start spread over the square and
 /// the same 40,000 iterations reach 0.5439, -0.13% (docs/TRAINING.md).

@@ -65,6 +65,8 @@ pub use work::Work;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_ama;
+#[cfg(test)]
 mod tests_audit;
 #[cfg(test)]
 mod tests_combinatorial;

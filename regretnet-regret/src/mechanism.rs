@@ -5,7 +5,7 @@ use regretnet_nets::{FrozenNet, Model, Outcome, RegretNet, WeightGrad};
 
 use crate::certify::{BoxBounds, Net64};
 use crate::error::Result;
-use crate::search::{Autograd, UtilityGradient};
+use crate::search::{Autograd, PiecewiseConstant, UtilityGradient};
 
 /// A direct mechanism on `n` bidders and `m` items, computed with candle operations so that it
 /// can be differentiated with respect to the bids.
@@ -71,7 +71,7 @@ impl Mechanism for RegretNet {
     }
 }
 
-/// Any of the three networks; RochetNet and MyersonNet as mechanisms take the hard argmax,
+/// Any of the networks; RochetNet, MyersonNet and the AMA as mechanisms take the hard argmax,
 /// so their regret is zero up to floating point. Their outcome is piecewise constant in the
 /// bids: the gradient search has nothing to climb, and the audits' grids, corners and coordinate
 /// sweeps are what look for regret.
@@ -91,6 +91,7 @@ impl Mechanism for Model {
     fn utility_gradient(&self) -> Result<Box<dyn UtilityGradient + '_>> {
         match self {
             Model::RegretNet(n) => n.utility_gradient(),
+            Model::Ama(_) => Ok(Box::new(PiecewiseConstant(self))),
             _ => Ok(Box::new(Autograd(self))),
         }
     }

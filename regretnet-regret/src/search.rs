@@ -64,6 +64,24 @@ impl<M: Mechanism + ?Sized> UtilityGradient for Autograd<'_, M> {
     }
 }
 
+/// [`UtilityGradient`] of a mechanism whose utility is piecewise constant in a bidder's own
+/// report, as an affine maximizer's: its outcome depends on the report only through which
+/// menu entry is chosen, so the gradient is zero wherever it exists. Utilities come from the
+/// mechanism's forward alone; no backward pass is spent on a gradient known to be zero. The
+/// search then scores its starts, and the audits' grids and sweeps do the looking.
+#[derive(Debug, Clone, Copy)]
+pub struct PiecewiseConstant<'a, M: ?Sized>(pub &'a M);
+
+impl<M: Mechanism + ?Sized> UtilityGradient for PiecewiseConstant<'_, M> {
+    fn utility_and_grad(&self, truth: &Tensor, mis: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
+        Ok((self.utility(truth, mis)?, vec![0.0; mis.len()]))
+    }
+
+    fn utility(&self, truth: &Tensor, mis: &[f32]) -> Result<Vec<f32>> {
+        Autograd(self.0).utility(truth, mis)
+    }
+}
+
 /// The misreport search's layout for [`FrozenNet`]: row `b * n + k` is profile `b` with
 /// bidder `k`'s row replaced by `mis[b, k]`, scored with `k`'s true values.
 fn misreport_rows(truth: &[f32], mis: &[f32], n: usize, m: usize) -> (Vec<f32>, Vec<f32>) {

@@ -1,0 +1,101 @@
+//! The audits on learned affine maximizers, whose regret is zero by construction
+//! ([`regretnet_core::ama`]): the 2-D grid at 2 items, the coordinate audit at 10 items (a
+//! mechanism with known zero regret at a size where no closed form of ours has it), and the
+//! piecewise-constant utility gradient against candle's autograd.
+
+use candle_core::{Device, Tensor};
+use regretnet_core::{presets, rng::stream_rng, rng::Stream, NetKind, Setting};
+use regretnet_nets::{Model, NetSpec};
+
+use crate::coordinate::{coordinate_audit, CoordinateConfig};
+use crate::grid::{grid_audit, GridConfig};
+use crate::search::{Autograd, PiecewiseConstant, UtilityGradient};
+use crate::tests_audit::profiles;
+use crate::work::Work;
+
+/// An AMA of `entries` entries for `preset`, its logits spread so that entries are close to
+/// deterministic and many are chosen.
+fn ama(preset: &str, entries: usize, seed: u64) -> (Setting, Model) {
+    let mut config = presets::preset(preset).unwrap();
+    config.net.kind = NetKind::Ama;
+    config.net.menu_size = entries;
+    let setting = config.setting.build().unwrap();
+    let spec = NetSpec {
+        setting: config.setting,
+        net: config.net,
+    };
+    let model = Model::new(&setting, spec, &mut stream_rng(seed, Stream::Init)).unwrap();
+    let alloc = &model.named_vars()["ama.alloc"];
+    alloc.set(&(alloc.as_tensor() * 3.0).unwrap()).unwrap();
+    (setting, model)
+}
+
+/// The largest regret of any (profile, bidder).
+fn worst(regret: &[f32]) -> f32 {
+    regret.iter().fold(0.0f32, |a, &b| a.max(b))
+}
+
+#[test]
+fn the_grid_finds_no_regret_in_a_two_item_ama() {
+    // Tolerance: f32 rounding of utilities of order 1 (a few ulps, 1e-6).
+    for preset in [
+        "additive_2x2_uniform",
+        "unit_2x2_uniform",
+        "additive_1x2_uniform",
+    ] {
+        let (setting, model) = ama(preset, 60, 1);
+        let v = profiles(&setting, 40, 2);
+        let audit = grid_audit(
+            &model,
+            &setting,
+            &v,
+            &GridConfig::default(),
+            Work::new(8, 2),
+        )
+        .unwrap();
+        assert!(
+            worst(&audit.regret) < 1e-6,
+            "{preset}: {}",
+            worst(&audit.regret)
+        );
+    }
+}
+
+#[test]
+fn the_coordinate_audit_finds_no_regret_in_a_ten_item_ama() {
+    let (setting, model) = ama("additive_3x10_uniform", 80, 3);
+    let v = profiles(&setting, 12, 4);
+    let audit = coordinate_audit(
+        &model,
+        &setting,
+        &v,
+        None,
+        &CoordinateConfig::default(),
+        &mut stream_rng(5, Stream::TestMisreport),
+        Work::new(4, 2),
+    )
+    .unwrap();
+    // The same audit finds the staircase's regret at this size (tests_coordinate.rs), so a
+    // zero here is the mechanism's.
+    assert!(worst(&audit.regret) < 1e-6, "{}", worst(&audit.regret));
+}
+
+#[test]
+fn the_piecewise_constant_gradient_is_autograd_s() {
+    // Autograd's gradient of a bidder's utility with respect to its own report is exactly
+    // zero wherever the chosen entry does not change (the payment's own-report terms
+    // cancel), so skipping the backward pass loses nothing. Utilities are bitwise equal.
+    let (setting, model) = ama("additive_2x3_uniform", 40, 6);
+    let (n, d) = (setting.bidders, setting.type_len());
+    let v = profiles(&setting, 64, 7);
+    let mis = profiles(&setting, 64, 8);
+    let truth = Tensor::from_slice(&v, (64, n, d), &Device::Cpu).unwrap();
+    let (u_auto, g_auto) = Autograd(&model).utility_and_grad(&truth, &mis).unwrap();
+    let (u_pc, g_pc) = PiecewiseConstant(&model)
+        .utility_and_grad(&truth, &mis)
+        .unwrap();
+    assert_eq!(u_auto, u_pc);
+    assert!(g_pc.iter().all(|&g| g == 0.0));
+    let largest = g_auto.iter().fold(0.0f32, |a, &b| a.max(b.abs()));
+    assert!(largest < 1e-5, "autograd's gradient {largest}");
+}
