@@ -558,6 +558,22 @@ pub const ROCHETNET_416_47_LR: f64 = 5e-3;
 /// (`[net] temperature = 1000.0`).
 pub const MYERSONNET_TEMPERATURE: f64 = 100.0;
 
+/// The learned affine maximizer's training temperature (`--net ama`). Measured
+/// (docs/TRAINING.md, "The AMA's temperature and learning rate"): on additive_2x3_uniform
+/// with 1,000 entries, validation revenue after 3,000 iterations at learning rate 1e-2 was
+/// 1.2671 at temperature 1,000, 1.3163 at 300 and 1.3275 at 100; at 30 and 10 the surrogate
+/// drifted from the mechanism and the hard menu sold nothing (revenue 0).
+pub const AMA_TEMPERATURE: f64 = 100.0;
+
+/// The learned affine maximizer's learning rate: at temperature 100 on additive_2x3_uniform,
+/// 1e-2 reached 1.3275 after 3,000 iterations, 3e-2 1.2634 (at temperature 1,000, 1e-3 gave
+/// 1.1801).
+pub const AMA_LR: f64 = 1e-2;
+
+/// The learned affine maximizer's iterations, the learning rate decayed over the second half
+/// as for the other exactly-IC networks ([`IC_LR_DECAY_FROM`]).
+pub const AMA_ITERATIONS: u64 = 20_000;
+
 /// The config of preset `name` with the network `kind`: the preset itself for RegretNet; for
 /// RochetNet (single-bidder presets) and MyersonNet (single-item presets) the reference's
 /// hyperparameters (Adam at 1e-3, [`ROCHETNET_416_47_LR`] on 416_47, batch 128, 640,000
@@ -586,14 +602,19 @@ pub fn preset_with_net(name: &str, kind: crate::config::NetKind) -> Result<Confi
         },
         temperature: match kind {
             NetKind::Myersonnet => MYERSONNET_TEMPERATURE,
+            NetKind::Ama => AMA_TEMPERATURE,
             _ => NetConfig::default().temperature,
         },
         ..NetConfig::default()
     };
     config.train = TrainConfig {
-        iterations: IC_ITERATIONS,
+        iterations: match kind {
+            NetKind::Ama => AMA_ITERATIONS,
+            _ => IC_ITERATIONS,
+        },
         lr: match name {
             "additive_1x2_uniform_416_47" if kind == NetKind::Rochetnet => ROCHETNET_416_47_LR,
+            _ if kind == NetKind::Ama => AMA_LR,
             _ => TrainConfig::default().lr,
         },
         lr_decay_from: Some(IC_LR_DECAY_FROM),

@@ -86,12 +86,14 @@ fn a_traced_run_with_a_second_misreport_start_resumes_exactly_too() {
 }
 
 #[test]
-fn rochetnet_and_myersonnet_runs_resume_exactly() {
+fn exactly_ic_runs_resume_exactly() {
     use regretnet_core::presets::preset_with_net;
     use regretnet_core::NetKind;
     for (name, kind) in [
         ("unit_1x2_uniform", NetKind::Rochetnet),
         ("additive_3x1_irregular", NetKind::Myersonnet),
+        ("additive_2x2_uniform", NetKind::Ama),
+        ("ca_sym_uniform_12", NetKind::Ama),
     ] {
         let mut c = preset_with_net(name, kind).unwrap();
         let t = tiny_config().train;
