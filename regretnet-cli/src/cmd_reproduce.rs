@@ -19,6 +19,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), Failure> {
         BudgetName::Full => Budget::Full,
         BudgetName::Large => Budget::Large,
         BudgetName::Exact => Budget::Exact,
+        BudgetName::Ama => Budget::Ama,
     };
     let out = args
         .out

@@ -39,7 +39,24 @@ pub enum Budget {
     /// [`regretnet_core::presets::IC_ITERATIONS`] iterations with a learning-rate decay
     /// ([`regretnet_core::presets::preset_with_net`]).
     Exact,
+    /// The learned affine maximizer (`[net] kind = "ama"`, docs/AMA.md) on the rows with
+    /// several bidders and items ([`AMA_PRESETS`]), with its preset schedule
+    /// ([`regretnet_core::presets::AMA_ITERATIONS`] iterations at
+    /// [`regretnet_core::presets::AMA_TEMPERATURE`]): exactly incentive compatible, so each
+    /// row's revenue is what a truthful mechanism reaches there.
+    Ama,
 }
+
+/// The presets of [`Budget::Ama`], in the order of the paper's table.
+pub const AMA_PRESETS: &[&str] = &[
+    "additive_2x2_uniform",
+    "unit_2x2_uniform",
+    "additive_2x3_uniform",
+    "ca_sym_uniform_12",
+    "ca_asym_uniform_12_15",
+    "additive_3x10_uniform",
+    "additive_5x10_uniform",
+];
 
 /// The presets of [`Budget::Exact`]: single-bidder rows (RochetNet) then single-item rows
 /// (MyersonNet).
@@ -160,6 +177,7 @@ impl Budget {
             Budget::Full => "full",
             Budget::Large => "large",
             Budget::Exact => "exact",
+            Budget::Ama => "ama",
         }
     }
 
@@ -170,6 +188,7 @@ impl Budget {
             Budget::Full => PRESETS.iter().map(|p| p.name).collect(),
             Budget::Large => LARGE_PRESETS.to_vec(),
             Budget::Exact => EXACT_PRESETS.to_vec(),
+            Budget::Ama => AMA_PRESETS.to_vec(),
         }
     }
 
@@ -200,6 +219,9 @@ impl Budget {
             })?;
             return presets::preset_with_net(preset, kind);
         }
+        if self == Budget::Ama {
+            return presets::preset_with_net(preset, NetKind::Ama);
+        }
         let mut c = match self {
             Budget::Full => presets::reference_schedule(preset)?,
             _ => presets::preset(preset)?,
@@ -215,7 +237,7 @@ impl Budget {
                 c.train.keep_checkpoints = LARGE_KEEP_CHECKPOINTS;
             }
             Budget::Full => {} // the reference's schedule, REFERENCE_ITERATIONS included
-            Budget::Exact => {} // returned above
+            Budget::Exact | Budget::Ama => {} // returned above
             Budget::Quick if preset == DEFAULT_PRESET => {}
             Budget::Quick if c.setting.bidders == 1 => presets::fast_schedule(
                 &mut c.train,
@@ -747,6 +769,30 @@ mod tests {
             vec![("known optimum", 0.5492)],
         );
         r.net = NetKind::Rochetnet;
+        assert!(r.checks().starts_with("yes"), "{}", r.checks());
+        r.audited_regret = 1e-5;
+        assert!(r.checks().starts_with("no"), "{}", r.checks());
+    }
+
+    #[test]
+    fn the_ama_budget_trains_the_affine_maximizer_on_every_multi_item_row() {
+        // Every row has several bidders and items; each config is the AMA preset schedule
+        // (presets::AMA_*), and an AMA row is held to float-level regret like the exact rows.
+        for name in Budget::Ama.presets() {
+            let c = Budget::Ama.config(name).unwrap();
+            assert_eq!(c.net.kind, NetKind::Ama, "{name}");
+            assert!(c.setting.bidders > 1 && c.setting.items > 1, "{name}");
+            assert_eq!(c.train.iterations, regretnet_core::presets::AMA_ITERATIONS);
+            assert_eq!(c.train.lr, regretnet_core::presets::AMA_LR);
+            assert_eq!(c.net.temperature, regretnet_core::presets::AMA_TEMPERATURE);
+        }
+        let mut r = row(
+            "additive_2x3_uniform",
+            1.33,
+            1e-7,
+            vec![("bundle Myerson", 1.29)],
+        );
+        r.net = NetKind::Ama;
         assert!(r.checks().starts_with("yes"), "{}", r.checks());
         r.audited_regret = 1e-5;
         assert!(r.checks().starts_with("no"), "{}", r.checks());
