@@ -150,8 +150,8 @@ pub enum BudgetName {
     /// (exactly incentive compatible; 60,000 iterations with the learning rate decayed over
     /// the second half, docs/TRAINING.md).
     Exact,
-    /// The learned affine maximizer (exactly IC) on 2x2, unit-demand 2x2, 2x3, both CA settings,
-    /// 3x10 and 5x10: 20,000 iterations each (docs/AMA.md).
+    /// The learned affine maximizer (exactly IC) on 2x2, unit-demand 2x2, 2x3, 2x5, both CA
+    /// settings, 3x10 and 5x10: 20,000 iterations each (docs/AMA.md).
     Ama,
 }
 

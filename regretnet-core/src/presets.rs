@@ -207,6 +207,15 @@ pub const PRESETS: &[PresetInfo] = &[
         paper_regretnet: None,
     },
     PresetInfo {
+        name: "additive_2x5_uniform",
+        description: "2 bidders, 5 items, additive, U[0,1] iid (not in the paper: the AMA rows')",
+        optimal_revenue: None,
+        // Not published: Myerson's auction per item, 5 x 5/12 (two U[0,1] bidders, second
+        // price with reserve 1/2, earn 5/12 per item).
+        best_baseline: Some(("item-wise Myerson", 25.0 / 12.0)),
+        paper_regretnet: None,
+    },
+    PresetInfo {
         name: "ca_sym_uniform_12",
         description:
             "2 bidders, 2 items, combinatorial, items U[1,2], bundle v1 + v2 + C, C ~ U[-1,1]",
@@ -418,6 +427,12 @@ pub fn preset(name: &str) -> Result<Config, ConfigError> {
         "additive_2x3_uniform" => (
             additive(name, 2, 3, Bound::Scalar(0.0), Bound::Scalar(1.0)),
             NetConfig::default(),
+            reference_train(10.0),
+        ),
+        "additive_2x5_uniform" => (
+            additive(name, 2, 5, Bound::Scalar(0.0), Bound::Scalar(1.0)),
+            NetConfig::default(),
+            // No reference config: 2x3's rho step.
             reference_train(10.0),
         ),
         "ca_sym_uniform_12" => (

@@ -52,6 +52,7 @@ pub const AMA_PRESETS: &[&str] = &[
     "additive_2x2_uniform",
     "unit_2x2_uniform",
     "additive_2x3_uniform",
+    "additive_2x5_uniform",
     "ca_sym_uniform_12",
     "ca_asym_uniform_12_15",
     "additive_3x10_uniform",
