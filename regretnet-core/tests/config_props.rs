@@ -46,6 +46,9 @@ prop_compose! {
         t.seed = seed;
         t.iterations = iterations;
         t.batch_size = batch;
+        // The default two shards need a batch of at least two (validate refuses more
+        // shards than profiles).
+        t.shards = t.shards.min(batch);
         t.train_size = batch * epochs;
         t.lr = lr;
         t.lr_decay_from = decay;
