@@ -138,6 +138,27 @@ impl NetName {
     }
 }
 
+/// Where an AMA's menu comes from (`net.menu`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MenuName {
+    /// Every entry, boost and weight a parameter (lottery AMA).
+    Free,
+    /// Entries, boosts and weights from exchangeable layers over fixed bidder and item
+    /// representations: the same parameters at every number of bidders and items.
+    Generated,
+}
+
+impl MenuName {
+    /// The config's menu kind.
+    pub fn kind(self) -> regretnet_train::core::MenuKind {
+        use regretnet_train::core::MenuKind;
+        match self {
+            MenuName::Free => MenuKind::Free,
+            MenuName::Generated => MenuKind::Generated,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BudgetName {
     /// The single-bidder rows and 2x2 under the fast schedules of issue 16 (docs/TRAINING.md).
@@ -273,11 +294,21 @@ pub struct TrainArgs {
     /// item) take the reference's hyperparameters for them (docs/TRAINING.md).
     #[arg(long, value_enum, conflicts_with = "resume")]
     pub net: Option<NetName>,
+    /// The AMA's menu (`net.menu`, with --net ama): free (default) or generated (the same
+    /// parameters at every size: --init-from then takes a checkpoint of another size).
+    #[arg(long, value_enum, conflicts_with = "resume")]
+    pub menu: Option<MenuName>,
     /// Start from this checkpoint's weights (`train.init_from`: same setting and network; the
     /// optimizer, multipliers and, without --init-misreports, the misreport cache start fresh
-    /// from the config), e.g. to continue a run under a stronger penalty.
+    /// from the config), e.g. to continue a run under a stronger penalty. A generated-menu
+    /// AMA's checkpoint may come from another number of bidders and items (same valuation).
     #[arg(long, value_name = "FILE", conflicts_with = "resume")]
     pub init_from: Option<PathBuf>,
+    /// With --init-from: write the run directory and its iteration-0 checkpoint (the weights
+    /// taken as they are), then stop, so that `regretnet eval` measures the mechanism as it
+    /// arrives (a generated menu read at another size) and `train --resume` fine-tunes it.
+    #[arg(long, requires = "init_from")]
+    pub init_only: bool,
     /// With --init-from: take that checkpoint's misreport cache too (`train.init_misreports`:
     /// same setting, training-set size and seed), so that the inner search starts warm.
     #[arg(long, requires = "init_from")]

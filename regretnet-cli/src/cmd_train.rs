@@ -27,6 +27,9 @@ fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
     if let (Some(kind), Some(_)) = (kind, &args.config) {
         config.net.kind = kind;
     }
+    if let Some(menu) = args.menu {
+        config.net.menu = menu.kind();
+    }
     if let Some(n) = args.iterations {
         config.train.iterations = n;
     }
@@ -119,6 +122,21 @@ pub fn run(args: &TrainArgs) -> Result<(), Failure> {
                     .join(format!("{}-seed{}", config.setting.name, config.train.seed))
             });
             let (run, trainer) = create_run(&out, config, args.force)?;
+            if args.init_only {
+                let path = run.checkpoint_path(0);
+                trainer.save_checkpoint(&path)?;
+                println!(
+                    "wrote {} (the weights of {} at iteration 0)\nnext: regretnet eval {} \
+                     (or regretnet train --resume {} to fine-tune)",
+                    path.display(),
+                    args.init_from
+                        .as_ref()
+                        .map_or(String::new(), |p| p.display().to_string()),
+                    out.display(),
+                    out.display()
+                );
+                return Ok(());
+            }
             (run, out, trainer, threads)
         }
     };

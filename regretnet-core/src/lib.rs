@@ -45,7 +45,7 @@ pub mod setting;
 pub mod stats;
 
 pub use config::{
-    Bound, Config, EvalConfig, ExtraStart, NetConfig, NetKind, PartConfig, PriorConfig,
+    Bound, Config, EvalConfig, ExtraStart, MenuKind, NetConfig, NetKind, PartConfig, PriorConfig,
     SettingConfig, TrainConfig,
 };
 pub use error::ConfigError;

@@ -31,6 +31,9 @@ pub enum Stream {
     AuditStarts,
     /// Prior-drawn starts of the reference search during evaluation.
     ReferenceSearch,
+    /// The fixed bidder and item representations of a generated AMA menu (keyed by the
+    /// bidder's or item's index, not by the run's seed, so that every size shares them).
+    Representation,
 }
 
 impl Stream {
@@ -47,6 +50,7 @@ impl Stream {
             Stream::ValidationMisreport => 8,
             Stream::AuditStarts => 9,
             Stream::ReferenceSearch => 10,
+            Stream::Representation => 11,
         }
     }
 }

@@ -16,6 +16,10 @@
 //! - `ama.boost`: `[K]`, the boosts `lambda_k`.
 //! - `ama.weight`: `[n]`, the bidder weights `w_i = exp(weight_i)`.
 //!
+//! With `[net] menu = "generated"` the three come instead from a [`MenuGenerator`] (exchangeable
+//! layers over fixed bidder and item representations, whose parameters do not depend on `n` or
+//! `m`): its logits take the place of `ama.alloc`, through the same softmaxes.
+//!
 //! The empty entry, with boost 0, is entry 0 of the menu (adding one constant to every boost
 //! changes neither the choice nor a payment, so fixing the empty entry's boost loses nothing).
 //!
@@ -35,10 +39,11 @@ use candle_core::{DType, Device, Tensor, Var, D};
 use rand::Rng;
 use regretnet_core::affine::{OutcomeList, Package};
 use regretnet_core::ama::AffineMenu;
-use regretnet_core::{Setting, ValuationKind};
+use regretnet_core::{MenuKind, Setting, ValuationKind};
 
 use crate::error::{NetsError, Result};
 use crate::init::{normal, uniform};
+use crate::menu_gen::MenuGenerator;
 use crate::mlp::WeightGrad;
 use crate::net::{NetSpec, Outcome};
 use crate::rochet::{Choice, ALPHA_INIT_SD};
@@ -52,9 +57,16 @@ pub struct AmaNet {
     dim: usize,
     valuation: ValuationKind,
     temperature: f64,
-    alloc: Var,
-    boost: Var,
-    weight: Var,
+    params: MenuParams,
+}
+
+/// Where the menu comes from.
+#[derive(Debug, Clone)]
+enum MenuParams {
+    /// The logits, boosts and log weights themselves.
+    Free { alloc: Var, boost: Var, weight: Var },
+    /// Computed from fixed representations.
+    Generated(MenuGenerator),
 }
 
 /// The nine outcomes' coefficient rows of `(v1, v2, C)` for both bidders: `[9, 6]`.
@@ -74,9 +86,34 @@ fn outcome_coefficients() -> Vec<f32> {
 
 impl AmaNet {
     /// A fresh menu of `spec.net.menu_size` entries for `setting`: logits from `N(0, 1)`,
-    /// boosts from `U[bias_init]`, unit weights.
+    /// boosts from `U[bias_init]`, unit weights (a generated menu: [`MenuGenerator::new`]).
     pub fn new<R: Rng + ?Sized>(setting: &Setting, spec: NetSpec, rng: &mut R) -> Result<Self> {
         let (n, m, k) = (setting.bidders, setting.items, spec.net.menu_size);
+        if spec.net.menu == MenuKind::Generated {
+            if setting.valuation == ValuationKind::Combinatorial {
+                return Err(NetsError::Shape(
+                    "a generated menu covers additive and unit-demand bidders".into(),
+                ));
+            }
+            let generator = MenuGenerator::new(
+                n,
+                m,
+                setting.valuation == ValuationKind::UnitDemand,
+                k,
+                &spec.net.menu_hidden,
+                spec.net.bias_range(setting),
+                rng,
+            )?;
+            return Ok(AmaNet {
+                bidders: n,
+                items: m,
+                dim: setting.type_len(),
+                valuation: setting.valuation,
+                temperature: spec.net.temperature,
+                params: MenuParams::Generated(generator),
+                spec,
+            });
+        }
         let shape: Vec<usize> = match setting.valuation {
             ValuationKind::Additive => vec![k, n + 1, m],
             ValuationKind::UnitDemand => vec![k, n + 1, m + 1],
@@ -100,9 +137,11 @@ impl AmaNet {
             dim: setting.type_len(),
             valuation: setting.valuation,
             temperature: spec.net.temperature,
-            alloc: Var::from_tensor(&alloc)?,
-            boost: Var::from_tensor(&boost)?,
-            weight: Var::zeros(n, DType::F32, &Device::Cpu)?,
+            params: MenuParams::Free {
+                alloc: Var::from_tensor(&alloc)?,
+                boost: Var::from_tensor(&boost)?,
+                weight: Var::zeros(n, DType::F32, &Device::Cpu)?,
+            },
             spec,
         })
     }
@@ -117,13 +156,26 @@ impl AmaNet {
         self.temperature = temperature;
     }
 
-    /// The trainable variables: `ama.alloc`, `ama.boost` and `ama.weight`.
+    /// The trainable variables: `ama.alloc`, `ama.boost` and `ama.weight` (a generated menu:
+    /// the generator's, `ama.gen.*`).
     pub fn named_vars(&self) -> BTreeMap<String, Var> {
-        BTreeMap::from([
-            ("ama.alloc".to_string(), self.alloc.clone()),
-            ("ama.boost".to_string(), self.boost.clone()),
-            ("ama.weight".to_string(), self.weight.clone()),
-        ])
+        match &self.params {
+            MenuParams::Free {
+                alloc,
+                boost,
+                weight,
+            } => BTreeMap::from([
+                ("ama.alloc".to_string(), alloc.clone()),
+                ("ama.boost".to_string(), boost.clone()),
+                ("ama.weight".to_string(), weight.clone()),
+            ]),
+            MenuParams::Generated(g) => g.named_vars(),
+        }
+    }
+
+    /// Entries besides the empty one.
+    pub fn entries(&self) -> usize {
+        self.spec.net.menu_size
     }
 
     fn param(v: &Var, mode: WeightGrad) -> Tensor {
@@ -137,7 +189,18 @@ impl AmaNet {
     /// bidder weights `[n]`.
     pub fn menu(&self, mode: WeightGrad) -> Result<(Tensor, Tensor, Tensor)> {
         let (n, m) = (self.bidders, self.items);
-        let logits = Self::param(&self.alloc, mode);
+        let (logits, raw_boosts, log_weights) = match &self.params {
+            MenuParams::Free {
+                alloc,
+                boost,
+                weight,
+            } => (
+                Self::param(alloc, mode),
+                Self::param(boost, mode),
+                Self::param(weight, mode),
+            ),
+            MenuParams::Generated(g) => g.generate(mode)?,
+        };
         let k = logits.dim(0)?;
         let entries = match self.valuation {
             ValuationKind::Additive => candle_nn::ops::softmax(&logits, 1)?.narrow(1, 0, n)?,
@@ -160,11 +223,11 @@ impl AmaNet {
         let boosts = Tensor::cat(
             &[
                 &Tensor::zeros(1, DType::F32, &Device::Cpu)?,
-                &Self::param(&self.boost, mode),
+                &raw_boosts,
             ],
             0,
         )?;
-        let weights = Self::param(&self.weight, mode).exp()?;
+        let weights = log_weights.exp()?;
         Ok((entries, boosts, weights))
     }
 
@@ -193,18 +256,28 @@ impl AmaNet {
     /// becomes `+L` on that outcome and `-L` elsewhere, `L` large enough that the softmax is
     /// exact in `f32`.
     pub fn load_deterministic(&self, menu: &AffineMenu) -> Result<()> {
-        if menu.len() != self.boost.as_tensor().dim(0)? + 1 || menu.bidders() != self.bidders {
+        let MenuParams::Free {
+            alloc,
+            boost,
+            weight,
+        } = &self.params
+        else {
+            return Err(NetsError::Shape(
+                "a generated menu cannot be set entry by entry (use menu = \"free\")".into(),
+            ));
+        };
+        if menu.len() != self.entries() + 1 || menu.bidders() != self.bidders {
             return Err(NetsError::Shape(format!(
                 "a menu of {} entries for {} bidders does not fit a net of {} entries plus the \
                  empty one for {} bidders",
                 menu.len(),
                 menu.bidders(),
-                self.boost.as_tensor().dim(0)?,
+                self.entries(),
                 self.bidders
             )));
         }
         const L: f32 = 60.0;
-        let shape = self.alloc.as_tensor().dims().to_vec();
+        let shape = alloc.as_tensor().dims().to_vec();
         let row_len: usize = shape[1..].iter().product();
         let mut logits = vec![-L; menu.len().saturating_sub(1) * row_len];
         let coefficients = outcome_coefficients();
@@ -244,18 +317,15 @@ impl AmaNet {
                 }
             }
         }
-        self.alloc
-            .set(&Tensor::from_vec(logits, shape, &Device::Cpu)?)?;
+        alloc.set(&Tensor::from_vec(logits, shape, &Device::Cpu)?)?;
         let shift = menu.boosts()[0];
         let boosts: Vec<f32> = menu.boosts()[1..]
             .iter()
             .map(|b| (b - shift) as f32)
             .collect();
-        self.boost
-            .set(&Tensor::from_vec(boosts, menu.len() - 1, &Device::Cpu)?)?;
+        boost.set(&Tensor::from_vec(boosts, menu.len() - 1, &Device::Cpu)?)?;
         let weights: Vec<f32> = menu.weights().iter().map(|w| w.ln() as f32).collect();
-        self.weight
-            .set(&Tensor::from_vec(weights, self.bidders, &Device::Cpu)?)?;
+        weight.set(&Tensor::from_vec(weights, self.bidders, &Device::Cpu)?)?;
         Ok(())
     }
 

@@ -35,11 +35,13 @@
 pub mod ama;
 pub mod checkpoint;
 pub mod error;
+pub mod exchangeable;
 pub mod frozen;
 pub mod frozen_ca;
 pub mod fused;
 pub mod heads;
 pub mod init;
+pub mod menu_gen;
 pub mod mlp;
 pub mod model;
 pub mod myerson_net;
@@ -48,6 +50,8 @@ pub mod rochet;
 pub mod surgery;
 
 pub use ama::AmaNet;
+pub use exchangeable::Exchangeable;
+pub use menu_gen::MenuGenerator;
 pub use checkpoint::{Checkpoint, ModelCheckpoint};
 pub use error::{NetsError, Result};
 pub use frozen::{FrozenNet, OwnUtility};
@@ -66,6 +70,8 @@ mod tests_ama;
 mod tests_combinatorial;
 #[cfg(test)]
 mod tests_fused;
+#[cfg(test)]
+mod tests_menu_gen;
 #[cfg(test)]
 mod tests_ic;
 #[cfg(test)]

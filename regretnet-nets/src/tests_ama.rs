@@ -11,7 +11,7 @@ use regretnet_core::{presets, rng::stream_rng, rng::Stream, NetKind, Setting};
 use crate::checkpoint::{self, flat_values};
 use crate::{AmaNet, Choice, Model, NetSpec, WeightGrad};
 
-fn ama(preset: &str, entries: usize, seed: u64) -> (Setting, AmaNet) {
+pub(crate) fn ama(preset: &str, entries: usize, seed: u64) -> (Setting, AmaNet) {
     let mut config = presets::preset(preset).unwrap();
     config.net.kind = NetKind::Ama;
     config.net.menu_size = entries;
@@ -48,7 +48,7 @@ fn ama(preset: &str, entries: usize, seed: u64) -> (Setting, AmaNet) {
     (setting, net)
 }
 
-fn bids(setting: &Setting, count: usize, seed: u64) -> (Vec<f32>, Tensor) {
+pub(crate) fn bids(setting: &Setting, count: usize, seed: u64) -> (Vec<f32>, Tensor) {
     let v = setting.sample_profiles(&mut stream_rng(seed, Stream::Test), count);
     let t = Tensor::from_vec(
         v.clone(),
@@ -71,6 +71,14 @@ const PRESETS: [&str; 5] = [
 fn the_hard_forward_is_the_f64_affine_maximizer_and_is_ir() {
     for preset in PRESETS {
         let (setting, net) = ama(preset, 30, 1);
+        assert_hard_forward_is_the_mechanism(preset, &setting, &net);
+    }
+}
+
+/// The net's hard forward on 400 profiles equals its `f64` [`AffineMenu`]'s outcome (entry,
+/// allocation, payments), is IR in `f32`, and chooses more than three entries.
+pub(crate) fn assert_hard_forward_is_the_mechanism(preset: &str, setting: &Setting, net: &AmaNet) {
+    {
         let menu = net.affine_menu().unwrap();
         let (v, x) = bids(&setting, 400, 2);
         let out = net.forward(&x, Choice::Hard, WeightGrad::Frozen).unwrap();

@@ -37,7 +37,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::ConfigError;
 
 pub use eval::{EvalConfig, MAX_AXIS_GRID, MAX_GRID, MAX_PAIR_GRID};
-pub use net::{NetConfig, NetKind, DEFAULT_MENU_SIZE, MAX_PARAMETERS};
+pub use net::{
+    MenuKind, NetConfig, NetKind, DEFAULT_MENU_HIDDEN, DEFAULT_MENU_SIZE, MAX_PARAMETERS,
+};
 pub use setting::{Bound, PartConfig, PriorConfig, SettingConfig};
 pub use train::{ExtraStart, TrainConfig, MAX_TRAIN_BYTES};
 

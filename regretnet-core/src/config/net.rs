@@ -46,9 +46,43 @@ impl NetKind {
     }
 }
 
+/// Where an affine maximizer's menu comes from (`[net] menu`, `--menu`; docs/AMA.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MenuKind {
+    /// A free menu: every entry's allocation logits, every boost and every bidder weight is a
+    /// parameter (lottery AMA, Curry, Sandholm and Dickerson 2023). The parameters' shapes
+    /// depend on the numbers of bidders and items.
+    #[default]
+    Free,
+    /// A generated menu (AMenuNet-style, Duan et al. 2023): exchangeable layers over fixed
+    /// bidder and item representations produce the entries, the boosts and the weights. The
+    /// parameter count depends on neither the number of bidders nor of items, so a net trained
+    /// at one size evaluates, and fine-tunes, at another.
+    Generated,
+}
+
+impl MenuKind {
+    fn is_free(&self) -> bool {
+        *self == MenuKind::Free
+    }
+}
+
+/// The generated menu's default exchangeable-layer widths.
+pub const DEFAULT_MENU_HIDDEN: [usize; 3] = [64, 64, 64];
+
+fn default_menu_hidden() -> Vec<usize> {
+    DEFAULT_MENU_HIDDEN.to_vec()
+}
+
+fn is_default_menu_hidden(v: &[usize]) -> bool {
+    v == DEFAULT_MENU_HIDDEN
+}
+
 /// The `[net]` section. RegretNet reads the hidden widths; RochetNet reads `menu_size`,
 /// `temperature` and `bias_init`; MyersonNet reads `groups`, `linear`, `temperature` and
-/// `bias_init`. Defaults are the reference implementation's.
+/// `bias_init`; the AMA reads `menu_size`, `temperature`, `bias_init`, `menu` and, for a
+/// generated menu, `menu_hidden`. Defaults are the reference implementation's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NetConfig {
@@ -76,6 +110,15 @@ pub struct NetConfig {
     /// `-5 U[0,1)`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bias_init: Option<[f64; 2]>,
+    /// The AMA's menu: `"free"` (default) or `"generated"` ([`MenuKind`]).
+    #[serde(skip_serializing_if = "MenuKind::is_free")]
+    pub menu: MenuKind,
+    /// A generated menu's exchangeable-layer widths (default `[64, 64, 64]`).
+    #[serde(
+        default = "default_menu_hidden",
+        skip_serializing_if = "is_default_menu_hidden"
+    )]
+    pub menu_hidden: Vec<usize>,
 }
 
 /// Default RochetNet menu size (reference `num_hidden_units`).
@@ -92,6 +135,8 @@ impl Default for NetConfig {
             linear: 10,
             temperature: 1000.0,
             bias_init: None,
+            menu: MenuKind::Free,
+            menu_hidden: default_menu_hidden(),
         }
     }
 }
@@ -132,6 +177,9 @@ impl NetConfig {
 
     /// Check the architecture against `setting` and its sizes.
     pub(crate) fn validate(&self, setting: &Setting) -> Result<(), ConfigError> {
+        if self.menu == MenuKind::Generated {
+            self.validate_generated(setting)?;
+        }
         match self.kind {
             NetKind::Regretnet => self.validate_mlps(setting),
             NetKind::Rochetnet => {
@@ -202,6 +250,39 @@ impl NetConfig {
             return Err(ConfigError::invalid(
                 "net.menu_size",
                 format!("must be between 1 and 100000, got {}", self.menu_size),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A generated menu: an AMA's, additive or unit-demand, with sensible widths.
+    fn validate_generated(&self, setting: &Setting) -> Result<(), ConfigError> {
+        if self.kind != NetKind::Ama {
+            return Err(ConfigError::invalid(
+                "net.menu",
+                format!(
+                    "\"generated\" is a menu of the AMA (net.kind = \"ama\"), not of {}",
+                    self.kind.name()
+                ),
+            ));
+        }
+        if setting.valuation == ValuationKind::Combinatorial {
+            return Err(ConfigError::invalid(
+                "net.menu",
+                "a generated menu covers additive and unit-demand bidders; the combinatorial \
+                 2 x 2 menu is over nine fixed outcomes (use menu = \"free\")",
+            ));
+        }
+        if self.menu_hidden.is_empty() || self.menu_hidden.len() > 8 {
+            return Err(ConfigError::invalid(
+                "net.menu_hidden",
+                format!("needs 1 to 8 layers, got {}", self.menu_hidden.len()),
+            ));
+        }
+        if let Some(w) = self.menu_hidden.iter().find(|&&w| w == 0 || w > 1024) {
+            return Err(ConfigError::invalid(
+                "net.menu_hidden",
+                format!("layer width {w} must be between 1 and 1024"),
             ));
         }
         Ok(())

@@ -187,9 +187,40 @@ impl Trainer {
     }
 
     /// Replace the network's weights by those of checkpoint `path` (same setting and
-    /// network), leaving everything else as it is.
+    /// network), leaving everything else as it is. A generated-menu AMA
+    /// ([`regretnet_core::MenuKind::Generated`]) takes the weights of the same network at any
+    /// numbers of bidders and items of the same valuation: its parameters do not depend on
+    /// them.
     pub fn load_weights(&mut self, path: &Path) -> Result<()> {
-        let ckpt = regretnet_nets::checkpoint::load_model_expecting(path, self.net.spec())?;
+        let spec = self.net.spec();
+        let resizable = spec.net.kind == regretnet_core::NetKind::Ama
+            && spec.net.menu == regretnet_core::MenuKind::Generated;
+        let ckpt = if resizable {
+            let ckpt = regretnet_nets::checkpoint::load_model(path)?;
+            let found = ckpt.model.spec();
+            let mismatch = |field: &str, found: String, expected: String| {
+                regretnet_nets::NetsError::Mismatch {
+                    path: path.display().to_string(),
+                    field: field.into(),
+                    found,
+                    expected,
+                }
+            };
+            if found.net != spec.net {
+                return Err(mismatch("net", to_json(&found.net), to_json(&spec.net)).into());
+            }
+            if found.setting.valuation != spec.setting.valuation {
+                return Err(mismatch(
+                    "setting.valuation",
+                    to_json(&found.setting.valuation),
+                    to_json(&spec.setting.valuation),
+                )
+                .into());
+            }
+            ckpt
+        } else {
+            regretnet_nets::checkpoint::load_model_expecting(path, spec)?
+        };
         let from = ckpt.model.named_vars();
         for (name, var) in self.net.named_vars() {
             var.set(from[&name].as_tensor())?;
@@ -570,4 +601,9 @@ mod tests {
         assert!(last.iter().zip(&best).all(|(l, b)| b >= l));
         assert!(last.iter().zip(&best).any(|(l, b)| b > l));
     }
+}
+
+/// `value` as JSON, for error messages.
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "?".into())
 }
