@@ -124,6 +124,24 @@
 //! a = A[k]                                              # allocations [B, n, d]
 //! ```
 //!
+//! A generated menu (`net.menu = "generated"`, [`crate::menu_gen`]; widths `h_0..h_{L-1}` of
+//! `net.menu_hidden`, `R = 16`) stores instead `ama.gen.layer{l}.{entry,col,row,all}`
+//! `[c_in, h_l]` and `.bias` `[h_l]` (`c_in = 2R + 2` for layer 0), `ama.gen.alloc` `[h, K]`,
+//! `ama.gen.boost` `[h, K]`, `ama.gen.boost_bias` `[K]`, `ama.gen.weight` `[h, 1]` and
+//! `ama.gen.weight_bias` `[1]` (`h` the last width), from which `alloc`, `boost` and `weight`
+//! above are computed:
+//!
+//! ```text
+//! X[0, i, j] = concat([r_bidder(i) or 0, r_item(j) or 0, [i == n], [j >= m]])  # [1, n+1, c, 2R+2]
+//! # r_bidder(i), r_item(j): regretnet's fixed ChaCha8 draws (menu_gen::bidder_representation,
+//! # item_representation); outside regretnet, take the grid X from `MenuGenerator::input`
+//! for each layer: H = tanh(H @ entry + H.mean(1, keepdims) @ col
+//!                          + H.mean(2, keepdims) @ row + H.mean((1, 2), keepdims) @ all + bias)
+//! alloc  = (H[0] @ gen.alloc).transpose(2, 0, 1)         # [K, n+1, c]
+//! boost  = H[0].mean((0, 1)) @ gen.boost + gen.boost_bias  # [K]
+//! weight = H[0, :n].mean(1) @ gen.weight[:, 0] + gen.weight_bias  # [n]
+//! ```
+//!
 //! In Python: `from safetensors.numpy import load_file; t = load_file(path)`, and the metadata by
 //! `safetensors.safe_open(path, "np").metadata()`.
 

@@ -46,6 +46,14 @@ use crate::mlp::WeightGrad;
 /// Length of each bidder's and item's fixed representation.
 pub const REP_DIM: usize = 16;
 
+/// The allocation head's initial weights are `N(0, (ALLOC_INIT_SCALE^2 / h))`, so that with
+/// the last layer's tanh outputs at a root mean square of about 1/2 the logits start at a
+/// standard deviation of about 1, as the free menu's ([`crate::rochet::ALPHA_INIT_SD`]).
+/// Glorot's scale (about 0.17 at `h = 64`, `K = 1000`) starts every entry at nearly the same
+/// lottery: identical entries make every affine-maximizer payment zero, and on
+/// additive_2x2_uniform training from there sold nothing after 200 iterations.
+pub const ALLOC_INIT_SCALE: f64 = 2.0;
+
 /// The key of item `j`'s representation stream: `ITEM_KEY + j` (bidder `i`'s is `i`).
 pub const ITEM_KEY: u64 = 1 << 40;
 
@@ -128,12 +136,21 @@ impl MenuGenerator {
             cols,
             input,
             layers,
-            alloc: glorot_uniform(width, entries, rng)?,
+            alloc: Var::from_tensor(&Tensor::from_vec(
+                normal(width * entries, ALLOC_INIT_SCALE / (width as f64).sqrt(), rng),
+                (width, entries),
+                &Device::Cpu,
+            )?)?,
             boost: glorot_uniform(width, entries, rng)?,
             boost_bias,
             weight: Var::zeros((width, 1), candle_core::DType::F32, &Device::Cpu)?,
             weight_bias: zeros(1)?,
         })
+    }
+
+    /// The input grid `[1, n + 1, c, 2R + 2]` (module docs): constants, not parameters.
+    pub fn input(&self) -> &Tensor {
+        &self.input
     }
 
     /// The variables, named as in the module docs.

@@ -55,6 +55,27 @@ fn bounds_expand_per_item_and_per_bidder() {
 }
 
 #[test]
+fn a_generated_menu_round_trips_and_is_refused_for_combinatorial_bidders() {
+    let text = "[setting]\nname='g'\nbidders=2\nitems=3\nprior={kind='uniform',lo=0,hi=1}\n\
+                [net]\nkind='ama'\nmenu='generated'\nmenu_hidden=[32, 32]\n";
+    let c = Config::from_toml_str(text).unwrap();
+    assert_eq!(c.net.menu, crate::MenuKind::Generated);
+    assert_eq!(c.net.menu_hidden, vec![32, 32]);
+    assert_eq!(Config::from_toml_str(&c.to_toml_string()).unwrap(), c);
+    // A free menu writes neither field, so configs and checkpoints of earlier versions read
+    // back equal.
+    let free = Config::from_toml_str(&text.replace("menu='generated'\nmenu_hidden=[32, 32]\n", ""))
+        .unwrap();
+    let written = free.to_toml_string();
+    assert!(!written.contains("menu =") && !written.contains("menu_hidden"), "{written}");
+    let mut ca = crate::presets::preset("ca_sym_uniform_12").unwrap();
+    ca.net.kind = crate::NetKind::Ama;
+    ca.net.menu = crate::MenuKind::Generated;
+    let err = ca.validate().unwrap_err().to_string();
+    assert!(err.contains("net.menu") && err.contains("combinatorial"), "{err}");
+}
+
+#[test]
 fn a_triangle_prior_parses_and_round_trips() {
     let c =
         Config::from_toml_str("[setting]\nname='t'\nbidders=1\nitems=2\nprior={kind='triangle'}\n")
@@ -94,6 +115,16 @@ fn every_bad_field_is_named() {
         ("[net]\nalloc_hidden = []\n", "net.alloc_hidden"),
         ("[net]\npay_hidden = [100, 0]\n", "net.pay_hidden"),
         ("[net]\nalloc_hidden = [60000, 60000]\n", "net.alloc_hidden"),
+        ("[net]\nmenu = 'generated'\n", "net.menu"),
+        ("[net]\nmenu = 'lottery'\n", "menu"),
+        (
+            "[net]\nkind = 'ama'\nmenu = 'generated'\nmenu_hidden = []\n",
+            "net.menu_hidden",
+        ),
+        (
+            "[net]\nkind = 'ama'\nmenu = 'generated'\nmenu_hidden = [64, 0]\n",
+            "net.menu_hidden",
+        ),
         ("[eval]\nsamples = 0\n", "eval.samples"),
         ("[train]\nkeep_checkpoints = 0\n", "train.keep_checkpoints"),
         (

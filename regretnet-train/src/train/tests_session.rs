@@ -427,3 +427,60 @@ fn the_same_shard_count_gives_the_same_bits_at_any_thread_count() {
     let two = finished_run(&dir.path().join("two"));
     assert_ne!(rows(two.path().join("metrics.csv")), finals[0].0);
 }
+
+fn tiny_ama(preset_name: &str, menu: regretnet_core::MenuKind) -> Config {
+    let mut c = regretnet_core::presets::preset_with_net(preset_name, regretnet_core::NetKind::Ama)
+        .unwrap();
+    c.net.menu = menu;
+    c.net.menu_size = 16;
+    c.net.menu_hidden = vec![8];
+    c.train.iterations = 10;
+    c.train.train_size = 64;
+    c.train.batch_size = 32;
+    c.train.validate_every = 10;
+    c.train.validation_samples = 16;
+    c.train.checkpoint_every = 10;
+    c
+}
+
+#[test]
+fn a_generated_menu_starts_from_a_checkpoint_of_another_size_and_a_free_one_does_not() {
+    use regretnet_core::MenuKind;
+    let dir = tempfile::tempdir().unwrap();
+    let small = finished_run_of(
+        &dir.path().join("small"),
+        tiny_ama("additive_2x2_uniform", MenuKind::Generated),
+    );
+    let (_, ckpt) = small.latest_checkpoint().unwrap();
+    // The 2 x 2 generator's weights, read at 3 x 10: every variable equal.
+    let mut large = tiny_ama("additive_3x10_uniform", MenuKind::Generated);
+    large.train.init_from = Some(ckpt.display().to_string());
+    let trainer = Trainer::start(large.clone()).unwrap();
+    let from = regretnet_nets::checkpoint::load_model(&ckpt).unwrap().model;
+    for (name, var) in trainer.net().named_vars() {
+        assert_eq!(
+            regretnet_nets::checkpoint::flat_values(var.as_tensor()).unwrap(),
+            regretnet_nets::checkpoint::flat_values(from.named_vars()[&name].as_tensor())
+                .unwrap(),
+            "{name}"
+        );
+    }
+    // Another architecture is refused naming `net`; another valuation naming it.
+    let mut wider = large.clone();
+    wider.net.menu_hidden = vec![9];
+    let err = Trainer::start(wider).err().unwrap().to_string();
+    assert!(err.contains("net"), "{err}");
+    let mut unit = tiny_ama("unit_2x2_uniform", MenuKind::Generated);
+    unit.train.init_from = Some(ckpt.display().to_string());
+    let err = Trainer::start(unit).err().unwrap().to_string();
+    assert!(err.contains("setting.valuation"), "{err}");
+    // A free menu's parameters have the sizes in their shapes: another size is refused.
+    let free = finished_run_of(
+        &dir.path().join("free"),
+        tiny_ama("additive_2x2_uniform", MenuKind::Free),
+    );
+    let mut other = tiny_ama("additive_2x3_uniform", MenuKind::Free);
+    other.train.init_from = Some(free.latest_checkpoint().unwrap().1.display().to_string());
+    let err = Trainer::start(other).err().unwrap().to_string();
+    assert!(err.contains("setting"), "{err}");
+}
