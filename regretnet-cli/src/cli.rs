@@ -295,7 +295,8 @@ pub struct TrainArgs {
     #[arg(long, value_enum, conflicts_with = "resume")]
     pub net: Option<NetName>,
     /// The AMA's menu (`net.menu`, with --net ama): free (default) or generated (the same
-    /// parameters at every size: --init-from then takes a checkpoint of another size).
+    /// parameters at every size: --init-from then takes a checkpoint of another size). With a
+    /// preset, a generated menu trains at its own learning rate (docs/AMA.md).
     #[arg(long, value_enum, conflicts_with = "resume")]
     pub menu: Option<MenuName>,
     /// Start from this checkpoint's weights (`train.init_from`: same setting and network; the

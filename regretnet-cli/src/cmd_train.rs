@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use regretnet_train::analysis::plot::refresh_report;
 use regretnet_train::core::presets::{self, DEFAULT_PRESET};
-use regretnet_train::core::Config;
+use regretnet_train::core::{Config, NetKind};
 use regretnet_train::tools::reproduce::ReproduceProgress;
 use regretnet_train::train::{create_run, resume_run};
 use regretnet_train::train_in_run;
@@ -19,10 +19,12 @@ use crate::progress::Display;
 
 fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
     let kind = args.net.map(|n| n.kind());
-    let mut config = match (&args.preset, &args.config) {
-        (_, Some(path)) => Config::load(path)?,
-        (Some(name), None) => presets::preset_with_net(name, kind.unwrap_or_default())?,
-        (None, None) => presets::preset_with_net(DEFAULT_PRESET, kind.unwrap_or_default())?,
+    let name = args.preset.as_deref().unwrap_or(DEFAULT_PRESET);
+    let mut config = match (&args.config, kind, args.menu) {
+        (Some(path), _, _) => Config::load(path)?,
+        // A preset's AMA takes its menu's own learning rate.
+        (None, Some(NetKind::Ama), Some(menu)) => presets::preset_with_menu(name, menu.kind())?,
+        (None, _, _) => presets::preset_with_net(name, kind.unwrap_or_default())?,
     };
     if let (Some(kind), Some(_)) = (kind, &args.config) {
         config.net.kind = kind;

@@ -685,40 +685,116 @@ fn a_generated_ama_trained_at_2x2_is_evaluated_and_fine_tuned_at_2x3() {
     let large = dir.path().join("large");
     let (small_s, large_s) = (small.to_str().unwrap(), large.to_str().unwrap());
     let o = regretnet(&[
-        "train", "--preset", "additive_2x2_uniform", "--net", "ama", "--menu", "generated",
-        "--iterations", "40", "--out", small_s, "--quiet", "--threads", "1",
+        "train",
+        "--preset",
+        "additive_2x2_uniform",
+        "--net",
+        "ama",
+        "--menu",
+        "generated",
+        "--iterations",
+        "40",
+        "--out",
+        small_s,
+        "--quiet",
+        "--threads",
+        "1",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let ckpt = small.join("checkpoints/iter-000000040.safetensors");
     assert!(ckpt.exists());
     // The free menu cannot change size; the generated one can.
     let o = regretnet(&[
-        "train", "--preset", "additive_2x3_uniform", "--net", "ama", "--init-from",
-        ckpt.to_str().unwrap(), "--init-only", "--out", large_s, "--quiet",
+        "train",
+        "--preset",
+        "additive_2x3_uniform",
+        "--net",
+        "ama",
+        "--init-from",
+        ckpt.to_str().unwrap(),
+        "--init-only",
+        "--out",
+        large_s,
+        "--quiet",
     ]);
     assert_input_error(&o, "setting");
     let o = regretnet(&[
-        "train", "--preset", "additive_2x3_uniform", "--net", "ama", "--menu", "generated",
-        "--init-from", ckpt.to_str().unwrap(), "--init-only", "--out", large_s, "--quiet",
+        "train",
+        "--preset",
+        "additive_2x3_uniform",
+        "--net",
+        "ama",
+        "--menu",
+        "generated",
+        "--init-from",
+        ckpt.to_str().unwrap(),
+        "--init-only",
+        "--out",
+        large_s,
+        "--quiet",
         "--force",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(large.join("checkpoints/iter-000000000.safetensors").exists());
-    for (run, setting) in [(small_s, "additive_2x2_uniform"), (large_s, "additive_2x3_uniform")] {
+    assert!(large
+        .join("checkpoints/iter-000000000.safetensors")
+        .exists());
+    for (run, setting) in [
+        (small_s, "additive_2x2_uniform"),
+        (large_s, "additive_2x3_uniform"),
+    ] {
         let o = regretnet(&[
-            "eval", run, "--json", "--samples", "300", "--restarts", "2", "--steps", "10",
-            "--grid", "21", "--threads", "1",
+            "eval",
+            run,
+            "--json",
+            "--samples",
+            "300",
+            "--restarts",
+            "2",
+            "--steps",
+            "10",
+            "--grid",
+            "21",
+            "--threads",
+            "1",
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
         let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(report["setting"], setting);
         assert!(report["revenue"].as_f64().unwrap() > 0.1, "{setting} sells");
-        assert!(report["regret"].as_f64().unwrap() < 1e-6, "{setting}: {}", report["regret"]);
+        assert!(
+            report["regret"].as_f64().unwrap() < 1e-6,
+            "{setting}: {}",
+            report["regret"]
+        );
         assert_eq!(report["ir_violation"].as_f64().unwrap(), 0.0);
+        // The entries it chose on the test sample, most chosen first; shares of at most 1.
+        let menu = &report["menu"];
+        assert_eq!(menu["profiles"], 300, "{setting}");
+        assert_eq!(menu["entries"], 1001, "{setting}");
+        let top = menu["top"].as_array().unwrap();
+        assert!(!top.is_empty(), "{setting}");
+        let shares: Vec<f64> = top.iter().map(|e| e["share"].as_f64().unwrap()).collect();
+        assert!(shares.windows(2).all(|w| w[0] >= w[1]), "{shares:?}");
+        assert!(shares.iter().sum::<f64>() <= 1.0 + 1e-9);
     }
+    let o = regretnet(&["plot", small_s, "--resolution", "20"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let svg = std::fs::read_to_string(small.join("plots/menu.svg")).unwrap();
+    assert!(svg.contains("most chosen of 1001 entries"), "menu.svg");
+    let html = std::fs::read_to_string(small.join("report.html")).unwrap();
+    assert!(html.contains("Menu entries chosen most often"));
     let o = regretnet(&[
-        "train", "--resume", large_s, "--iterations", "20", "--quiet", "--threads", "1",
+        "train",
+        "--resume",
+        large_s,
+        "--iterations",
+        "20",
+        "--quiet",
+        "--threads",
+        "1",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(large.join("checkpoints/iter-000000020.safetensors").exists());
+    assert!(large
+        .join("checkpoints/iter-000000020.safetensors")
+        .exists());
 }

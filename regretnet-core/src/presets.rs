@@ -8,7 +8,8 @@
 //! `additive_1x2_uniform` and `additive_3x1_uniform` train [`fast_schedule`].
 
 use crate::config::{
-    Bound, Config, EvalConfig, NetConfig, PartConfig, PriorConfig, SettingConfig, TrainConfig,
+    Bound, Config, EvalConfig, MenuKind, NetConfig, PartConfig, PriorConfig, SettingConfig,
+    TrainConfig,
 };
 use crate::error::ConfigError;
 use crate::setting::ValuationKind;
@@ -585,6 +586,13 @@ pub const AMA_TEMPERATURE: f64 = 100.0;
 /// 1.1801).
 pub const AMA_LR: f64 = 1e-2;
 
+/// The generated menu's learning rate (`--net ama --menu generated`): on additive_2x5_uniform
+/// (1,000 entries, temperature 100), 1e-2 reached a training revenue of 2.12 after 1,000
+/// iterations and then collapsed to a menu that sold nothing (0 from 5,000 on: once every
+/// payment is zero the surrogate's gradient is too); validation revenue at 5,000 iterations
+/// was 2.1321 at 3e-3 and 2.2203 at 1e-3 (docs/TRAINING.md).
+pub const AMA_GENERATED_LR: f64 = 1e-3;
+
 /// The learned affine maximizer's iterations, the learning rate decayed over the second half
 /// as for the other exactly-IC networks ([`IC_LR_DECAY_FROM`]).
 pub const AMA_ITERATIONS: u64 = 20_000;
@@ -638,6 +646,28 @@ pub fn preset_with_net(name: &str, kind: crate::config::NetKind) -> Result<Confi
         log_every: 1_000,
         ..TrainConfig::default()
     };
+    config.validate()?;
+    Ok(config)
+}
+
+/// The config of preset `name` with a learned affine maximizer whose menu is `menu`:
+/// [`preset_with_net`] with `net.kind = "ama"`, the menu kind set, and for a generated menu
+/// its own learning rate ([`AMA_GENERATED_LR`]).
+///
+/// ```
+/// use regretnet_core::{presets, MenuKind};
+/// let c = presets::preset_with_menu("additive_2x5_uniform", MenuKind::Generated).unwrap();
+/// assert_eq!(c.train.lr, presets::AMA_GENERATED_LR);
+/// assert_eq!(c.net.menu, MenuKind::Generated);
+/// // Combinatorial bidders have no generated menu.
+/// assert!(presets::preset_with_menu("ca_sym_uniform_12", MenuKind::Generated).is_err());
+/// ```
+pub fn preset_with_menu(name: &str, menu: MenuKind) -> Result<Config, ConfigError> {
+    let mut config = preset_with_net(name, crate::config::NetKind::Ama)?;
+    config.net.menu = menu;
+    if menu == MenuKind::Generated {
+        config.train.lr = AMA_GENERATED_LR;
+    }
     config.validate()?;
     Ok(config)
 }

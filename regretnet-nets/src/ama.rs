@@ -31,7 +31,11 @@
 //! [`Choice::Soft`], for training, replaces the choice by `pi = softmax(T S)` at the configured
 //! temperature `T`: allocation `sum_k pi_k A_k`, payment
 //! `p_i = (max_k S_{-i} - sum_k pi_k S_{-i}(k)) / w_i` (Curry et al.'s surrogate: the hard first
-//! term, the expected second). Revenue ascent on it needs no misreport search.
+//! term, the expected second), at most the expected value `sum_k pi_k V_i(k)`. Revenue ascent on
+//! it needs no misreport search. Without that bound the surrogate sells its own slack: the
+//! numerator is positive whenever `pi` is spread, and dividing by a weight that training drives
+//! toward zero made a generated 3 x 10 menu's training revenue 45,513 before it collapsed to a
+//! menu that sold nothing (docs/TRAINING.md).
 
 use std::collections::BTreeMap;
 
@@ -221,10 +225,7 @@ impl AmaNet {
         let empty = Tensor::zeros((1, n, self.dim), DType::F32, &Device::Cpu)?;
         let entries = Tensor::cat(&[&empty, &entries.contiguous()?], 0)?;
         let boosts = Tensor::cat(
-            &[
-                &Tensor::zeros(1, DType::F32, &Device::Cpu)?,
-                &raw_boosts,
-            ],
+            &[&Tensor::zeros(1, DType::F32, &Device::Cpu)?, &raw_boosts],
             0,
         )?;
         let weights = log_weights.exp()?;
@@ -353,9 +354,14 @@ impl AmaNet {
                 let expected = others
                     .broadcast_mul(&pi.unsqueeze(1)?)?
                     .sum_keepdim(D::Minus1)?;
+                // Bounded by the expected value, as the hard payment by the chosen entry's:
+                // unbounded, the surrogate pays `(max_k S_{-i} - E_pi S_{-i}) / w_i` however
+                // small `w_i` is, and training can sell that slack by shrinking a weight.
+                let value = values.broadcast_mul(&pi.unsqueeze(1)?)?.sum(D::Minus1)?; // [B, n]
                 let pay = (top - expected)?
                     .squeeze(D::Minus1)?
-                    .broadcast_div(&weights.reshape((1, n))?)?;
+                    .broadcast_div(&weights.reshape((1, n))?)?
+                    .minimum(&value)?;
                 (alloc, pay)
             }
             Choice::Hard => {

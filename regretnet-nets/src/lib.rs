@@ -50,11 +50,11 @@ pub mod rochet;
 pub mod surgery;
 
 pub use ama::AmaNet;
-pub use exchangeable::Exchangeable;
-pub use menu_gen::MenuGenerator;
 pub use checkpoint::{Checkpoint, ModelCheckpoint};
 pub use error::{NetsError, Result};
+pub use exchangeable::Exchangeable;
 pub use frozen::{FrozenNet, OwnUtility};
+pub use menu_gen::MenuGenerator;
 pub use mlp::{Dense, Mlp, WeightGrad};
 pub use model::Model;
 pub use myerson_net::MyersonNet;
@@ -71,8 +71,8 @@ mod tests_combinatorial;
 #[cfg(test)]
 mod tests_fused;
 #[cfg(test)]
-mod tests_menu_gen;
-#[cfg(test)]
 mod tests_ic;
+#[cfg(test)]
+mod tests_menu_gen;
 #[cfg(test)]
 mod tests_surgery;

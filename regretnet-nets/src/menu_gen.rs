@@ -59,7 +59,11 @@ pub const ITEM_KEY: u64 = 1 << 40;
 
 /// Bidder `index`'s representation ([`REP_DIM`] values; module docs).
 pub fn bidder_representation(index: usize) -> Vec<f32> {
-    normal(REP_DIM, 1.0, &mut stream_rng(index as u64, Stream::Representation))
+    normal(
+        REP_DIM,
+        1.0,
+        &mut stream_rng(index as u64, Stream::Representation),
+    )
 }
 
 /// Item `index`'s representation.
@@ -137,7 +141,11 @@ impl MenuGenerator {
             input,
             layers,
             alloc: Var::from_tensor(&Tensor::from_vec(
-                normal(width * entries, ALLOC_INIT_SCALE / (width as f64).sqrt(), rng),
+                normal(
+                    width * entries,
+                    ALLOC_INIT_SCALE / (width as f64).sqrt(),
+                    rng,
+                ),
                 (width, entries),
                 &Device::Cpu,
             )?)?,
@@ -186,10 +194,7 @@ impl MenuGenerator {
             .matmul(&read(&self.boost, mode))?
             .squeeze(0)?
             .add(&read(&self.boost_bias, mode))?;
-        let per_bidder = h
-            .squeeze(0)?
-            .narrow(0, 0, self.bidders)?
-            .mean(1)?; // [n, h]
+        let per_bidder = h.squeeze(0)?.narrow(0, 0, self.bidders)?.mean(1)?; // [n, h]
         let log_weights = per_bidder
             .matmul(&read(&self.weight, mode))?
             .squeeze(1)?

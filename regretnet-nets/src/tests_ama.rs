@@ -219,6 +219,48 @@ fn the_soft_surrogate_tends_to_the_mechanism_at_high_temperature() {
 }
 
 #[test]
+fn the_soft_payment_is_at_most_the_expected_value_even_at_a_tiny_weight() {
+    // The exploit the bound closes: at temperature 1 the choice is spread over the menu, so
+    // `max_k S_{-i} - E_pi S_{-i}` is positive, and bidder 0's weight e^-12 divides it into a
+    // payment far above anything bidder 0 receives. The expected value is computed here from
+    // the soft allocation (additive: sum over items of probability times bid).
+    let (setting, mut net) = ama("additive_2x3_uniform", 40, 11);
+    net.set_temperature(1.0);
+    net.named_vars()["ama.weight"]
+        .set(&Tensor::new(&[-12.0f32, 0.0], &Device::Cpu).unwrap())
+        .unwrap();
+    let (flat, x) = bids(&setting, 200, 12);
+    let out = net.forward(&x, Choice::Soft, WeightGrad::Frozen).unwrap();
+    let (alloc, pay) = (
+        flat_values(&out.alloc).unwrap(),
+        flat_values(&out.pay).unwrap(),
+    );
+    let (n, m) = (2, 3);
+    let mut binding = 0;
+    for b in 0..200 {
+        for i in 0..n {
+            let value: f32 = (0..m)
+                .map(|j| alloc[(b * n + i) * m + j] * flat[(b * n + i) * m + j])
+                .sum();
+            let p = pay[b * n + i];
+            assert!(
+                p <= value + 1e-5,
+                "profile {b} bidder {i}: pays {p}, expects {value}"
+            );
+            assert!(p >= -1e-5, "profile {b} bidder {i}: pays {p}");
+            if i == 0 && (p - value).abs() < 1e-6 {
+                binding += 1;
+            }
+        }
+    }
+    // Without the bound bidder 0's payment is about e^12 times the slack: the bound binds.
+    assert!(
+        binding > 100,
+        "the bound binds on {binding} of 200 profiles"
+    );
+}
+
+#[test]
 fn an_ama_checkpoint_round_trips() {
     let (_, net) = ama("additive_2x3_uniform", 12, 9);
     let dir = tempfile::tempdir().unwrap();

@@ -100,10 +100,7 @@ fn a_generated_menu_has_the_same_parameters_at_every_size() {
     let (_, small) = generated("additive_2x5_uniform", 40, 3);
     let (large_setting, large) = generated("additive_3x10_uniform", 40, 3);
     let (a, b) = (small.named_vars(), large.named_vars());
-    assert_eq!(
-        a.keys().collect::<Vec<_>>(),
-        b.keys().collect::<Vec<_>>()
-    );
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
     for (name, var) in &a {
         assert_eq!(
             flat_values(var.as_tensor()).unwrap(),

@@ -67,12 +67,18 @@ fn a_generated_menu_round_trips_and_is_refused_for_combinatorial_bidders() {
     let free = Config::from_toml_str(&text.replace("menu='generated'\nmenu_hidden=[32, 32]\n", ""))
         .unwrap();
     let written = free.to_toml_string();
-    assert!(!written.contains("menu =") && !written.contains("menu_hidden"), "{written}");
+    assert!(
+        !written.contains("menu =") && !written.contains("menu_hidden"),
+        "{written}"
+    );
     let mut ca = crate::presets::preset("ca_sym_uniform_12").unwrap();
     ca.net.kind = crate::NetKind::Ama;
     ca.net.menu = crate::MenuKind::Generated;
     let err = ca.validate().unwrap_err().to_string();
-    assert!(err.contains("net.menu") && err.contains("combinatorial"), "{err}");
+    assert!(
+        err.contains("net.menu") && err.contains("combinatorial"),
+        "{err}"
+    );
 }
 
 #[test]

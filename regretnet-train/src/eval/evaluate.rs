@@ -415,6 +415,7 @@ pub fn evaluate<M: Mechanism>(
             total: start.elapsed().as_secs_f64(),
         },
         threads,
+        menu: None,
         per_profile,
         baselines,
         per_profile_revenue: revenue_per_profile,

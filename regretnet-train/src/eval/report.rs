@@ -219,6 +219,10 @@ pub struct EvalReport {
     pub timings: Timings,
     /// Threads used.
     pub threads: usize,
+    /// For a learned affine maximizer, which menu entries the mechanism chooses on the test
+    /// sample (`None` for other networks and in JSON absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub menu: Option<crate::analysis::menu::MenuUsage>,
     /// The audited regret of every profile and bidder, flat `[regret_samples, n]` (not in the JSON
     /// report; `regretnet eval` saves it as `eval-<protocol>-regret.csv`).
     #[serde(skip)]
@@ -437,6 +441,9 @@ impl EvalReport {
             s += &format!("warning      {w}\n");
         }
         s += &format!("IR violation {:.3e}\n", self.ir_violation);
+        if let Some(menu) = &self.menu {
+            s += &menu.to_text();
+        }
         s += &format!(
             "time         {:.1} s ({:.1} s search, {:.1} s audit{}) on {} threads\n",
             self.timings.total,

@@ -1,12 +1,16 @@
 //! Evaluate a run's checkpoint and save the result in the run directory (`regretnet eval`,
 //! and every row of `regretnet reproduce`): `eval-<protocol>.json` (the report plus where it
-//! came from) and `eval-<protocol>-regret.csv` (per-profile regret), both written atomically.
+//! came from; for an AMA, which menu entries it chose on the test sample) and
+//! `eval-<protocol>-regret.csv` (per-profile regret), both written atomically.
 
 use std::path::{Path, PathBuf};
 
+use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::Setting;
 use regretnet_nets::checkpoint::{load_model_expecting, write_atomic, ModelCheckpoint};
-use regretnet_nets::NetSpec;
+use regretnet_nets::{Model, NetSpec};
+
+use crate::analysis::menu::{column_names, menu_usage, TOP_ENTRIES};
 
 use crate::error::{Result, TrainError};
 use crate::eval::evaluate::{evaluate, Phase};
@@ -60,7 +64,20 @@ pub fn evaluate_and_save(
     threads: usize,
     progress: Option<&(dyn Fn(Phase, usize) + Sync)>,
 ) -> Result<SavedEval> {
-    let report = evaluate(&ckpt.model, setting, protocol, threads, progress)?;
+    let mut report = evaluate(&ckpt.model, setting, protocol, threads, progress)?;
+    if let Model::Ama(net) = &ckpt.model {
+        // The same test profiles as the evaluation's (its seed and stream).
+        let profiles = setting.sample_profiles(
+            &mut stream_rng(protocol.seed, Stream::Test),
+            protocol.samples,
+        );
+        report.menu = Some(menu_usage(
+            &net.affine_menu()?,
+            &profiles,
+            column_names(setting),
+            TOP_ENTRIES,
+        ));
+    }
     let json = origin_json(&report, run.path(), path, ckpt)?;
     let text =
         serde_json::to_string_pretty(&json).map_err(|e| TrainError::Report(e.to_string()))?;

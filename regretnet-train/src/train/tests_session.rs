@@ -460,8 +460,7 @@ fn a_generated_menu_starts_from_a_checkpoint_of_another_size_and_a_free_one_does
     for (name, var) in trainer.net().named_vars() {
         assert_eq!(
             regretnet_nets::checkpoint::flat_values(var.as_tensor()).unwrap(),
-            regretnet_nets::checkpoint::flat_values(from.named_vars()[&name].as_tensor())
-                .unwrap(),
+            regretnet_nets::checkpoint::flat_values(from.named_vars()[&name].as_tensor()).unwrap(),
             "{name}"
         );
     }

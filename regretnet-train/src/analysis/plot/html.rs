@@ -1,7 +1,8 @@
 //! The run's `report.html`: one self-contained page (no scripts, no external files; the SVG
-//! figures inline) with the configuration, the final training metrics, the latest evaluation and
-//! every figure.
+//! figures inline) with the configuration, the final training metrics, the latest evaluation
+//! (for an AMA with the menu entries it chose most often) and every figure.
 
+use crate::analysis::menu::MenuUsage;
 use crate::analysis::plot::curves::Table;
 use crate::analysis::plot::{latest_eval, Figure};
 use crate::error::Result;
@@ -53,6 +54,57 @@ fn pairs_table(title: &str, pairs: &[(String, String)]) -> String {
     let mut s = format!("<h2>{}</h2>\n<table>\n", escape(title));
     for (k, v) in pairs {
         s += &row(&[k.clone(), v.clone()]);
+    }
+    s + "</table>\n"
+}
+
+/// The table of an AMA's most chosen menu entries, from an evaluation's `menu` field (empty
+/// when there is none).
+fn menu_table(menu: &serde_json::Value) -> String {
+    let Ok(u) = serde_json::from_value::<MenuUsage>(menu.clone()) else {
+        return String::new();
+    };
+    let mut s = format!(
+        "<h2>Menu entries chosen most often</h2>\n<p>{} entries (the empty one, entry 0, \
+         included); {} chosen on the {} test profiles; {} cover half of them and {} cover 90%. \
+         Bidder weights {}. Each bidder's cells: its probability of each item (combinatorial: \
+         the coefficients of item 1, item 2 and the bundle's complementarity).</p>\n<table>\n",
+        u.entries,
+        u.used,
+        u.profiles,
+        u.cover[0],
+        u.cover[1],
+        escape(
+            &u.weights
+                .iter()
+                .map(|w| format!("{w:.3}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    );
+    let mut header = vec![
+        "entry".to_string(),
+        "chosen".into(),
+        "revenue when chosen".into(),
+        "boost".into(),
+    ];
+    header.extend((1..=u.bidders).map(|i| format!("bidder {i}: {}", u.columns.join(", "))));
+    s += &row(&header);
+    let d = u.columns.len().max(1);
+    for e in &u.top {
+        let mut cells = vec![
+            e.entry.to_string(),
+            format!("{:.1}%", 100.0 * e.share),
+            format!("{:.4}", e.revenue),
+            format!("{:.3}", e.boost),
+        ];
+        cells.extend(e.alloc.chunks(d).map(|r| {
+            r.iter()
+                .map(|a| format!("{a:.2}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }));
+        s += &row(&cells);
     }
     s + "</table>\n"
 }
@@ -165,6 +217,7 @@ pub fn report_html(run: &RunDir, figures: &[Figure], svgs: &[String]) -> Result<
             ),
         ]);
         body += &pairs_table("Latest evaluation", &pairs);
+        body += &menu_table(&e["menu"]);
     }
     body += "<h2>Figures</h2>\n";
     if figures.is_empty() {

@@ -10,6 +10,8 @@
 //!   beside Myerson's optimal auction, and MyersonNet's virtual values ([`single_item`]).
 //! - **Training curves** from `metrics.csv` and `validation.csv`.
 //! - **Regret distribution** of the latest evaluation (`eval-<protocol>-regret.csv`).
+//! - **The menu** of a learned affine maximizer: its most chosen entries, what each sells to
+//!   whom and how often the latest evaluation's test sample chose it ([`menu`]).
 //!
 //! Everything is SVG drawn by plotters (text as SVG `<text>`: no fonts needed to draw); the
 //! HTML report inlines the SVGs, so it is one file that opens anywhere.
@@ -18,6 +20,7 @@ pub mod curves;
 pub mod histogram;
 pub mod html;
 pub mod maps;
+pub mod menu;
 pub mod png;
 pub mod single_item;
 pub mod svg;
@@ -83,6 +86,8 @@ pub enum Drawing {
     },
     /// Line panels (the probe's figures).
     Panels(Vec<curves::LinePanel>),
+    /// A learned affine maximizer's most chosen menu entries ([`menu`]).
+    Menu(crate::analysis::menu::MenuUsage),
     /// A regret histogram.
     Histogram {
         /// Per-profile regrets.
@@ -100,6 +105,7 @@ impl Drawing {
             Drawing::Curves { .. } => curves::CURVES_SIZE,
             Drawing::Histogram { .. } => histogram::HISTOGRAM_SIZE,
             Drawing::Panels(p) => curves::panels_size(p.len()),
+            Drawing::Menu(u) => menu::menu_size(u),
         }
     }
 
@@ -132,6 +138,7 @@ impl Drawing {
             } => curves::draw_curves(root, metrics, validation.as_ref()),
             Drawing::Histogram { values, title } => histogram::draw_histogram(root, values, title),
             Drawing::Panels(p) => curves::draw_panels(root, p),
+            Drawing::Menu(u) => menu::draw_menu(root, u),
         }
     }
 
@@ -343,7 +350,19 @@ pub fn draw_run(run: &RunDir, options: &PlotOptions) -> Result<Vec<Figure>> {
             });
         }
     }
-    if let Some((name, _)) = latest_eval(run)? {
+    if let Some((name, eval)) = latest_eval(run)? {
+        if let Ok(usage) =
+            serde_json::from_value::<crate::analysis::menu::MenuUsage>(eval["menu"].clone())
+        {
+            figures.push(Figure {
+                stem: "menu".into(),
+                title: format!(
+                    "The menu entries chosen most often on the test sample of evaluation \
+                     `{name}`: what each sells to whom, and how often it is chosen"
+                ),
+                drawing: Drawing::Menu(usage),
+            });
+        }
         let path = run.eval_regret_path(&name);
         if let Some(regret) = read_regret(&path)? {
             figures.push(Figure {

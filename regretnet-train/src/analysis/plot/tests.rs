@@ -206,3 +206,47 @@ fn curves_show_every_series_with_axis_labels() {
         assert!(svg.contains(needle), "{needle}");
     }
 }
+
+#[test]
+fn the_menu_figure_draws_every_listed_entry_with_its_share() {
+    // A usage of three entries for two bidders and two items: every entry's label and share,
+    // both bidders' groups and every allocation cell (as a filled rectangle) are drawn.
+    use crate::analysis::menu::{EntryUse, MenuUsage};
+    let entry = |k: usize, share: f64| EntryUse {
+        entry: k,
+        share,
+        revenue: 0.5,
+        boost: -0.1,
+        alloc: vec![0.9, 0.0, 0.1, 1.0],
+    };
+    let usage = MenuUsage {
+        profiles: 1_000,
+        entries: 101,
+        used: 40,
+        cover: [3, 20],
+        weights: vec![1.0, 1.2],
+        bidders: 2,
+        columns: vec!["item 1".into(), "item 2".into()],
+        top: vec![entry(17, 0.25), entry(0, 0.125), entry(4, 0.0625)],
+    };
+    let svg = Drawing::Menu(usage).to_svg().unwrap();
+    for needle in [
+        "entry 17",
+        "entry 0",
+        "entry 4",
+        "25.0%",
+        "12.5%",
+        "6.2%",
+        "bidder 1",
+        "bidder 2",
+        "3 most chosen of 101 entries",
+    ] {
+        assert!(svg.contains(needle), "{needle} missing");
+    }
+    // 3 rows x 4 cells + 3 share bars, beside the white background.
+    assert!(
+        svg.matches("<rect").count() >= 3 * 4 + 3,
+        "{}",
+        svg.matches("<rect").count()
+    );
+}
