@@ -80,7 +80,7 @@ fn the_hard_forward_is_the_f64_affine_maximizer_and_is_ir() {
 pub(crate) fn assert_hard_forward_is_the_mechanism(preset: &str, setting: &Setting, net: &AmaNet) {
     {
         let menu = net.affine_menu().unwrap();
-        let (v, x) = bids(&setting, 400, 2);
+        let (v, x) = bids(setting, 400, 2);
         let out = net.forward(&x, Choice::Hard, WeightGrad::Frozen).unwrap();
         let (a, p) = (
             flat_values(&out.alloc).unwrap(),

@@ -408,6 +408,11 @@ impl Trainer {
     }
 }
 
+/// `value` as JSON, for error messages.
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "?".into())
+}
+
 #[cfg(test)]
 #[path = "tests_resume.rs"]
 mod tests_resume;
@@ -601,9 +606,4 @@ mod tests {
         assert!(last.iter().zip(&best).all(|(l, b)| b >= l));
         assert!(last.iter().zip(&best).any(|(l, b)| b > l));
     }
-}
-
-/// `value` as JSON, for error messages.
-fn to_json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "?".into())
 }
