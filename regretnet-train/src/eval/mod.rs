@@ -1,12 +1,13 @@
 //! Test-time evaluation of a trained mechanism: the named protocols ([`Protocol`]), the
 //! audited evaluation ([`evaluate()`]), its report ([`EvalReport`]), saving it in a run
-//! directory ([`evaluate_and_save`]), and the revenue-regret frontier over a run's checkpoints
-//! ([`frontier`]).
+//! directory ([`evaluate_and_save`]), the revenue-regret frontier over a run's checkpoints
+//! ([`frontier`]), and for a learned affine maximizer the menu entries it uses ([`menu`]).
 //!
 //! Evaluation reads checkpoints and run directories ([`crate::run`]); it never trains.
 
 pub mod evaluate;
 pub mod frontier;
+pub mod menu;
 pub mod protocol;
 pub mod report;
 pub mod save;

@@ -222,7 +222,7 @@ pub struct EvalReport {
     /// For a learned affine maximizer, which menu entries the mechanism chooses on the test
     /// sample (`None` for other networks and in JSON absent).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub menu: Option<crate::analysis::menu::MenuUsage>,
+    pub menu: Option<crate::eval::menu::MenuUsage>,
     /// The audited regret of every profile and bidder, flat `[regret_samples, n]` (not in the JSON
     /// report; `regretnet eval` saves it as `eval-<protocol>-regret.csv`).
     #[serde(skip)]

@@ -10,7 +10,7 @@ use regretnet_core::Setting;
 use regretnet_nets::checkpoint::{load_model_expecting, write_atomic, ModelCheckpoint};
 use regretnet_nets::{Model, NetSpec};
 
-use crate::analysis::menu::{column_names, menu_usage, TOP_ENTRIES};
+use crate::eval::menu::{column_names, menu_usage, TOP_ENTRIES};
 
 use crate::error::{Result, TrainError};
 use crate::eval::evaluate::{evaluate, Phase};

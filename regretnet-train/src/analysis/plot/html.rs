@@ -2,10 +2,10 @@
 //! figures inline) with the configuration, the final training metrics, the latest evaluation
 //! (for an AMA with the menu entries it chose most often) and every figure.
 
-use crate::analysis::menu::MenuUsage;
 use crate::analysis::plot::curves::Table;
 use crate::analysis::plot::{latest_eval, Figure};
 use crate::error::Result;
+use crate::eval::menu::MenuUsage;
 use crate::run::rundir::RunDir;
 
 /// `&`, `<`, `>` and `"` escaped for HTML text and attributes.

@@ -5,9 +5,9 @@
 
 use plotters::prelude::*;
 
-use crate::analysis::menu::MenuUsage;
 use crate::analysis::plot::svg::{colour, plot_err};
 use crate::error::Result;
+use crate::eval::menu::MenuUsage;
 
 /// Width of the menu image, pixels; the height grows with the rows ([`menu_size`]).
 pub const MENU_WIDTH: u32 = 900;

@@ -87,7 +87,7 @@ pub enum Drawing {
     /// Line panels (the probe's figures).
     Panels(Vec<curves::LinePanel>),
     /// A learned affine maximizer's most chosen menu entries ([`menu`]).
-    Menu(crate::analysis::menu::MenuUsage),
+    Menu(crate::eval::menu::MenuUsage),
     /// A regret histogram.
     Histogram {
         /// Per-profile regrets.
@@ -352,7 +352,7 @@ pub fn draw_run(run: &RunDir, options: &PlotOptions) -> Result<Vec<Figure>> {
     }
     if let Some((name, eval)) = latest_eval(run)? {
         if let Ok(usage) =
-            serde_json::from_value::<crate::analysis::menu::MenuUsage>(eval["menu"].clone())
+            serde_json::from_value::<crate::eval::menu::MenuUsage>(eval["menu"].clone())
         {
             figures.push(Figure {
                 stem: "menu".into(),

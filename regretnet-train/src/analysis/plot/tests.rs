@@ -211,7 +211,7 @@ fn curves_show_every_series_with_axis_labels() {
 fn the_menu_figure_draws_every_listed_entry_with_its_share() {
     // A usage of three entries for two bidders and two items: every entry's label and share,
     // both bidders' groups and every allocation cell (as a filled rectangle) are drawn.
-    use crate::analysis::menu::{EntryUse, MenuUsage};
+    use crate::eval::menu::{EntryUse, MenuUsage};
     let entry = |k: usize, share: f64| EntryUse {
         entry: k,
         share,
