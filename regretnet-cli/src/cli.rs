@@ -263,6 +263,14 @@ pub struct BenchArgs {
     /// Multiply the number of timed calls (0.2 for a quick look, 3 for steadier medians).
     #[arg(long, value_name = "F", default_value_t = 1.0)]
     pub scale: f64,
+    /// The network: regretnet (forward, misreport steps, training iteration, eval step) or ama
+    /// (a learned affine maximizer at its preset schedule: forward and training iteration;
+    /// the settings must be presets).
+    #[arg(long, value_enum, default_value = "regretnet")]
+    pub net: NetName,
+    /// The AMA's menu with --net ama: free (default) or generated.
+    #[arg(long, value_enum, default_value = "free")]
+    pub menu: MenuName,
     #[command(flatten)]
     pub threads: Threads,
     /// Print one JSON object instead of a table.

@@ -66,6 +66,18 @@ impl MenuKind {
     fn is_free(&self) -> bool {
         *self == MenuKind::Free
     }
+
+    /// The name in configs and on the command line.
+    ///
+    /// ```
+    /// assert_eq!(regretnet_core::MenuKind::Generated.name(), "generated");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            MenuKind::Free => "free",
+            MenuKind::Generated => "generated",
+        }
+    }
 }
 
 /// The generated menu's default exchangeable-layer widths.

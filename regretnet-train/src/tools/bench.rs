@@ -9,13 +9,20 @@
 //! `regretnet bench` turns into the time those products would take at one core's measured gemm
 //! speed: a yardstick, not a floor (two threads, or products larger than the measured one, beat
 //! it).
+//!
+//! A learned affine maximizer (`--net ama`, docs/AMA.md) has no misreport loop, so it has two
+//! operations: its hard-argmax mechanism on a batch, and one training iteration (the softmax
+//! surrogate's forward and backward passes and the Adam step), at the preset's schedule and
+//! menu (1,000 entries); its FLOP count is the products of the bids with the menu (`2 * batch *
+//! n * d * (K + 1)` per pass, three passes per iteration). A generated menu's own products do not
+//! depend on the batch and are not counted.
 
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
-use regretnet_core::presets::preset;
+use regretnet_core::presets::{self, preset};
 use regretnet_core::rng::{stream_rng, Stream};
-use regretnet_core::{Config, Setting, TrainConfig};
+use regretnet_core::{Config, MenuKind, NetKind, Setting, TrainConfig};
 use regretnet_nets::{RegretNet, WeightGrad};
 use regretnet_regret::starts::starts_per_profile;
 use regretnet_regret::{Autograd, PlainNet as Plain, UtilityGradient};
@@ -84,6 +91,15 @@ impl Op {
             Op::EvalStep => "eval step",
         }
     }
+
+    /// The operations a network of `kind` has: all of them for RegretNet; the mechanism and
+    /// the training iteration for a learned affine maximizer (no misreport loop).
+    pub fn for_kind(kind: NetKind) -> &'static [Op] {
+        match kind {
+            NetKind::Regretnet => &Op::ALL,
+            _ => &[Op::Forward, Op::Iteration],
+        }
+    }
 }
 
 /// Items from which an `NxM` setting gets the reference's deep networks (5 x 100, as its 3x10
@@ -130,6 +146,41 @@ pub fn bench_setting(label: &str) -> Result<Config> {
     bench_config(c)
 }
 
+/// The config `regretnet bench --net KIND --menu MENU` measures for `label`: for RegretNet
+/// [`bench_setting`]; for a learned affine maximizer (`NetKind::Ama`) the preset `label` names
+/// (a label of [`SETTINGS`], a preset name, or `NxM` with a preset of that shape) with the AMA's
+/// own schedule and menu ([`presets::preset_with_menu`]), a small training set and no
+/// validation. Other networks are refused: the paper's exactly-IC networks are benchmarked by
+/// nothing here.
+pub fn bench_setting_for(label: &str, kind: NetKind, menu: MenuKind) -> Result<Config> {
+    let refuse = |why: String| -> Result<Config> {
+        Err(regretnet_core::ConfigError::invalid("--net", why).into())
+    };
+    match kind {
+        NetKind::Regretnet if menu == MenuKind::Free => return bench_setting(label),
+        NetKind::Regretnet => {
+            return refuse("--menu applies to --net ama only".into());
+        }
+        NetKind::Ama => {}
+        other => {
+            return refuse(format!(
+                "`regretnet bench` measures regretnet and ama, not {}",
+                other.name()
+            ))
+        }
+    }
+    let name = bench_setting(label)?.setting.name;
+    if preset(&name).is_err() {
+        return refuse(format!(
+            "--net ama needs a preset: `{label}` is not one (`regretnet presets` lists them)"
+        ));
+    }
+    let mut c = presets::preset_with_menu(&name, menu)?;
+    c.train.train_size = 16 * c.train.batch_size;
+    c.train.validate_every = 0;
+    Ok(c)
+}
+
 /// A config at the reference's sizes (batch 128, 25 misreport steps, even where the preset
 /// trains with more), with a small training set (the per-iteration cost does not depend on
 /// its size) and no validation.
@@ -161,8 +212,15 @@ impl Workload {
 
     /// Build the workloads of a config ([`bench_setting`], [`bench_config`]), seeded.
     pub fn from_config(config: Config) -> Result<Self> {
+        let kind = config.net.kind;
+        if !matches!(kind, NetKind::Regretnet | NetKind::Ama) {
+            return Err(regretnet_core::ConfigError::invalid(
+                "net.kind",
+                format!("benchmarks measure regretnet and ama, not {}", kind.name()),
+            )
+            .into());
+        }
         let trainer = Trainer::new(config)?;
-        trainer.regretnet()?;
         let s = trainer.setting().clone();
         let batch = trainer.config().train.batch_size;
         let truth_v = s.sample_profiles(&mut stream_rng(1, Stream::Test), batch);
@@ -186,7 +244,12 @@ impl Workload {
         self.trainer.setting()
     }
 
-    /// Run `op` once.
+    /// The operations this workload's network has ([`Op::for_kind`]).
+    pub fn ops(&self) -> &'static [Op] {
+        Op::for_kind(self.trainer.net().kind())
+    }
+
+    /// Run `op` once (an operation the network does not have, [`Workload::ops`], is an error).
     pub fn run(&mut self, op: Op) -> Result<()> {
         match op {
             Op::Forward => {
@@ -218,12 +281,23 @@ impl Workload {
 
     /// FLOPs of one `op` (matrix products only; see the module docs).
     pub fn flops(&self, op: Op) -> f64 {
-        // Cases are built for RegretNet only (`from_config` refuses the others).
-        let Ok(net) = self.trainer.regretnet() else {
-            return 0.0;
-        };
         let n = self.setting().bidders;
         let b = self.trainer.config().train.batch_size;
+        let net = match self.trainer.net() {
+            regretnet_nets::Model::RegretNet(net) => net,
+            // `from_config` builds RegretNet or an AMA: the bids times the menu.
+            regretnet_nets::Model::Ama(ama) => {
+                let pass = 2.0
+                    * b as f64
+                    * (n * self.setting().type_len()) as f64
+                    * (ama.entries() + 1) as f64;
+                return match op {
+                    Op::Iteration => 3.0 * pass,
+                    _ => pass,
+                };
+            }
+            _ => return 0.0,
+        };
         let k = self.trainer.config().train.misreport_steps as f64;
         let eval_rows = self.eval_truth.dim(0).unwrap_or(0) * n;
         match op {
@@ -290,6 +364,8 @@ pub fn gemm_gflops() -> Result<f64> {
 pub struct BenchRow {
     /// The setting as asked for (`2x2`, a preset name, `NxM`).
     pub setting: String,
+    /// The network (`regretnet`, `ama`).
+    pub net: &'static str,
     /// The operation ([`Op::name`]).
     pub operation: &'static str,
     /// Median milliseconds per call.
@@ -325,15 +401,19 @@ pub fn samples_for(flops: f64, scale: f64) -> usize {
 /// Time every operation ([`Op::ALL`]) of every setting (resolved by [`bench_setting`], all
 /// before any timing, so that a typo fails at once) with `threads` worker threads and
 /// `scale` times the default number of calls; `observer` sees the gemm speed and each row.
+///
+/// `net` and `menu` choose the network ([`bench_setting_for`]): RegretNet and the free menu for
+/// the hot loop of RegretNet, `NetKind::Ama` for a learned affine maximizer's operations.
 pub fn run_benchmarks(
     settings: &[&str],
+    (net, menu): (NetKind, MenuKind),
     scale: f64,
     threads: usize,
     observer: &mut dyn FnMut(BenchEvent<'_>),
 ) -> Result<Vec<BenchRow>> {
     let configs = settings
         .iter()
-        .map(|w| bench_setting(w).map(|c| (*w, c)))
+        .map(|w| bench_setting_for(w, net, menu).map(|c| (*w, c)))
         .collect::<Result<Vec<_>>>()?;
     if !(scale.is_finite() && scale > 0.0) {
         return Err(regretnet_core::ConfigError::invalid(
@@ -348,11 +428,12 @@ pub fn run_benchmarks(
     for (label, config) in configs {
         let mut w = Workload::from_config(config)?;
         w.trainer.set_threads(threads);
-        for op in Op::ALL {
+        for &op in w.ops() {
             let flops = w.flops(op);
             let t = time(3, samples_for(flops, scale), || w.run(op))?;
             let row = BenchRow {
                 setting: label.to_string(),
+                net: w.trainer.net().kind().name(),
                 operation: op.name(),
                 median_ms: t.median * 1e3,
                 min_ms: t.min * 1e3,
@@ -397,5 +478,57 @@ mod tests {
             let e = bench_setting(bad).unwrap_err().to_string();
             assert!(e.contains(bad) && e.contains("--settings"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn ama_benchmarks_use_the_preset_schedule_and_refuse_what_they_cannot_measure() {
+        // The AMA's own preset config (docs/AMA.md): 1,000 entries, its temperature and
+        // learning rates, a small training set and no validation.
+        let c = bench_setting_for("3x10", NetKind::Ama, MenuKind::Free).unwrap();
+        assert_eq!(c.net.kind, NetKind::Ama);
+        assert_eq!(c.setting.name, "additive_3x10_uniform");
+        assert_eq!(c.net.menu_size, 1_000);
+        assert_eq!(c.net.temperature, presets::AMA_TEMPERATURE);
+        assert_eq!((c.train.validate_every, c.train.train_size), (0, 16 * 128));
+        let g = bench_setting_for("2x2", NetKind::Ama, MenuKind::Generated).unwrap();
+        assert_eq!(g.net.menu, MenuKind::Generated);
+        assert_eq!(g.train.lr, presets::AMA_GENERATED_LR);
+        // RegretNet's path is bench_setting's.
+        assert_eq!(
+            bench_setting_for("2x2", NetKind::Regretnet, MenuKind::Free).unwrap(),
+            bench_setting("2x2").unwrap()
+        );
+        // Refused, naming the flag: a shape with no preset, a menu for RegretNet, RochetNet,
+        // and a generated menu for combinatorial bidders (the preset's own refusal).
+        for (label, kind, menu, flag) in [
+            ("4x3", NetKind::Ama, MenuKind::Free, "--net"),
+            ("2x2", NetKind::Regretnet, MenuKind::Generated, "--menu"),
+            ("1x2", NetKind::Rochetnet, MenuKind::Free, "rochetnet"),
+            ("ca2x2", NetKind::Ama, MenuKind::Generated, "net.menu"),
+        ] {
+            let e = bench_setting_for(label, kind, menu)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(flag), "{label} {kind:?} {menu:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn an_ama_workload_runs_its_two_operations_and_counts_the_menu_products() {
+        let mut c = bench_setting_for("2x2", NetKind::Ama, MenuKind::Free).unwrap();
+        c.net.menu_size = 50;
+        let mut w = Workload::from_config(c).unwrap();
+        assert_eq!(w.ops(), &[Op::Forward, Op::Iteration]);
+        for &op in w.ops() {
+            w.run(op).unwrap();
+        }
+        assert_eq!(w.trainer.iteration(), 1);
+        // 2 * batch 128 * (2 bidders x 2 items) * (50 entries + the empty one) per pass,
+        // three passes per iteration.
+        let pass = 2.0 * 128.0 * 4.0 * 51.0;
+        assert_eq!(w.flops(Op::Forward), pass);
+        assert_eq!(w.flops(Op::Iteration), 3.0 * pass);
+        // No misreport loop: RegretNet's operations are errors, not silent no-ops.
+        assert!(w.run(Op::MisreportStep).is_err());
     }
 }
