@@ -45,6 +45,7 @@ use regretnet_core::affine::{OutcomeList, Package};
 use regretnet_core::ama::AffineMenu;
 use regretnet_core::{MenuKind, Setting, ValuationKind};
 
+use crate::ama_hard::HardMenu;
 use crate::error::{NetsError, Result};
 use crate::init::{normal, uniform};
 use crate::menu_gen::MenuGenerator;
@@ -330,8 +331,26 @@ impl AmaNet {
         Ok(())
     }
 
-    /// Allocation `[B, n, d]` and payment `[B, n]` for `bids: [B, n, d]`.
+    /// Allocation `[B, n, d]` and payment `[B, n]` for `bids: [B, n, d]`. The mechanism itself
+    /// (`Choice::Hard` with the weights frozen, on bids no gradient flows to) is computed per
+    /// profile on plain slices ([`crate::ama_hard`]), the same operations as the tensor path
+    /// and several times faster; everything else through candle's ops.
     pub fn forward(&self, bids: &Tensor, choice: Choice, mode: WeightGrad) -> Result<Outcome> {
+        if choice == Choice::Hard && mode == WeightGrad::Frozen && !bids.track_op() {
+            let (entries, boosts, weights) = self.menu(WeightGrad::Frozen)?;
+            return HardMenu::new(&entries, &boosts, &weights)?.outcome_tensors(bids);
+        }
+        self.forward_ops(bids, choice, mode)
+    }
+
+    /// [`AmaNet::forward`] through candle's tensor ops only, whatever the choice and mode (the
+    /// tests compare the plain hard path with it).
+    pub(crate) fn forward_ops(
+        &self,
+        bids: &Tensor,
+        choice: Choice,
+        mode: WeightGrad,
+    ) -> Result<Outcome> {
         let (batch, n, d) = bids.dims3()?;
         let (entries, boosts, weights) = self.menu(mode)?;
         let k = entries.dim(0)?;

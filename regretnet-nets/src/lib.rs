@@ -33,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod ama;
+mod ama_hard;
 pub mod checkpoint;
 pub mod error;
 pub mod exchangeable;

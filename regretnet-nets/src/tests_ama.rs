@@ -120,6 +120,53 @@ pub(crate) fn assert_hard_forward_is_the_mechanism(preset: &str, setting: &Setti
 }
 
 #[test]
+fn the_plain_hard_path_is_the_tensor_path() {
+    // Free menus of every valuation, and a generated menu: the same entry on every profile,
+    // the same allocation to the bit, payments within float rounding of candle's ops
+    // (`forward_ops`, the path training differentiates).
+    let mut nets: Vec<(String, Setting, AmaNet)> = PRESETS
+        .iter()
+        .map(|p| {
+            let (s, n) = ama(p, 200, 3);
+            (p.to_string(), s, n)
+        })
+        .collect();
+    let mut config =
+        presets::preset_with_menu("additive_3x10_uniform", regretnet_core::MenuKind::Generated)
+            .unwrap();
+    config.net.menu_size = 200;
+    let setting = config.setting.build().unwrap();
+    let spec = NetSpec {
+        setting: config.setting,
+        net: config.net,
+    };
+    let generated = AmaNet::new(&setting, spec, &mut stream_rng(4, Stream::Init)).unwrap();
+    nets.push(("generated 3x10".into(), setting, generated));
+    for (name, setting, net) in &nets {
+        let (_, x) = bids(setting, 1000, 5);
+        let fast = net.forward(&x, Choice::Hard, WeightGrad::Frozen).unwrap();
+        let ops = net
+            .forward_ops(&x, Choice::Hard, WeightGrad::Frozen)
+            .unwrap();
+        assert_eq!(
+            flat_values(&fast.alloc).unwrap(),
+            flat_values(&ops.alloc).unwrap(),
+            "{name}: allocations"
+        );
+        let (p, q) = (
+            flat_values(&fast.pay).unwrap(),
+            flat_values(&ops.pay).unwrap(),
+        );
+        let scale = setting.prior.bounding_box(0)[0].1;
+        for (a, b) in p.iter().zip(&q) {
+            assert!((a - b).abs() <= 2e-6 * scale, "{name}: payment {a} vs {b}");
+        }
+        // Not a constant mechanism: payments vary.
+        assert!(p.iter().any(|x| *x > 0.0), "{name}");
+    }
+}
+
+#[test]
 fn every_entry_is_a_feasible_lottery() {
     // Additive and unit demand: each item sold at most once; unit demand also at most one item
     // per bidder in expectation. Combinatorial: coefficients of (v1, v2, C) are (q1 + qb,
