@@ -178,6 +178,12 @@ impl AmaNet {
         }
     }
 
+    /// Values per bidder in a profile: the number of items, or the length of a combinatorial
+    /// bidder's type (`Setting::type_len`, 3 for the 2 x 2 CA settings).
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
     /// Entries besides the empty one.
     pub fn entries(&self) -> usize {
         self.spec.net.menu_size

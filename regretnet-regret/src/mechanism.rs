@@ -82,6 +82,8 @@ impl Mechanism for Model {
     fn items(&self) -> usize {
         match self {
             Model::RegretNet(n) => n.items(),
+            // A combinatorial bidder's type is longer than its items (the bundle's term).
+            Model::Ama(n) => n.dim(),
             _ => self.spec().setting.items,
         }
     }
