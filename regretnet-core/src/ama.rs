@@ -39,8 +39,19 @@
 //!
 //! VVCA and AMA_bsym ([`crate::affine`]) are affine maximizers over the nine deterministic
 //! outcomes of 2 x 2; [`AffineMenu::from_affine`] turns them into menus.
+//!
+//! # The item-wise block
+//!
+//! For additive bidders a menu may also hold an [`ItemwiseBlock`]
+//! ([`AffineMenu::with_itemwise`]): all `(n + 1)^m` deterministic assignments at once, with a
+//! boost that is a sum over items, maximized item by item ([`crate::ama_itemwise`]). They are
+//! more outcomes of the same affine maximizer, so the proof above holds unchanged. Item-wise
+//! Myerson for iid bidders is such a block, so a menu with one contains it. The block is
+//! chosen only where its best welfare is strictly above every explicit entry's (the explicit
+//! menu first, as the tie rule); [`MenuOutcome::entry`] is then `len()`.
 
 use crate::affine::{AffineMaximizer, Package};
+pub use crate::ama_itemwise::ItemwiseBlock;
 use crate::error::ConfigError;
 
 /// An affine maximizer over a menu (module docs).
@@ -52,17 +63,20 @@ pub struct AffineMenu {
     entries: Vec<f64>,
     weights: Vec<f64>,
     boosts: Vec<f64>,
+    itemwise: Option<ItemwiseBlock>,
 }
 
 /// The outcome of an [`AffineMenu`] at one profile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MenuOutcome {
-    /// The chosen entry.
+    /// The chosen entry (`len()`: the item-wise block).
     pub entry: usize,
     /// Each bidder's reported value for it.
     pub values: Vec<f64>,
     /// Each bidder's payment.
     pub payments: Vec<f64>,
+    /// Where the item-wise block is chosen, each item's owner (`n`: unsold); else empty.
+    pub owners: Vec<usize>,
 }
 
 impl AffineMenu {
@@ -108,7 +122,33 @@ impl AffineMenu {
             entries,
             weights,
             boosts,
+            itemwise: None,
         })
+    }
+
+    /// This menu with the item-wise block `block` beside its entries (additive bidders: the
+    /// block's items are the type's values).
+    pub fn with_itemwise(mut self, block: ItemwiseBlock) -> Result<Self, ConfigError> {
+        if block.bidders() != self.bidders || block.items() != self.dim {
+            return Err(ConfigError::invalid(
+                "ama",
+                format!(
+                    "an item-wise block for {} bidders and {} items does not fit a menu of {} \
+                     bidders and {} items",
+                    block.bidders(),
+                    block.items(),
+                    self.bidders,
+                    self.dim
+                ),
+            ));
+        }
+        self.itemwise = Some(block);
+        Ok(self)
+    }
+
+    /// The item-wise block, if the menu has one.
+    pub fn itemwise(&self) -> Option<&ItemwiseBlock> {
+        self.itemwise.as_ref()
     }
 
     /// The nine-outcome affine maximizer `ama` of 2 bidders and 2 items as a menu, for types of
@@ -187,6 +227,15 @@ impl AffineMenu {
             .sum()
     }
 
+    /// Bidder `i`'s value at its type `t` (`[n, d]` row-major, the others' entries unused) for
+    /// the outcome `o` (an entry, or the block's assignment).
+    pub fn true_value(&self, t: &[f32], o: &MenuOutcome, i: usize) -> f64 {
+        match &self.itemwise {
+            Some(block) if o.entry == self.len() => block.value(t, &o.owners, i),
+            _ => self.value(t, o.entry, i),
+        }
+    }
+
     /// The chosen entry, the values and the payments at bids `b` (`[n, d]` row-major).
     pub fn outcome(&self, b: &[f32]) -> MenuOutcome {
         let (n, kk) = (self.bidders, self.len());
@@ -205,17 +254,40 @@ impl AffineMenu {
                 (entry, best) = (k, s);
             }
         }
+        let block = self
+            .itemwise
+            .as_ref()
+            .map(|blk| (blk, blk.best(b, &self.weights)));
+        let mut owners = Vec::new();
+        if let Some((_, choice)) = &block {
+            if choice.score > best {
+                (entry, owners) = (kk, choice.owners.clone());
+            }
+        }
+        let chosen_value = |i: usize| match &block {
+            Some((blk, _)) if entry == kk => blk.value(b, &owners, i),
+            _ => v(entry, i),
+        };
         let payments = (0..n)
             .map(|i| {
-                let without = |k: usize| score(k) - self.weights[i] * v(k, i);
-                let top = (0..kk).map(without).fold(f64::NEG_INFINITY, f64::max);
-                ((top - without(entry)) / self.weights[i]).clamp(0.0, v(entry, i).max(0.0))
+                let w = self.weights[i];
+                let without = |k: usize| score(k) - w * v(k, i);
+                let mut top = (0..kk).map(without).fold(f64::NEG_INFINITY, f64::max);
+                let mut at = if entry < kk { without(entry) } else { 0.0 };
+                if let Some((blk, choice)) = &block {
+                    top = top.max(blk.best_without(b, &self.weights, i));
+                    if entry == kk {
+                        at = choice.score - w * chosen_value(i);
+                    }
+                }
+                ((top - at) / w).clamp(0.0, chosen_value(i).max(0.0))
             })
             .collect();
         MenuOutcome {
             entry,
-            values: (0..n).map(|i| v(entry, i)).collect(),
+            values: (0..n).map(chosen_value).collect(),
             payments,
+            owners,
         }
     }
 
@@ -308,7 +380,7 @@ mod tests {
                         *x = rng.random::<f32>();
                     }
                     let o = menu.outcome(&r);
-                    let true_value = menu.value(&t, o.entry, i);
+                    let true_value = menu.true_value(&t, &o, i);
                     assert!(true_value - o.payments[i] <= u + 1e-12);
                 }
             }

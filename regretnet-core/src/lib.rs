@@ -30,6 +30,7 @@
 
 pub mod affine;
 pub mod ama;
+pub mod ama_itemwise;
 pub mod baselines;
 pub mod combinatorial;
 pub mod config;

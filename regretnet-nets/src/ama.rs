@@ -20,6 +20,16 @@
 //! layers over fixed bidder and item representations, whose parameters do not depend on `n` or
 //! `m`): its logits take the place of `ama.alloc`, through the same softmaxes.
 //!
+//! With `[net] itemwise = true` (a free menu of additive bidders) the menu also holds the
+//! item-wise block of [`regretnet_core::ama_itemwise`]: every deterministic assignment of the
+//! items, with boost `sum_j beta[j, o_j]`, `ama.itemwise` `[m, n + 1]` the table `beta`
+//! (column `n`: unsold). It starts at item-wise Myerson (each bidder's column minus its
+//! reserve, the value where the item's ironed virtual value reaches 0; unsold 0), and each
+//! entry's boost starts `3 / T` below [`ama_block::entry_floor`], the least boost at which the
+//! entry beats the block at some profile: the mechanism starts as item-wise Myerson, and the
+//! soft choice still reaches every entry near the reserves. The block's best welfare, with and without a bidder, and
+//! its softmax are computed item by item.
+//!
 //! The empty entry, with boost 0, is entry 0 of the menu (adding one constant to every boost
 //! changes neither the choice nor a payment, so fixing the empty entry's boost loses nothing).
 //!
@@ -42,9 +52,10 @@ use std::collections::BTreeMap;
 use candle_core::{DType, Device, Tensor, Var, D};
 use rand::Rng;
 use regretnet_core::affine::{OutcomeList, Package};
-use regretnet_core::ama::AffineMenu;
+use regretnet_core::ama::{AffineMenu, ItemwiseBlock};
 use regretnet_core::{MenuKind, Setting, ValuationKind};
 
+use crate::ama_block::{self, entry_floor, itemwise_myerson_boosts};
 use crate::ama_hard::HardMenu;
 use crate::error::{NetsError, Result};
 use crate::init::{normal, uniform};
@@ -63,6 +74,8 @@ pub struct AmaNet {
     valuation: ValuationKind,
     temperature: f64,
     params: MenuParams,
+    /// The item-wise block's boosts `[m, n + 1]`, when the menu has one.
+    itemwise: Option<Var>,
 }
 
 /// Where the menu comes from.
@@ -116,6 +129,7 @@ impl AmaNet {
                 valuation: setting.valuation,
                 temperature: spec.net.temperature,
                 params: MenuParams::Generated(generator),
+                itemwise: None,
                 spec,
             });
         }
@@ -136,7 +150,8 @@ impl AmaNet {
             k,
             &Device::Cpu,
         )?;
-        Ok(AmaNet {
+        let itemwise = spec.net.itemwise;
+        let net = AmaNet {
             bidders: n,
             items: m,
             dim: setting.type_len(),
@@ -147,8 +162,44 @@ impl AmaNet {
                 boost: Var::from_tensor(&boost)?,
                 weight: Var::zeros(n, DType::F32, &Device::Cpu)?,
             },
+            itemwise: None,
             spec,
-        })
+        };
+        if itemwise {
+            return net.with_itemwise_block(setting);
+        }
+        Ok(net)
+    }
+
+    /// This free additive menu with the item-wise block at item-wise Myerson and its entries'
+    /// boosts set below the block (module docs).
+    fn with_itemwise_block(mut self, setting: &Setting) -> Result<Self> {
+        let (n, m) = (self.bidders, self.items);
+        if setting.valuation != ValuationKind::Additive {
+            return Err(NetsError::Shape(
+                "the item-wise block needs additive bidders".into(),
+            ));
+        }
+        let beta = itemwise_myerson_boosts(setting);
+        ItemwiseBlock::new(n, m, beta.clone()).map_err(NetsError::Shape)?;
+        self.itemwise = Some(Var::from_tensor(&Tensor::from_vec(
+            beta.iter().map(|&x| x as f32).collect::<Vec<f32>>(),
+            (m, n + 1),
+            &Device::Cpu,
+        )?)?);
+        // Each entry's boost: just below the least at which it beats the block anywhere.
+        let (entries, _, _) = self.menu(WeightGrad::Frozen)?;
+        let coefficients: Vec<f32> = entries.flatten_all()?.to_vec1()?;
+        let margin = 3.0 / self.temperature.max(1e-6);
+        let boosts: Vec<f32> = coefficients
+            .chunks_exact(n * m)
+            .skip(1)
+            .map(|a| (entry_floor(a, &beta, n, m) - margin) as f32)
+            .collect();
+        if let MenuParams::Free { boost, .. } = &self.params {
+            boost.set(&Tensor::from_vec(boosts, self.entries(), &Device::Cpu)?)?;
+        }
+        Ok(self)
     }
 
     /// The setting and architecture.
@@ -176,6 +227,13 @@ impl AmaNet {
             ]),
             MenuParams::Generated(g) => g.named_vars(),
         }
+        .into_iter()
+        .chain(
+            self.itemwise
+                .iter()
+                .map(|v| ("ama.itemwise".to_string(), v.clone())),
+        )
+        .collect()
     }
 
     /// Values per bidder in a profile: the number of items, or the length of a combinatorial
@@ -239,6 +297,11 @@ impl AmaNet {
         Ok((entries, boosts, weights))
     }
 
+    /// The item-wise block's boosts `[m, n + 1]` (module docs), when the menu has the block.
+    pub fn itemwise_boosts(&self, mode: WeightGrad) -> Option<Tensor> {
+        self.itemwise.as_ref().map(|v| Self::param(v, mode))
+    }
+
     /// The mechanism in `f64` ([`AffineMenu`]), from the current parameters.
     pub fn affine_menu(&self) -> Result<AffineMenu> {
         let (entries, boosts, weights) = self.menu(WeightGrad::Frozen)?;
@@ -252,8 +315,18 @@ impl AmaNet {
                 .collect())
         };
         let boosts: Vec<f64> = boosts.to_dtype(DType::F64)?.to_vec1()?;
-        AffineMenu::new(self.bidders, self.dim, f(&entries)?, f(&weights)?, boosts)
-            .map_err(|e| NetsError::Shape(e.to_string()))
+        let menu = AffineMenu::new(self.bidders, self.dim, f(&entries)?, f(&weights)?, boosts)
+            .map_err(|e| NetsError::Shape(e.to_string()))?;
+        match self.itemwise_boosts(WeightGrad::Frozen) {
+            None => Ok(menu),
+            Some(beta) => {
+                let beta: Vec<f64> = beta.flatten_all()?.to_dtype(DType::F64)?.to_vec1()?;
+                let block =
+                    ItemwiseBlock::new(self.bidders, self.items, beta).map_err(NetsError::Shape)?;
+                menu.with_itemwise(block)
+                    .map_err(|e| NetsError::Shape(e.to_string()))
+            }
+        }
     }
 
     /// Set the menu to `menu`'s entries, weights and boosts (shifted so that the empty entry's
@@ -344,7 +417,13 @@ impl AmaNet {
     pub fn forward(&self, bids: &Tensor, choice: Choice, mode: WeightGrad) -> Result<Outcome> {
         if choice == Choice::Hard && mode == WeightGrad::Frozen && !bids.track_op() {
             let (entries, boosts, weights) = self.menu(WeightGrad::Frozen)?;
-            return HardMenu::new(&entries, &boosts, &weights)?.outcome_tensors(bids);
+            return HardMenu::new(
+                &entries,
+                &boosts,
+                &weights,
+                self.itemwise_boosts(WeightGrad::Frozen).as_ref(),
+            )?
+            .outcome_tensors(bids);
         }
         self.forward_ops(bids, choice, mode)
     }
@@ -372,34 +451,68 @@ impl AmaNet {
         let others = score.unsqueeze(1)?.broadcast_sub(&weighted)?; // [B, n, K]
         let top = others.max_keepdim(D::Minus1)?; // [B, n, 1]
         let flat = entries.reshape((k, n * d))?;
+        let top = top.squeeze(D::Minus1)?; // [B, n]
+        let beta = self.itemwise_boosts(mode);
         let (alloc, pay) = match choice {
             Choice::Soft => {
-                let pi = candle_nn::ops::softmax(&(&score * self.temperature)?, D::Minus1)?;
-                let alloc = pi.matmul(&flat)?.reshape((batch, n, d))?;
-                let expected = others
-                    .broadcast_mul(&pi.unsqueeze(1)?)?
-                    .sum_keepdim(D::Minus1)?;
+                let scaled = (&score * self.temperature)?;
+                let block = match &beta {
+                    Some(beta) => Some(ama_block::soft(bids, &weights, beta, self.temperature)?),
+                    None => None,
+                };
+                // The block is one more logit: its assignments' total mass.
+                let (pi, p_block) = match &block {
+                    Some(blk) => {
+                        let all = candle_nn::ops::softmax(
+                            &Tensor::cat(&[&scaled, &blk.logit.unsqueeze(1)?], 1)?,
+                            D::Minus1,
+                        )?;
+                        (all.narrow(1, 0, k)?, Some(all.narrow(1, k, 1)?))
+                    }
+                    None => (candle_nn::ops::softmax(&scaled, D::Minus1)?, None),
+                };
+                let mut alloc = pi.matmul(&flat)?.reshape((batch, n, d))?;
+                let mut expected = others.broadcast_mul(&pi.unsqueeze(1)?)?.sum(D::Minus1)?;
+                let mut value = values.broadcast_mul(&pi.unsqueeze(1)?)?.sum(D::Minus1)?; // [B, n]
+                let mut top = top;
+                if let (Some(blk), Some(p)) = (&block, &p_block) {
+                    alloc = (alloc + blk.alloc.broadcast_mul(&p.unsqueeze(2)?)?)?;
+                    expected = (expected + blk.expected.broadcast_mul(p)?)?;
+                    value = (value + blk.value.broadcast_mul(p)?)?;
+                    top = top.maximum(&blk.top)?;
+                }
                 // Bounded by the expected value, as the hard payment by the chosen entry's:
                 // unbounded, the surrogate pays `(max_k S_{-i} - E_pi S_{-i}) / w_i` however
                 // small `w_i` is, and training can sell that slack by shrinking a weight.
-                let value = values.broadcast_mul(&pi.unsqueeze(1)?)?.sum(D::Minus1)?; // [B, n]
                 let pay = (top - expected)?
-                    .squeeze(D::Minus1)?
                     .broadcast_div(&weights.reshape((1, n))?)?
                     .minimum(&value)?;
                 (alloc, pay)
             }
             Choice::Hard => {
                 let pick = score.argmax(D::Minus1)?; // [B], u32
-                let alloc = flat.index_select(&pick, 0)?.reshape((batch, n, d))?;
+                let mut alloc = flat.index_select(&pick, 0)?.reshape((batch, n, d))?;
                 let at = pick
                     .reshape((batch, 1, 1))?
                     .broadcast_as((batch, n, 1))?
                     .contiguous()?;
-                let chosen = others.gather(&at, D::Minus1)?;
-                let value = values.gather(&at, D::Minus1)?.squeeze(D::Minus1)?;
+                let mut chosen = others.gather(&at, D::Minus1)?.squeeze(D::Minus1)?;
+                let mut value = values.gather(&at, D::Minus1)?.squeeze(D::Minus1)?;
+                let mut top = top;
+                if let Some(beta) = &beta {
+                    // The block wins where its best welfare is strictly above every entry's.
+                    let blk = ama_block::hard(bids, &weights, beta)?;
+                    let wins = blk.score.gt(&score.max(D::Minus1)?)?; // [B], u8
+                    let per_bidder = wins.reshape((batch, 1))?.broadcast_as((batch, n))?;
+                    alloc = wins
+                        .reshape((batch, 1, 1))?
+                        .broadcast_as((batch, n, d))?
+                        .where_cond(&blk.alloc, &alloc)?;
+                    chosen = per_bidder.where_cond(&blk.chosen, &chosen)?;
+                    value = per_bidder.where_cond(&blk.value, &value)?;
+                    top = top.maximum(&blk.top)?;
+                }
                 let pay = (top - chosen)?
-                    .squeeze(D::Minus1)?
                     .broadcast_div(&weights.reshape((1, n))?)?
                     .relu()?
                     .minimum(&value.relu()?)?;

@@ -8,7 +8,11 @@
 //! empty entry first, as candle's argmax), `S_{-i} = S - w_i V_i`, and the payment
 //! `(max_k S_{-i}(k) - S_{-i}(k*)) / w_i` clamped to `[0, max(V_i(k*), 0)]`. Only the value
 //! `V_i(k)` may round differently (candle's matrix product may fuse the multiply-adds); the tests
-//! compare both paths profile by profile. The tensor path spends most of its time in broadcast
+//! compare both paths profile by profile. A menu with the item-wise block
+//! ([`crate::ama_block`]) computes the block's terms `w_k b_kj + beta[j, k]`, their per-item
+//! maxima (with and without each bidder, the latter as `s - w_i b_ij` where the tensor path
+//! subtracts) and sums over items in item order, and takes the block where its best welfare is
+//! strictly above `S(k*)`. The tensor path spends most of its time in broadcast
 //! element-wise operations over `[batch, n, K]` tensors; this one keeps one profile's `[n, K]`
 //! values in a scratch buffer, with every loop over the entries contiguous.
 
@@ -29,11 +33,19 @@ pub(crate) struct HardMenu {
     by_bidder: Vec<f32>,
     boosts: Vec<f32>,
     weights: Vec<f32>,
+    /// The item-wise block's boosts `[m, n + 1]`, if any.
+    itemwise: Option<Vec<f32>>,
 }
 
 impl HardMenu {
-    /// From the menu's tensors: coefficients `[K, n, d]`, boosts `[K]`, weights `[n]`.
-    pub(crate) fn new(entries: &Tensor, boosts: &Tensor, weights: &Tensor) -> Result<Self> {
+    /// From the menu's tensors: coefficients `[K, n, d]`, boosts `[K]`, weights `[n]` and the
+    /// item-wise block's boosts `[d, n + 1]`, if any.
+    pub(crate) fn new(
+        entries: &Tensor,
+        boosts: &Tensor,
+        weights: &Tensor,
+        itemwise: Option<&Tensor>,
+    ) -> Result<Self> {
         let (k, n, d) = entries.dims3()?;
         let by_bidder: Vec<f32> = entries.flatten_all()?.to_vec1()?;
         let by_entry: Vec<f32> = entries
@@ -49,6 +61,7 @@ impl HardMenu {
             by_bidder,
             boosts: boosts.to_vec1()?,
             weights: weights.to_vec1()?,
+            itemwise: itemwise.map(|t| t.flatten_all()?.to_vec1()).transpose()?,
         })
     }
 
@@ -61,6 +74,7 @@ impl HardMenu {
         let mut weighted = vec![0.0f32; n * k];
         let mut values = vec![0.0f32; n * k];
         let mut score = vec![0.0f32; k];
+        let mut owners = Vec::with_capacity(d);
         for profile in bids.chunks_exact(n * d) {
             for i in 0..n {
                 let v = &mut values[i * k..(i + 1) * k];
@@ -92,20 +106,89 @@ impl HardMenu {
                     pick = e;
                 }
             }
-            alloc.extend_from_slice(&self.by_bidder[pick * n * d..(pick + 1) * n * d]);
+            let block = self
+                .itemwise
+                .as_ref()
+                .map(|beta| self.block(profile, beta, &mut owners));
+            let block_wins = block.as_ref().is_some_and(|b| b.0 > score[pick]);
+            if block_wins {
+                let start = alloc.len();
+                alloc.resize(start + n * d, 0.0);
+                for (j, &o) in owners.iter().enumerate() {
+                    if o < n {
+                        alloc[start + o * d + j] = 1.0;
+                    }
+                }
+            } else {
+                alloc.extend_from_slice(&self.by_bidder[pick * n * d..(pick + 1) * n * d]);
+            }
             for i in 0..n {
                 let x = &weighted[i * k..(i + 1) * k];
-                let top = score
+                let mut top = score
                     .iter()
                     .zip(x)
                     .map(|(s, x)| s - x)
                     .fold(f32::NEG_INFINITY, f32::max);
-                let chosen = score[pick] - x[pick];
-                let value = values[i * k + pick].max(0.0);
-                pay.push(((top - chosen) / self.weights[i]).max(0.0).min(value));
+                let (mut chosen, mut value) = (score[pick] - x[pick], values[i * k + pick]);
+                if let Some((block_score, tops)) = &block {
+                    top = top.max(tops[i]);
+                    if block_wins {
+                        let (w, b) = (self.weights[i], &profile[i * d..(i + 1) * d]);
+                        let (mut own, mut v) = (0.0f32, 0.0f32);
+                        for (j, &o) in owners.iter().enumerate() {
+                            let at = if o == i { 1.0 } else { 0.0 };
+                            own += at * (b[j] * w);
+                            v += at * b[j];
+                        }
+                        (chosen, value) = (block_score - own, v);
+                    }
+                }
+                pay.push(
+                    ((top - chosen) / self.weights[i])
+                        .max(0.0)
+                        .min(value.max(0.0)),
+                );
             }
         }
         (alloc, pay)
+    }
+
+    /// The item-wise block at one profile (`[n, m]`): its best welfare and, per bidder, the
+    /// others' best welfare over the block; `owners` receives the best assignment.
+    fn block(&self, profile: &[f32], beta: &[f32], owners: &mut Vec<usize>) -> (f32, Vec<f32>) {
+        let (n, m) = (self.bidders, self.dim);
+        owners.clear();
+        let mut score = 0.0f32;
+        let mut tops = vec![0.0f32; n];
+        let mut terms = vec![0.0f32; n + 1];
+        for j in 0..m {
+            for (o, t) in terms.iter_mut().enumerate() {
+                let b = beta[j * (n + 1) + o];
+                *t = if o < n {
+                    profile[o * m + j] * self.weights[o] + b
+                } else {
+                    0.0 + b
+                };
+            }
+            let mut owner = 0;
+            for o in 1..=n {
+                if terms[o] > terms[owner] {
+                    owner = o;
+                }
+            }
+            owners.push(owner);
+            score += terms[owner];
+            for (i, top) in tops.iter_mut().enumerate() {
+                let own = profile[i * m + j] * self.weights[i];
+                let best = terms
+                    .iter()
+                    .enumerate()
+                    .map(|(o, t)| if o == i { t - own } else { t - 0.0 })
+                    .fold(f32::NEG_INFINITY, f32::max);
+                *top += best;
+            }
+        }
+        (score, tops)
     }
 
     /// [`HardMenu::outcome`] as tensors.

@@ -106,6 +106,7 @@
 //! | `ama.alloc` | additive `[K, n + 1, m]`; unit demand `[K, n + 1, m + 1]`; combinatorial 2 x 2 `[K, 9]` |
 //! | `ama.boost` | `[K]` |
 //! | `ama.weight` | `[n]` |
+//! | `ama.itemwise` | `[m, n + 1]`, only with `net.itemwise = true` (additive) |
 //!
 //! ```text
 //! additive:     A = softmax(alloc, axis=1)[:, :n, :]                          # [K, n, m]
@@ -122,6 +123,18 @@
 //! S_i = S[:, None, :] - w[None, :, None] * V            # [B, n, K+1]: welfare without i
 //! p = clip((S_i.max(2) - S_i[b, :, k]) / w, 0, V[b, :, k])   # payments [B, n]
 //! a = A[k]                                              # allocations [B, n, d]
+//! ```
+//!
+//! With `ama.itemwise` (`beta`, [`crate::ama_block`]) the menu also holds every deterministic
+//! assignment `o` of the items, boost `sum_j beta[j, o_j]` (`o_j = n`: unsold), maximized item
+//! by item; it is chosen where its best welfare is strictly above `S.max(1)`:
+//!
+//! ```text
+//! s = concat([w[None, None, :] * b.transpose(0, 2, 1), zeros((B, m, 1))], 2) + beta   # [B, m, n+1]
+//! block = s.max(2).sum(1); owner = argmax(s, axis=2)    # [B], [B, m] (first maximizer)
+//! s_i = s[:, None] - eye(n, n+1)[None, :, None, :] * (w[:, None] * b)[..., None]   # [B, n, m, n+1]
+//! top_i = maximum(S_i.max(2), s_i.max(3).sum(2))        # the others' best over everything
+//! where block > S.max(1): a[:, i, j] = (owner[:, j] == i); S_i(chosen) = block - w * (a * b).sum(2)
 //! ```
 //!
 //! A generated menu (`net.menu = "generated"`, [`crate::menu_gen`]; widths `h_0..h_{L-1}` of

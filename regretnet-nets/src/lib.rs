@@ -33,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod ama;
+pub mod ama_block;
 mod ama_hard;
 pub mod checkpoint;
 pub mod error;
@@ -67,6 +68,8 @@ pub use surgery::{Layer, Part, Weights};
 mod tests;
 #[cfg(test)]
 mod tests_ama;
+#[cfg(test)]
+mod tests_ama_block;
 #[cfg(test)]
 mod tests_combinatorial;
 #[cfg(test)]

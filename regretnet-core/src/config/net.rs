@@ -93,8 +93,8 @@ fn is_default_menu_hidden(v: &[usize]) -> bool {
 
 /// The `[net]` section. RegretNet reads the hidden widths; RochetNet reads `menu_size`,
 /// `temperature` and `bias_init`; MyersonNet reads `groups`, `linear`, `temperature` and
-/// `bias_init`; the AMA reads `menu_size`, `temperature`, `bias_init`, `menu` and, for a
-/// generated menu, `menu_hidden`. Defaults are the reference implementation's.
+/// `bias_init`; the AMA reads `menu_size`, `temperature`, `bias_init`, `menu`, `itemwise`
+/// and, for a generated menu, `menu_hidden`. Defaults are the reference implementation's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NetConfig {
@@ -131,6 +131,11 @@ pub struct NetConfig {
         skip_serializing_if = "is_default_menu_hidden"
     )]
     pub menu_hidden: Vec<usize>,
+    /// The AMA's item-wise block beside a free menu of additive bidders: every deterministic
+    /// assignment of the items, with a learned boost per item and owner, started at item-wise
+    /// Myerson ([`crate::ama_itemwise`]). Default `false`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub itemwise: bool,
 }
 
 /// Default RochetNet menu size (reference `num_hidden_units`).
@@ -149,6 +154,7 @@ impl Default for NetConfig {
             bias_init: None,
             menu: MenuKind::Free,
             menu_hidden: default_menu_hidden(),
+            itemwise: false,
         }
     }
 }
@@ -191,6 +197,9 @@ impl NetConfig {
     pub(crate) fn validate(&self, setting: &Setting) -> Result<(), ConfigError> {
         if self.menu == MenuKind::Generated {
             self.validate_generated(setting)?;
+        }
+        if self.itemwise {
+            self.validate_itemwise(setting)?;
         }
         match self.kind {
             NetKind::Regretnet => self.validate_mlps(setting),
@@ -265,6 +274,26 @@ impl NetConfig {
             ));
         }
         Ok(())
+    }
+
+    /// The item-wise block: an AMA's, beside a free menu, for additive bidders.
+    fn validate_itemwise(&self, setting: &Setting) -> Result<(), ConfigError> {
+        let why = if self.kind != NetKind::Ama {
+            format!(
+                "the item-wise block is part of the AMA (net.kind = \"ama\"), not of {}",
+                self.kind.name()
+            )
+        } else if self.menu != MenuKind::Free {
+            "the item-wise block goes beside a free menu (menu = \"free\"): its boosts are \
+             one per item and owner, so they depend on n and m"
+                .to_string()
+        } else if setting.valuation != ValuationKind::Additive {
+            "the item-wise block needs additive bidders: only their welfare is a sum over items"
+                .to_string()
+        } else {
+            return Ok(());
+        };
+        Err(ConfigError::invalid("net.itemwise", why))
     }
 
     /// A generated menu: an AMA's, additive or unit-demand, with sensible widths.

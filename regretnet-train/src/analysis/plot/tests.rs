@@ -228,6 +228,7 @@ fn the_menu_figure_draws_every_listed_entry_with_its_share() {
         bidders: 2,
         columns: vec!["item 1".into(), "item 2".into()],
         top: vec![entry(17, 0.25), entry(0, 0.125), entry(4, 0.0625)],
+        itemwise_boosts: None,
     };
     let svg = Drawing::Menu(usage).to_svg().unwrap();
     for needle in [
