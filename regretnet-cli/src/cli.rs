@@ -307,6 +307,11 @@ pub struct TrainArgs {
     /// preset, a generated menu trains at its own learning rate (docs/AMA.md).
     #[arg(long, value_enum, conflicts_with = "resume")]
     pub menu: Option<MenuName>,
+    /// With --net ama and a free menu of additive bidders: add the item-wise block, every
+    /// deterministic assignment of the items with a boost per item and owner, started at
+    /// item-wise Myerson (`net.itemwise`, docs/AMA.md).
+    #[arg(long, conflicts_with = "resume")]
+    pub itemwise: bool,
     /// Start from this checkpoint's weights (`train.init_from`: same setting and network; the
     /// optimizer, multipliers and, without --init-misreports, the misreport cache start fresh
     /// from the config), e.g. to continue a run under a stronger penalty. A generated-menu

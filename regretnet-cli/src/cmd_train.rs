@@ -32,6 +32,9 @@ fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
     if let Some(menu) = args.menu {
         config.net.menu = menu.kind();
     }
+    if args.itemwise {
+        config.net.itemwise = true;
+    }
     if let Some(n) = args.iterations {
         config.train.iterations = n;
     }

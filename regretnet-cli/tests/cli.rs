@@ -676,6 +676,86 @@ fn frontier_evaluates_every_checkpoint_and_compares_with_the_baselines() {
 }
 
 #[test]
+fn an_itemwise_ama_trains_and_evaluates_and_a_misplaced_block_is_refused() {
+    // `train --net ama --itemwise` at 2 x 2: the run's config records the block, the
+    // checkpoint holds `ama.itemwise`, and `eval` reports the block among the menu's entries
+    // at audited regret of float level. With unit-demand bidders the flag is refused with
+    // exit 2 naming `net.itemwise`, and no run directory is written.
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("block");
+    let run_s = run.to_str().unwrap();
+    let o = regretnet(&[
+        "train",
+        "--preset",
+        "additive_2x2_uniform",
+        "--net",
+        "ama",
+        "--itemwise",
+        "--iterations",
+        "40",
+        "--out",
+        run_s,
+        "--quiet",
+        "--threads",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(config.contains("itemwise = true"), "{config}");
+    let o = regretnet(&[
+        "eval",
+        run_s,
+        "--samples",
+        "400",
+        "--regret-samples",
+        "20",
+        "--pair-samples",
+        "2",
+        "--threads",
+        "1",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        report["audited"]["mean"].as_f64().unwrap() < 1e-5,
+        "{report}"
+    );
+    let menu = &report["menu"];
+    assert_eq!(
+        menu["itemwise_boosts"].as_array().unwrap().len(),
+        6,
+        "{menu}"
+    );
+    let block = menu["entries"].as_u64().unwrap() - 1;
+    assert!(
+        menu["top"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["entry"].as_u64() == Some(block)),
+        "{menu}"
+    );
+    let refused = dir.path().join("refused");
+    let o = regretnet(&[
+        "train",
+        "--preset",
+        "unit_2x2_uniform",
+        "--net",
+        "ama",
+        "--itemwise",
+        "--iterations",
+        "5",
+        "--out",
+        refused.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("net.itemwise"), "{}", stderr(&o));
+    assert!(!refused.exists());
+}
+
+#[test]
 fn a_generated_ama_trained_at_2x2_is_evaluated_and_fine_tuned_at_2x3() {
     // `train --menu generated` at 2 x 2, then the same weights read at 2 x 3 (`--init-only`):
     // an exactly IC mechanism at both sizes (audited regret at float level, IR exact), and

@@ -471,22 +471,29 @@ impl AmaNet {
                     }
                     None => (candle_nn::ops::softmax(&scaled, D::Minus1)?, None),
                 };
+                let block = block.zip(p_block);
                 let mut alloc = pi.matmul(&flat)?.reshape((batch, n, d))?;
-                let mut expected = others.broadcast_mul(&pi.unsqueeze(1)?)?.sum(D::Minus1)?;
+                let expected = others.broadcast_mul(&pi.unsqueeze(1)?)?.sum(D::Minus1)?;
                 let mut value = values.broadcast_mul(&pi.unsqueeze(1)?)?.sum(D::Minus1)?; // [B, n]
-                let mut top = top;
-                if let (Some(blk), Some(p)) = (&block, &p_block) {
-                    alloc = (alloc + blk.alloc.broadcast_mul(&p.unsqueeze(2)?)?)?;
-                    expected = (expected + blk.expected.broadcast_mul(p)?)?;
-                    value = (value + blk.value.broadcast_mul(p)?)?;
-                    top = top.maximum(&blk.top)?;
-                }
+                let w = weights.reshape((1, n))?;
+                let pay = match &block {
+                    None => (top - expected)?.broadcast_div(&w)?,
+                    Some((blk, p)) => {
+                        // The entries' part `sum_k pi_k (top - S_{-i}(k)) / w_i` and the
+                        // block's, which charges for what each bidder wins
+                        // (`ama_block`'s module docs).
+                        alloc = (alloc + blk.alloc.broadcast_mul(&p.unsqueeze(2)?)?)?;
+                        value = (value + blk.value.broadcast_mul(p)?)?;
+                        let top = top.maximum(&blk.top)?;
+                        let entries = (top.broadcast_mul(&(1.0 - p)?)? - expected)?;
+                        let block = ((&top - &blk.top)?.broadcast_div(&w)? + &blk.charge)?;
+                        (entries.broadcast_div(&w)? + block.broadcast_mul(p)?)?
+                    }
+                };
                 // Bounded by the expected value, as the hard payment by the chosen entry's:
                 // unbounded, the surrogate pays `(max_k S_{-i} - E_pi S_{-i}) / w_i` however
                 // small `w_i` is, and training can sell that slack by shrinking a weight.
-                let pay = (top - expected)?
-                    .broadcast_div(&weights.reshape((1, n))?)?
-                    .minimum(&value)?;
+                let pay = pay.minimum(&value)?;
                 (alloc, pay)
             }
             Choice::Hard => {

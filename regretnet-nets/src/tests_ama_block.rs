@@ -345,3 +345,65 @@ fn the_block_is_refused_where_it_does_not_apply() {
         );
     }
 }
+
+#[test]
+fn the_block_charges_each_bidder_only_for_what_it_wins() {
+    // `ama_block::soft` at temperature 2 (a spread choice) against an independent f64
+    // computation from the bids, weights and boosts: per item the softmax `q` over the terms
+    // `w_k b_kj + beta[j, k]` and "unsold" `beta[j, n]`, bidder i's price
+    // `(max(beta[j, i], max_{k != i} s_jk) - beta[j, i]) / w_i`, and the charge
+    // `sum_j q_ji min(price, b_ij)`. Items a bidder does not get cost it nothing, however
+    // spread the choice.
+    let (setting, net) = perturbed("additive_2x5_uniform", 10, 14, 0.3);
+    let (n, m) = (setting.bidders, setting.items);
+    let (v, x) = bids(&setting, 50, 15);
+    let (_, _, weights) = net.menu(WeightGrad::Frozen).unwrap();
+    let beta_t = net.itemwise_boosts(WeightGrad::Frozen).unwrap();
+    let blk = crate::ama_block::soft(&x, &weights, &beta_t, 2.0).unwrap();
+    let charge = flat_values(&blk.charge).unwrap();
+    let w: Vec<f64> = flat_values(&weights)
+        .unwrap()
+        .iter()
+        .map(|&x| x as f64)
+        .collect();
+    let beta: Vec<f64> = flat_values(&beta_t)
+        .unwrap()
+        .iter()
+        .map(|&x| x as f64)
+        .collect();
+    let mut spread = 0.0f64;
+    for (b, profile) in v.chunks_exact(n * m).enumerate() {
+        for i in 0..n {
+            let mut want = 0.0;
+            for j in 0..m {
+                let s: Vec<f64> = (0..=n)
+                    .map(|k| {
+                        let bk = beta[j * (n + 1) + k];
+                        if k < n {
+                            w[k] * profile[k * m + j] as f64 + bk
+                        } else {
+                            bk
+                        }
+                    })
+                    .collect();
+                let top = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let z: f64 = s.iter().map(|x| (2.0 * (x - top)).exp()).sum();
+                let q = (2.0 * (s[i] - top)).exp() / z;
+                spread = spread.max(q.min(1.0 - q));
+                let own = beta[j * (n + 1) + i];
+                let rival = (0..=n)
+                    .filter(|&k| k != i)
+                    .map(|k| s[k])
+                    .fold(own, f64::max);
+                let price = (rival - own) / w[i];
+                want += q * price.min(profile[i * m + j] as f64);
+            }
+            let got = charge[b * n + i] as f64;
+            assert!(
+                (got - want).abs() < 1e-5,
+                "profile {b} bidder {i}: {got} vs {want}"
+            );
+        }
+    }
+    assert!(spread > 0.3, "the test's choice is spread: {spread}");
+}
