@@ -5,12 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use candle_core::{Tensor, Var};
+use candle_core::{Device, Tensor, Var};
 use rand::Rng;
 use regretnet_core::{NetKind, Setting};
 
 use crate::ama::AmaNet;
-use crate::error::Result;
+use crate::error::{NetsError, Result};
 use crate::mlp::WeightGrad;
 use crate::myerson_net::MyersonNet;
 use crate::net::{NetSpec, Outcome, RegretNet};
@@ -88,6 +88,53 @@ impl Model {
             Model::MyersonNet(n) => n.forward(bids, Choice::Soft, WeightGrad::Track),
             Model::Ama(n) => n.forward(bids, Choice::Soft, WeightGrad::Track),
         }
+    }
+
+    /// Values per bidder in a profile: the number of items, or the type length of a
+    /// combinatorial bidder (3 in the 2 x 2 CA settings: both items and the bundle's term).
+    pub fn type_len(&self) -> usize {
+        match self {
+            Model::RegretNet(n) => n.items(),
+            Model::Ama(n) => n.dim(),
+            _ => self.spec().setting.items,
+        }
+    }
+
+    /// The mechanism on plain slices: `profiles` holds `B` reported profiles `[B, n, d]`
+    /// row-major (`d` = [`Model::type_len`]); returns the allocations `[B, n, d]` and the
+    /// payments `[B, n]`, row-major, as [`Model::forward`] with the weights frozen.
+    ///
+    /// ```
+    /// # use regretnet_core::{presets, rng::{stream_rng, Stream}};
+    /// # use regretnet_nets::{Model, NetSpec};
+    /// let config = presets::preset("additive_1x2_uniform").unwrap();
+    /// let setting = config.setting.build().unwrap();
+    /// let spec = NetSpec { setting: config.setting, net: config.net };
+    /// let model = Model::new(&setting, spec, &mut stream_rng(1, Stream::Init)).unwrap();
+    /// let (alloc, pay) = model.outcome_of(&[0.3, 0.9, 0.5, 0.5]).unwrap(); // two profiles
+    /// assert_eq!((alloc.len(), pay.len()), (4, 2));
+    /// assert!(model.outcome_of(&[0.3, 0.9, 0.5]).is_err()); // not a whole profile
+    /// ```
+    pub fn outcome_of(&self, profiles: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
+        let (n, d) = (self.spec().setting.bidders, self.type_len());
+        if profiles.is_empty() || !profiles.len().is_multiple_of(n * d) {
+            return Err(NetsError::Shape(format!(
+                "{} values are not whole profiles of {n} bidders x {d} values",
+                profiles.len()
+            )));
+        }
+        if let Some(at) = profiles.iter().position(|x| !x.is_finite()) {
+            return Err(NetsError::Shape(format!(
+                "value {at} of the profiles is {}, not a finite number",
+                profiles[at]
+            )));
+        }
+        let bids = Tensor::from_slice(profiles, (profiles.len() / (n * d), n, d), &Device::Cpu)?;
+        let out = self.forward(&bids, WeightGrad::Frozen)?;
+        Ok((
+            out.alloc.flatten_all()?.to_vec1()?,
+            out.pay.flatten_all()?.to_vec1()?,
+        ))
     }
 
     /// The RegretNet inside, if this is one.

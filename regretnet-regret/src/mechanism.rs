@@ -80,12 +80,8 @@ impl Mechanism for Model {
         self.spec().setting.bidders
     }
     fn items(&self) -> usize {
-        match self {
-            Model::RegretNet(n) => n.items(),
-            // A combinatorial bidder's type is longer than its items (the bundle's term).
-            Model::Ama(n) => n.dim(),
-            _ => self.spec().setting.items,
-        }
+        // A combinatorial bidder's type is longer than its items (the bundle's term).
+        self.type_len()
     }
     fn outcome(&self, bids: &Tensor, mode: WeightGrad) -> Result<Outcome> {
         Ok(self.forward(bids, mode)?)

@@ -33,8 +33,28 @@
 //! assert_eq!(summary.iterations, 5);
 //! assert!(summary.validation.unwrap().regret[0] >= 0.0);
 //! ```
+//!
+//! # Speed: what the `regretnet` binary sets and a library user must set too
+//!
+//! - `RAYON_NUM_THREADS=1` before candle starts: its matrix products' own threading is slower
+//!   than one thread at these networks' sizes; parallelism comes from the `threads` arguments
+//!   (one worker per thread) instead.
+//! - mimalloc as the global allocator (`#[global_allocator] static GLOBAL: mimalloc::MiMalloc
+//!   = mimalloc::MiMalloc;`): candle allocates a fresh buffer for every tensor, and glibc
+//!   returns the large ones to the kernel step after step (BENCHMARKS.md: a 5x10 training
+//!   iteration 117 ms with glibc, 100 ms with mimalloc; an evaluation step halved).
+//!
+//! # Loading a run
+//!
+//! [`RunDir::load_latest`] and [`RunDir::load_best`] load a run's checkpoint;
+//! [`nets::Model::outcome_of`] runs its mechanism on plain `f32` slices
+//! (`examples/load_and_score.rs`, which `cargo xtask ci` runs). [`Tensor`] and [`Device`] are
+//! re-exported for [`nets::Model::forward`].
 #![deny(missing_docs)]
 
+/// candle, whose [`Tensor`] and [`Device`] the networks' signatures take.
+pub use candle_core as candle;
+pub use candle_core::{Device, Tensor};
 pub use regretnet_core as core;
 pub use regretnet_nets as nets;
 pub use regretnet_regret as regret;

@@ -7,7 +7,7 @@
 //! 4. `cargo build --release --workspace --bins --examples` (PNG figures on) and a smoke run of
 //!    the binary: train the default preset for a few hundred iterations (traced) into a
 //!    temporary directory, then `eval` (its numbers within a band), `plot` and `probe` it; then
-//!    the example `train_tiny`.
+//!    the examples `train_tiny` and `load_and_score`.
 //! 5. the long checks (`cargo test --release -- --ignored`), which train and audit real models.
 //! 6. the criterion benchmarks that back BENCHMARKS.md: all compiled, the grid audit's run
 //!    once (`-- --test`); `cargo bench` measures them.
@@ -112,6 +112,10 @@ fn ci(quick: bool) -> Result<()> {
     run(
         "example",
         &mut Command::new(root().join("target/release/examples/train_tiny")),
+    )?;
+    run(
+        "example: load a run and score it",
+        &mut Command::new(root().join("target/release/examples/load_and_score")),
     )?;
     run(
         "long checks (release)",

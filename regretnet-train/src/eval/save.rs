@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::Setting;
-use regretnet_nets::checkpoint::{load_model_expecting, write_atomic, ModelCheckpoint};
-use regretnet_nets::{Model, NetSpec};
+use regretnet_nets::checkpoint::{write_atomic, ModelCheckpoint};
+use regretnet_nets::Model;
 
 use crate::eval::menu::{column_names, menu_usage, TOP_ENTRIES};
 
@@ -40,13 +40,8 @@ pub fn evaluate_checkpoint(
     threads: usize,
     progress: Option<&(dyn Fn(Phase, usize) + Sync)>,
 ) -> Result<(SavedEval, ModelCheckpoint)> {
-    let config = run.read_config()?;
-    let setting = config.setting.build()?;
-    let spec = NetSpec {
-        setting: config.setting,
-        net: config.net,
-    };
-    let ckpt = load_model_expecting(path, &spec)?;
+    let setting = run.setting()?;
+    let ckpt = run.load(path)?;
     let saved = evaluate_and_save(run, path, &ckpt, &setting, protocol, threads, progress)?;
     Ok((saved, ckpt))
 }

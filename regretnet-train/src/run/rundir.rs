@@ -11,7 +11,9 @@
 
 use std::path::{Path, PathBuf};
 
-use regretnet_core::Config;
+use regretnet_core::{Config, Setting};
+use regretnet_nets::checkpoint::{load_model_expecting, ModelCheckpoint};
+use regretnet_nets::NetSpec;
 
 use crate::error::{Result, TrainError};
 
@@ -175,6 +177,56 @@ impl RunDir {
             path: self.path.display().to_string(),
             reason: "has no checkpoint yet (checkpoints/iter-*.safetensors)".into(),
         })
+    }
+
+    /// The setting of the run's config, built (priors and all).
+    pub fn setting(&self) -> Result<Setting> {
+        Ok(self.read_config()?.setting.build()?)
+    }
+
+    /// Load checkpoint `path`, which must hold the network of this run's config; the
+    /// mechanism with its metadata (what [`RunDir::load_latest`] and [`RunDir::load_best`]
+    /// return).
+    pub fn load(&self, path: &Path) -> Result<ModelCheckpoint> {
+        let config = self.read_config()?;
+        let spec = NetSpec {
+            setting: config.setting,
+            net: config.net,
+        };
+        Ok(load_model_expecting(path, &spec)?)
+    }
+
+    /// The newest periodic checkpoint, loaded (what `regretnet eval RUN` evaluates), with its
+    /// path.
+    ///
+    /// ```no_run
+    /// use regretnet_train::RunDir;
+    ///
+    /// let run = RunDir::open("runs/default".as_ref()).unwrap();
+    /// let (path, ckpt) = run.load_latest().unwrap();
+    /// let setting = run.setting().unwrap();
+    /// let (alloc, pay) = ckpt.model.outcome_of(&vec![0.5; setting.profile_len()]).unwrap();
+    /// println!("{}: pays {pay:?} for {alloc:?}", path.display());
+    /// ```
+    pub fn load_latest(&self) -> Result<(PathBuf, ModelCheckpoint)> {
+        let (_, path) = self.latest_checkpoint()?;
+        let ckpt = self.load(&path)?;
+        Ok((path, ckpt))
+    }
+
+    /// The best checkpoint (`checkpoints/best.safetensors`: the best validation revenue
+    /// within `train.best_regret_bound`), loaded, with its path; an error naming the file when
+    /// the run has none yet.
+    pub fn load_best(&self) -> Result<(PathBuf, ModelCheckpoint)> {
+        let path = self.best_checkpoint_path();
+        if !path.exists() {
+            return Err(TrainError::RunDir {
+                path: self.path.display().to_string(),
+                reason: "has no best checkpoint yet (checkpoints/best.safetensors)".into(),
+            });
+        }
+        let ckpt = self.load(&path)?;
+        Ok((path, ckpt))
     }
 
     /// Delete all but the newest `keep` checkpoints.
