@@ -17,18 +17,15 @@ use std::time::Instant;
 use crate::error::Result;
 use crate::eval::protocol::Protocol;
 use crate::eval::report::{Audit, Certified, Estimate, EvalReport, ReferenceCheck, Timings};
+use crate::eval::steps::{self, Audits, Outcomes};
 use regretnet_core::baselines::{optimum_revenues, paired_with};
 use regretnet_core::recovery::{optimum_allocations, AllocationDistance};
-use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::{ConfigError, Setting};
-use regretnet_regret::certify::{certify_mechanism, CertifyConfig};
+use regretnet_regret::certify::CertifiedRegret;
 use regretnet_regret::regret::start_window;
 use regretnet_regret::starts::starts_per_profile;
 use regretnet_regret::stats::{elementwise_max, mean_se};
-use regretnet_regret::{
-    coordinate_audit, estimate_regret_with, grid_audit, itemwise_audit, truthful_allocations,
-    truthful_outcomes, GridConfig, Mechanism, RegretError, RegretStats, Work,
-};
+use regretnet_regret::{truthful_allocations, Mechanism, RegretEstimate, RegretStats, Work};
 
 /// Which part of an evaluation is running, for progress displays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,10 +50,6 @@ impl std::fmt::Display for Phase {
         }
     }
 }
-
-/// Profiles per chunk of the one-bidder grid audit, whose per-profile work is a row of one
-/// matrix product and a short refinement: large chunks keep the tensors worth their overhead.
-const SHARED_GRID_CHUNK: usize = 500;
 
 /// Memory an evaluation may take for its sample and starts, in bytes.
 pub const MAX_EVAL_BYTES: u64 = 8 << 30;
@@ -110,7 +103,9 @@ fn check_memory(setting: &Setting, protocol: &Protocol, threads: usize) -> Resul
 }
 
 /// Evaluate `mech` on the protocol's test sample; `progress` receives the phase and the
-/// profiles done in it.
+/// profiles done in it. The composition of [`crate::eval::steps`]: the sample, the search and
+/// the audits on its first `regret_samples` profiles, the reference search and the certificate
+/// where the protocol asks for them, the outcomes on every profile, then [`report`].
 pub fn evaluate<M: Mechanism>(
     mech: &M,
     setting: &Setting,
@@ -120,184 +115,29 @@ pub fn evaluate<M: Mechanism>(
 ) -> Result<EvalReport> {
     check_memory(setting, protocol, threads)?;
     let start = Instant::now();
-    let all = setting.sample_profiles(
-        &mut stream_rng(protocol.seed, Stream::Test),
-        protocol.samples,
-    );
-    let n = setting.bidders;
+    let all = steps::test_sample(setting, protocol);
     // Regret on the first profiles; revenue and IR on all of them.
     let profiles = &all[..protocol.regret_profiles() * setting.profile_len()];
-    let search_progress = |done: usize| {
-        if let Some(p) = progress {
-            p(Phase::Search, done)
-        }
-    };
-    let est = estimate_regret_with(
+    let found = steps::search(mech, setting, profiles, protocol, threads, progress)?;
+    let search_seconds = start.elapsed().as_secs_f64();
+    let audit_start = Instant::now();
+    let audits = steps::audits(mech, setting, profiles, &found, protocol, threads, progress)?;
+    let audit_seconds = audit_start.elapsed().as_secs_f64();
+    let reference_start = Instant::now();
+    let reference = steps::reference(mech, setting, profiles, protocol, threads, progress)?;
+    let reference_seconds = reference_start.elapsed().as_secs_f64();
+    let certify_start = Instant::now();
+    let certified = steps::certificate(
         mech,
         setting,
         profiles,
-        &protocol.search(),
-        &mut stream_rng(protocol.seed, Stream::TestMisreport),
-        Work {
-            chunk: protocol.chunk,
-            threads,
-            progress: Some(&search_progress),
-        },
-    )?;
-    let search_seconds = start.elapsed().as_secs_f64();
-    let audit_start = Instant::now();
-    let audit = protocol.audit_for(setting);
-    let audit_progress = |done: usize| {
-        if let Some(p) = progress {
-            p(Phase::Audit(audit), done)
-        }
-    };
-    let work = |chunk: usize| Work {
-        chunk,
+        &found.best_misreport,
+        protocol,
         threads,
-        progress: Some(&audit_progress),
-    };
-    // Every estimate besides the search: (name, its regret on the first `profiles` profiles).
-    let mut estimates: Vec<(String, Vec<f32>)> = Vec::new();
-    let audit_regret = match audit {
-        Audit::None => None,
-        Audit::Grid => {
-            let config = GridConfig {
-                resolution: protocol.grid,
-                refine_top: protocol.grid_refine_top,
-                refine_steps: protocol.grid_refine_steps,
-            };
-            let chunk = if n == 1 {
-                SHARED_GRID_CHUNK
-            } else {
-                protocol.chunk
-            };
-            let r = grid_audit(mech, setting, profiles, &config, work(chunk))?.regret;
-            estimates.push(("grid".into(), r.clone()));
-            Some(r)
-        }
-        Audit::ItemWise => {
-            let r = itemwise_audit(mech, setting, profiles, protocol.grid, work(protocol.chunk))?
-                .regret;
-            estimates.push(("item-wise grid".into(), r.clone()));
-            Some(r)
-        }
-        Audit::Coordinate => {
-            // Its own phase, so that a progress display starts a new bar for the sweeps.
-            let item_progress = |done: usize| {
-                if let Some(p) = progress {
-                    p(Phase::Audit(Audit::ItemWise), done)
-                }
-            };
-            let item_work = Work {
-                chunk: protocol.chunk,
-                threads,
-                progress: Some(&item_progress),
-            };
-            let item = itemwise_audit(mech, setting, profiles, protocol.grid, item_work)?.regret;
-            let coord = coordinate_audit(
-                mech,
-                setting,
-                profiles,
-                Some(&est.best_misreport),
-                &protocol.coordinate(),
-                &mut stream_rng(protocol.seed, Stream::AuditStarts),
-                work(protocol.chunk),
-            )?;
-            estimates.push(("item-wise grid".into(), item.clone()));
-            estimates.push(("coordinate sweeps".into(), coord.sweep_regret.clone()));
-            if coord.pair_samples > 0 {
-                estimates.push((
-                    "coordinate + pairwise grids".into(),
-                    coord.regret[..coord.pair_samples * n].to_vec(),
-                ));
-            }
-            estimates.push(("coordinate audit".into(), coord.regret.clone()));
-            Some(elementwise_max(&item, &coord.regret))
-        }
-    };
-    let audit_seconds = audit_start.elapsed().as_secs_f64();
-    let reference_start = Instant::now();
-    let reference = if protocol.reference_samples > 0 {
-        let k = protocol.reference_samples.min(est.samples);
-        let reference_progress = |done: usize| {
-            if let Some(p) = progress {
-                p(Phase::Reference, done)
-            }
-        };
-        let r = estimate_regret_with(
-            mech,
-            setting,
-            &profiles[..k * setting.profile_len()],
-            &protocol.reference_search(),
-            &mut stream_rng(protocol.seed, Stream::ReferenceSearch),
-            Work {
-                chunk: 1,
-                threads,
-                progress: Some(&reference_progress),
-            },
-        )?;
-        Some(r.regret)
-    } else {
-        None
-    };
-    let reference_seconds = reference_start.elapsed().as_secs_f64();
-    let certify_start = Instant::now();
-    let certified = if protocol.certify {
-        let bounds = mech.box_bounds().ok_or_else(|| {
-            RegretError::Unsupported("this mechanism has no enclosures to certify".into())
-        })??;
-        let k = protocol.certify_profiles().min(est.samples);
-        let certify_progress = |done: usize| {
-            if let Some(p) = progress {
-                p(Phase::Certify, done)
-            }
-        };
-        let len = setting.profile_len();
-        let c = certify_mechanism(
-            &*bounds,
-            setting,
-            &profiles[..k * len],
-            Some(&est.best_misreport[..k * len]),
-            &CertifyConfig {
-                tol: protocol.certify_tol,
-                budget: protocol.certify_budget,
-            },
-            Work {
-                chunk: 10,
-                threads,
-                progress: Some(&certify_progress),
-            },
-        )?;
-        Some(c)
-    } else {
-        None
-    };
+        progress,
+    )?;
     let certify_seconds = certify_start.elapsed().as_secs_f64();
-
-    // The profiles past the regret subsample: revenue and truthful utility by forward passes.
-    let (mut revenue_per_profile, mut truthful) =
-        (est.revenue.clone(), est.truthful_utility.clone());
-    if all.len() > profiles.len() {
-        let (r, u) = truthful_outcomes(
-            mech,
-            setting,
-            &all[profiles.len()..],
-            Work::new(protocol.chunk.max(256), threads),
-        )?;
-        revenue_per_profile.extend(r);
-        truthful.extend(u);
-    }
-    let revenue: Vec<f64> = revenue_per_profile.iter().map(|&r| r as f64).collect();
-    let baselines = paired_with(setting, &all, &revenue);
-    let (revenue, revenue_se) = mean_se(&revenue);
-    let ir_violation = truthful
-        .iter()
-        .map(|&u| (-(u as f64)).max(0.0))
-        .sum::<f64>()
-        / truthful.len().max(1) as f64;
-    let optimal_revenue = optimum_revenues(setting, &all)
-        .map(|r| r.iter().sum::<f64>() / protocol.samples.max(1) as f64);
+    let outcomes = steps::outcomes(mech, setting, &all, &found, protocol, threads)?;
     let allocation_distance = match optimum_allocations(setting, &all) {
         Some(best) => {
             let ours: Vec<f64> = truthful_allocations(
@@ -309,10 +149,95 @@ pub fn evaluate<M: Mechanism>(
             .into_iter()
             .map(f64::from)
             .collect();
-            Some(AllocationDistance::of(&ours, &best, n, setting.items))
+            Some(AllocationDistance::of(
+                &ours,
+                &best,
+                setting.bidders,
+                setting.items,
+            ))
         }
         None => None,
     };
+    let timings = Timings {
+        search: search_seconds,
+        audit: audit_seconds,
+        reference: reference_seconds,
+        certify: certify_seconds,
+        total: start.elapsed().as_secs_f64(),
+    };
+    Ok(report(
+        setting,
+        protocol,
+        threads,
+        &all,
+        Measured {
+            search: found,
+            audits,
+            reference: reference.map(|r| r.regret),
+            certified,
+            outcomes,
+            allocation_distance,
+        },
+        timings,
+    ))
+}
+
+/// What the steps measured, for [`report`].
+#[derive(Debug, Clone)]
+pub struct Measured {
+    /// The gradient search on the regret subsample.
+    pub search: RegretEstimate,
+    /// The audits on the same profiles.
+    pub audits: Audits,
+    /// The reference search's regret on the first profiles, if it ran.
+    pub reference: Option<Vec<f32>>,
+    /// The certificate, if it ran.
+    pub certified: Option<CertifiedRegret>,
+    /// Revenue and truthful utility on the whole sample `all`.
+    pub outcomes: Outcomes,
+    /// Distance of the allocations from the known optimum's, where one is known.
+    pub allocation_distance: Option<AllocationDistance>,
+}
+
+/// The report of what the steps measured on the test sample `all`: revenue with every baseline
+/// paired on `all`, IR violation, each regret estimate with its ratio to the search, the
+/// audited regret (per profile and bidder the largest estimate), the reference check and the
+/// certificate.
+pub fn report(
+    setting: &Setting,
+    protocol: &Protocol,
+    threads: usize,
+    all: &[f32],
+    measured: Measured,
+    timings: Timings,
+) -> EvalReport {
+    let Measured {
+        search: est,
+        audits,
+        reference,
+        certified,
+        outcomes,
+        allocation_distance,
+    } = measured;
+    let n = setting.bidders;
+    let revenue: Vec<f64> = outcomes.revenue.iter().map(|&r| r as f64).collect();
+    let baselines = paired_with(setting, all, &revenue);
+    let (revenue, revenue_se) = mean_se(&revenue);
+    let truthful = &outcomes.truthful_utility;
+    let ir_violation = truthful
+        .iter()
+        .map(|&u| (-(u as f64)).max(0.0))
+        .sum::<f64>()
+        / truthful.len().max(1) as f64;
+    let optimal_revenue = optimum_revenues(setting, all)
+        .map(|r| r.iter().sum::<f64>() / protocol.samples.max(1) as f64);
+    let audit = audits.kind;
+    let audit_regret = audits.regret;
+    let mut estimates: Vec<(String, Vec<f32>)> = audits
+        .estimates
+        .into_iter()
+        .map(|e| (e.name, e.regret))
+        .collect();
 
     let gradient = RegretStats::from_regret(&est.regret, n);
     let mut per_profile = match &audit_regret {
@@ -361,7 +286,7 @@ pub fn evaluate<M: Mechanism>(
             regret: ref_mean,
             search_share: ratio(mean_of(&est.regret[..k]), ref_mean),
             audit_share: ratio(mean_of(&audit_only[..k]), ref_mean),
-            seconds: reference_seconds,
+            seconds: timings.reference,
         }
     });
     let audited = RegretStats::from_regret(&per_profile, n);
@@ -371,7 +296,7 @@ pub fn evaluate<M: Mechanism>(
             &per_profile[..c.upper.len()],
             protocol.certify_tol,
             protocol.certify_budget,
-            certify_seconds,
+            timings.certify,
         )
     });
     let audit_stats = audit_regret
@@ -386,7 +311,7 @@ pub fn evaluate<M: Mechanism>(
             1.0
         }
     });
-    Ok(EvalReport {
+    EvalReport {
         setting: setting.name.clone(),
         samples: protocol.samples,
         regret_samples: est.samples,
@@ -407,19 +332,13 @@ pub fn evaluate<M: Mechanism>(
         reference: reference_check,
         certified,
         protocol: protocol.clone(),
-        timings: Timings {
-            search: search_seconds,
-            audit: audit_seconds,
-            reference: reference_seconds,
-            certify: certify_seconds,
-            total: start.elapsed().as_secs_f64(),
-        },
+        timings,
         threads,
         menu: None,
         per_profile,
         baselines,
-        per_profile_revenue: revenue_per_profile,
-    })
+        per_profile_revenue: outcomes.revenue,
+    }
 }
 
 #[cfg(test)]
