@@ -24,9 +24,15 @@ fn every_shipped_config_validates_and_names_its_preset_setting() {
             "{}: the setting differs from the preset it is named after",
             path.display()
         );
+        // The preset's network of the config's kind (`train --net`), with the AMA's item-wise
+        // block as the config asks (`train --itemwise`).
+        let mut net = presets::preset_with_net(&config.setting.name, config.net.kind)
+            .unwrap()
+            .net;
+        net.itemwise = config.net.itemwise;
         assert_eq!(
             config.net,
-            preset.net,
+            net,
             "{}: the network differs from the preset's",
             path.display()
         );
