@@ -312,6 +312,10 @@ pub struct TrainArgs {
     /// item-wise Myerson (`net.itemwise`, docs/AMA.md).
     #[arg(long, conflicts_with = "resume")]
     pub itemwise: bool,
+    /// Train to this per-bidder mean regret instead of the rho schedule (`train.regret_target`):
+    /// the multipliers follow the batch regret every iteration (docs/TRAINING.md).
+    #[arg(long, value_name = "REGRET", conflicts_with = "resume")]
+    pub regret_target: Option<f64>,
     /// Start from this checkpoint's weights (`train.init_from`: same setting and network; the
     /// optimizer, multipliers and, without --init-misreports, the misreport cache start fresh
     /// from the config), e.g. to continue a run under a stronger penalty. A generated-menu

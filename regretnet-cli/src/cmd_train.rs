@@ -35,6 +35,9 @@ fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
     if args.itemwise {
         config.net.itemwise = true;
     }
+    if let Some(target) = args.regret_target {
+        config.train.regret_target = Some(target);
+    }
     if let Some(n) = args.iterations {
         config.train.iterations = n;
     }

@@ -676,6 +676,46 @@ fn frontier_evaluates_every_checkpoint_and_compares_with_the_baselines() {
 }
 
 #[test]
+fn a_regret_target_run_records_its_target_and_a_bad_one_is_refused() {
+    // `train --regret-target`: the run's config records the target (the rule itself is
+    // tested in train/lagrangian.rs); a target outside (0, 1) exits 2 naming the key, before
+    // any run directory is written.
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("target");
+    let o = regretnet(&[
+        "train",
+        "--preset",
+        "additive_1x2_uniform",
+        "--regret-target",
+        "1e-3",
+        "--iterations",
+        "30",
+        "--out",
+        run.to_str().unwrap(),
+        "--quiet",
+        "--threads",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(config.contains("regret_target = 0.001"), "{config}");
+    let refused = dir.path().join("refused");
+    let o = regretnet(&[
+        "train",
+        "--regret-target",
+        "1.5",
+        "--iterations",
+        "5",
+        "--out",
+        refused.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("train.regret_target"), "{}", stderr(&o));
+    assert!(!refused.exists());
+}
+
+#[test]
 fn an_itemwise_ama_trains_and_evaluates_and_a_misplaced_block_is_refused() {
     // `train --net ama --itemwise` at 2 x 2: the run's config records the block, the
     // checkpoint holds `ama.itemwise`, and `eval` reports the block among the menu's entries

@@ -41,7 +41,7 @@ pub use net::{
     MenuKind, NetConfig, NetKind, DEFAULT_MENU_HIDDEN, DEFAULT_MENU_SIZE, MAX_PARAMETERS,
 };
 pub use setting::{Bound, PartConfig, PriorConfig, SettingConfig};
-pub use train::{ExtraStart, TrainConfig, MAX_TRAIN_BYTES};
+pub use train::{ExtraStart, TrainConfig, DEFAULT_REGRET_TARGET_RATE, MAX_TRAIN_BYTES};
 
 /// A whole run configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

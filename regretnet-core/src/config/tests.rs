@@ -264,3 +264,25 @@ fn exponential_and_mixture_priors_parse_round_trip_and_name_their_errors() {
         assert!(err.contains(needle), "{prior:?} gave {err:?}");
     }
 }
+
+#[test]
+fn a_regret_target_is_a_regret_and_round_trips() {
+    let c = with("[train]\nregret_target = 1e-4\n").unwrap();
+    assert_eq!(c.train.regret_target, Some(1e-4));
+    assert_eq!(c.train.regret_target_rate, DEFAULT_REGRET_TARGET_RATE);
+    let text = c.to_toml_string();
+    assert!(text.contains("regret_target = 0.0001") && !text.contains("regret_target_rate"));
+    assert_eq!(Config::from_toml_str(&text).unwrap(), c);
+    for (extra, field) in [
+        ("regret_target = 0.0", "train.regret_target"),
+        ("regret_target = 2.0", "train.regret_target"),
+        ("regret_target = nan", "train.regret_target"),
+        ("regret_target_rate = 0.0", "train.regret_target_rate"),
+        ("regret_target_rate = 3.0", "train.regret_target_rate"),
+    ] {
+        let err = with(&format!("[train]\n{extra}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(field), "{extra}: {err}");
+    }
+}

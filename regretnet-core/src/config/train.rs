@@ -24,6 +24,19 @@ pub enum ExtraStart {
     Corners,
 }
 
+/// The regret-target rule's default step (`train.regret_target_rate`): a multiplier moves by at
+/// most 2% per iteration per unit of `ln(rgt / target)`, so a batch regret ten times the target
+/// multiplies it by 100 in about 100 iterations, and noise in one batch moves it little.
+pub const DEFAULT_REGRET_TARGET_RATE: f64 = 0.02;
+
+fn default_regret_target_rate() -> f64 {
+    DEFAULT_REGRET_TARGET_RATE
+}
+
+fn is_default_regret_target_rate(x: &f64) -> bool {
+    *x == DEFAULT_REGRET_TARGET_RATE
+}
+
 /// The `[train]` section. Defaults are the reference implementation's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -71,7 +84,7 @@ pub struct TrainConfig {
     pub lambda_init: f64,
     /// Iterations between multiplier updates `lambda_i += rho * rgt_i`.
     pub lambda_update_every: u64,
-    /// Initial quadratic penalty weight.
+    /// Initial quadratic penalty weight (with `regret_target` set, rho stays here).
     pub rho_init: f64,
     /// Amount added to rho on its schedule.
     pub rho_increment: f64,
@@ -85,6 +98,21 @@ pub struct TrainConfig {
     /// learning rate's. Omitted: `rho_increment_every` is absolute, as in the reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rho_steps: Option<u64>,
+    /// Train to a regret rather than by a schedule: the per-bidder mean regret the
+    /// multipliers steer toward. When set, every iteration multiplies each `lambda_i` by
+    /// `exp(regret_target_rate * clamp(ln(rgt_i / regret_target), -ln 100, ln 100))` (dual
+    /// ascent on `ln lambda`, `rgt_i` the batch regret floored at a hundredth of the target),
+    /// keeps it in `[1e-4, 1e6]`, and leaves rho at `rho_init`: `lambda_update_every`,
+    /// `rho_increment`, `rho_increment_every` and `rho_steps` are not used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regret_target: Option<f64>,
+    /// The target rule's step in `ln lambda` per unit of `ln(rgt / regret_target)` (default
+    /// [`DEFAULT_REGRET_TARGET_RATE`]).
+    #[serde(
+        default = "default_regret_target_rate",
+        skip_serializing_if = "is_default_regret_target_rate"
+    )]
+    pub regret_target_rate: f64,
     /// Where the relative schedules (`lr_decay_from`, `rho_steps`) end, when that is before
     /// `iterations`: a run extended with `train --resume --iterations N --tail` keeps the
     /// schedule it finished and trains the added iterations at its final learning rate, rho
@@ -148,6 +176,8 @@ impl Default for TrainConfig {
             rho_increment: 1.0,
             rho_increment_every: 10_000,
             rho_steps: None,
+            regret_target: None,
+            regret_target_rate: DEFAULT_REGRET_TARGET_RATE,
             shards: 2,
             schedule_end: None,
             log_every: 100,
@@ -265,6 +295,23 @@ impl TrainConfig {
         positive("train.lambda_update_every", t.lambda_update_every)?;
         non_negative_finite("train.rho_init", t.rho_init)?;
         non_negative_finite("train.rho_increment", t.rho_increment)?;
+        if let Some(target) = t.regret_target {
+            if !(target.is_finite() && target > 0.0 && target < 1.0) {
+                return Err(ConfigError::invalid(
+                    "train.regret_target",
+                    format!("{target} must be a per-bidder mean regret in (0, 1), e.g. 1e-3"),
+                ));
+            }
+        }
+        if !(t.regret_target_rate.is_finite()
+            && t.regret_target_rate > 0.0
+            && t.regret_target_rate <= 1.0)
+        {
+            return Err(ConfigError::invalid(
+                "train.regret_target_rate",
+                format!("{} must be in (0, 1]", t.regret_target_rate),
+            ));
+        }
         positive("train.rho_increment_every", t.rho_increment_every)?;
         if let Some(end) = t.schedule_end {
             if end == 0 || end > t.iterations {

@@ -4,8 +4,22 @@
 //! implementation (`docs/PAPER.md`, "Training"): `lambda_i += rho * rgt_i` at iteration 0
 //! and every `lambda_update_every` iterations; `rho += rho_increment` every
 //! `rho_increment_every` iterations.
+//!
+//! With `train.regret_target` set the schedules give way to the target rule: after every
+//! iteration `lambda_i *= exp(eta * clamp(ln(max(rgt_i, target / 100) / target), -ln 100,
+//! ln 100))`, `eta = train.regret_target_rate`, within `[1e-4, 1e6]`, and rho stays at
+//! `rho_init`. It is dual ascent on `ln lambda_i` (the ascent direction of the dual is the
+//! constraint's violation, measured here on a log scale so that a regret ten times the target and
+//! one a tenth of it move the multiplier by the same factor in opposite directions). Its fixed
+//! point is a batch regret whose geometric mean over iterations is the target. The multipliers are
+//! the only state, and they are in every checkpoint, so a resumed run continues exactly.
 
 use regretnet_core::TrainConfig;
+
+/// The target rule's smallest multiplier (a regret far below target relaxes it to here).
+pub const LAMBDA_MIN: f64 = 1e-4;
+/// The target rule's largest multiplier.
+pub const LAMBDA_MAX: f64 = 1e6;
 
 /// Multipliers and penalty weight.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +51,15 @@ impl Lagrangian {
     /// Apply the schedules after iteration `iteration` (0-based), whose batch regrets were
     /// `regret`.
     pub fn after_iteration(&mut self, iteration: u64, regret: &[f64], cfg: &TrainConfig) {
+        if let Some(target) = cfg.regret_target {
+            let bound = 100f64.ln();
+            for (l, r) in self.lambda.iter_mut().zip(regret) {
+                let ratio = (r.max(target / 100.0) / target).ln().clamp(-bound, bound);
+                let next = *l * (cfg.regret_target_rate * ratio).exp();
+                *l = next.clamp(LAMBDA_MIN, LAMBDA_MAX);
+            }
+            return;
+        }
         if iteration.is_multiple_of(cfg.lambda_update_every) {
             for (l, r) in self.lambda.iter_mut().zip(regret) {
                 *l += self.rho * r;
@@ -71,5 +94,53 @@ mod tests {
         l.after_iteration(10_000, &[0.01], &cfg);
         assert!((l.lambda[0] - (5.1 + 51.0 * 0.01)).abs() < 1e-12);
         assert!((l.penalty(&[0.1]) - (l.lambda[0] * 0.1 + 0.5 * 51.0 * 0.01)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_target_rule_moves_the_multipliers_by_the_log_ratio_and_keeps_rho() {
+        let cfg = TrainConfig {
+            regret_target: Some(1e-3),
+            regret_target_rate: 0.1,
+            ..TrainConfig::default()
+        };
+        let mut l = Lagrangian::new(3, &cfg);
+        let rho = l.rho;
+        // Regret 1e-2 (ten times the target), the target itself, and 0 (floored at 1e-5:
+        // ln 0.01). Off every schedule's step and on it alike: the rule runs every iteration.
+        for iteration in [0, 1, 99, 9_999] {
+            let before = l.lambda.clone();
+            l.after_iteration(iteration, &[1e-2, 1e-3, 0.0], &cfg);
+            let want = [
+                before[0] * (0.1 * 10f64.ln()).exp(),
+                before[1],
+                before[2] * (0.1 * 0.01f64.ln()).exp(),
+            ];
+            for (got, want) in l.lambda.iter().zip(want) {
+                assert!((got - want).abs() <= 1e-12 * want, "{got} vs {want}");
+            }
+        }
+        assert_eq!(l.rho, rho);
+        // Bounded: a huge regret counts as a hundred times the target, and the multiplier
+        // stops at LAMBDA_MAX.
+        for i in 0..2_000 {
+            l.after_iteration(i, &[1.0, 1.0, 1.0], &cfg);
+        }
+        assert_eq!(l.lambda, vec![LAMBDA_MAX; 3]);
+    }
+
+    #[test]
+    fn the_target_rule_settles_where_the_regret_meets_the_target() {
+        // A toy response in which the regret falls as the multiplier rises, rgt = c / lambda:
+        // the rule's fixed point is lambda = c / target, here 0.02 / 1e-4 = 200 from 5.
+        let cfg = TrainConfig {
+            regret_target: Some(1e-4),
+            ..TrainConfig::default()
+        };
+        let mut l = Lagrangian::new(1, &cfg);
+        for i in 0..5_000 {
+            let r = 0.02 / l.lambda[0];
+            l.after_iteration(i, &[r], &cfg);
+        }
+        assert!((l.lambda[0] - 200.0).abs() < 1e-6, "{}", l.lambda[0]);
     }
 }
