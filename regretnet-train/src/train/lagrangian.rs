@@ -134,6 +134,7 @@ mod tests {
         // the rule's fixed point is lambda = c / target, here 0.02 / 1e-4 = 200 from 5.
         let cfg = TrainConfig {
             regret_target: Some(1e-4),
+            regret_target_rate: 0.02,
             ..TrainConfig::default()
         };
         let mut l = Lagrangian::new(1, &cfg);
