@@ -27,8 +27,9 @@
 //! reserve, the value where the item's ironed virtual value reaches 0; unsold 0), and each
 //! entry's boost starts `3 / T` below [`ama_block::entry_floor`], the least boost at which the
 //! entry beats the block at some profile: the mechanism starts as item-wise Myerson, and the
-//! soft choice still reaches every entry near the reserves. The block's best welfare, with and without a bidder, and
-//! its softmax are computed item by item.
+//! soft choice still reaches every entry near the reserves. The block's best welfare, with and
+//! without a bidder, and its softmax are computed item by item; its soft payment charges each
+//! bidder only for the items it wins ([`crate::ama_block`], "The soft payment").
 //!
 //! The empty entry, with boost 0, is entry 0 of the menu (adding one constant to every boost
 //! changes neither the choice nor a payment, so fixing the empty entry's boost loses nothing).
