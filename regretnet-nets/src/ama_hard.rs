@@ -74,7 +74,10 @@ impl HardMenu {
         let mut weighted = vec![0.0f32; n * k];
         let mut values = vec![0.0f32; n * k];
         let mut score = vec![0.0f32; k];
+        // The block's scratch: its best assignment, the others' best per bidder, one item's terms.
         let mut owners = Vec::with_capacity(d);
+        let mut tops = vec![0.0f32; n];
+        let mut terms = vec![0.0f32; n + 1];
         for profile in bids.chunks_exact(n * d) {
             for i in 0..n {
                 let v = &mut values[i * k..(i + 1) * k];
@@ -109,8 +112,8 @@ impl HardMenu {
             let block = self
                 .itemwise
                 .as_ref()
-                .map(|beta| self.block(profile, beta, &mut owners));
-            let block_wins = block.as_ref().is_some_and(|b| b.0 > score[pick]);
+                .map(|beta| self.block(profile, beta, &mut owners, &mut tops, &mut terms));
+            let block_wins = block.is_some_and(|b| b > score[pick]);
             if block_wins {
                 let start = alloc.len();
                 alloc.resize(start + n * d, 0.0);
@@ -130,7 +133,7 @@ impl HardMenu {
                     .map(|(s, x)| s - x)
                     .fold(f32::NEG_INFINITY, f32::max);
                 let (mut chosen, mut value) = (score[pick] - x[pick], values[i * k + pick]);
-                if let Some((block_score, tops)) = &block {
+                if let Some(block_score) = block {
                     top = top.max(tops[i]);
                     if block_wins {
                         let (w, b) = (self.weights[i], &profile[i * d..(i + 1) * d]);
@@ -153,14 +156,21 @@ impl HardMenu {
         (alloc, pay)
     }
 
-    /// The item-wise block at one profile (`[n, m]`): its best welfare and, per bidder, the
-    /// others' best welfare over the block; `owners` receives the best assignment.
-    fn block(&self, profile: &[f32], beta: &[f32], owners: &mut Vec<usize>) -> (f32, Vec<f32>) {
+    /// The item-wise block at one profile (`[n, m]`): its best welfare; `owners` receives the
+    /// best assignment and `tops` (`[n]`) the others' best welfare over the block per bidder;
+    /// `terms` (`[n + 1]`) is scratch.
+    fn block(
+        &self,
+        profile: &[f32],
+        beta: &[f32],
+        owners: &mut Vec<usize>,
+        tops: &mut [f32],
+        terms: &mut [f32],
+    ) -> f32 {
         let (n, m) = (self.bidders, self.dim);
         owners.clear();
+        tops.fill(0.0);
         let mut score = 0.0f32;
-        let mut tops = vec![0.0f32; n];
-        let mut terms = vec![0.0f32; n + 1];
         for j in 0..m {
             for (o, t) in terms.iter_mut().enumerate() {
                 let b = beta[j * (n + 1) + o];
@@ -188,7 +198,7 @@ impl HardMenu {
                 *top += best;
             }
         }
-        (score, tops)
+        score
     }
 
     /// [`HardMenu::outcome`] as tensors.

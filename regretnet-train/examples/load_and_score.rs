@@ -5,6 +5,7 @@
 //!
 //! ```sh
 //! cargo run --release -p regretnet-train --example load_and_score -- runs/default
+//! cargo run --release -p regretnet-train --example load_and_score -- runs/a runs/b  # + a vs b, paired
 //! ```
 //!
 //! Without an argument it first trains a small 1x2 run into a temporary directory (what
@@ -12,7 +13,7 @@
 
 use std::path::PathBuf;
 
-use regretnet_train::core::baselines::paired_with;
+use regretnet_train::core::baselines::{paired_with, PairedDifference};
 use regretnet_train::core::presets;
 use regretnet_train::core::rng::{stream_rng, Stream};
 use regretnet_train::train::create_run;
@@ -89,6 +90,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "{:<20} {:.4}; ours minus it {:+.4} +- {:.4} paired",
             b.name, b.revenue, diff.mean, diff.se
+        );
+    }
+    // A second run of the same setting: its revenue on the same profiles, paired.
+    if let Some(other) = std::env::args_os().nth(2) {
+        let other = RunDir::open(std::path::Path::new(&other))?;
+        let (other_path, other_ckpt) = other.load_latest()?;
+        if other.setting()? != setting {
+            return Err(format!(
+                "{} is not a run of {}",
+                other.path().display(),
+                setting.name
+            )
+            .into());
+        }
+        let (_, pay) = other_ckpt.model.outcome_of(&profiles)?;
+        let theirs: Vec<f64> = pay
+            .chunks_exact(n)
+            .map(|p| p.iter().map(|&x| x as f64).sum())
+            .collect();
+        let diff = PairedDifference::of(&ours, &theirs);
+        println!(
+            "{}: {:.4}; ours minus it {:+.4} +- {:.4} paired",
+            other_path.display(),
+            theirs.iter().sum::<f64>() / samples as f64,
+            diff.mean,
+            diff.se
         );
     }
     println!(

@@ -343,4 +343,4 @@ pub fn report(
 
 #[cfg(test)]
 #[path = "tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -5,7 +5,7 @@ use regretnet_regret::closed_form::{BidLottery, SecondPrice, Trap};
 
 use super::*;
 
-fn unit_box(n: usize, m: usize) -> Setting {
+pub(crate) fn unit_box(n: usize, m: usize) -> Setting {
     Config::from_toml_str(&format!(
         "[setting]\nname='u{n}x{m}'\nbidders={n}\nitems={m}\nprior={{kind='uniform',lo=0,hi=1}}\n"
     ))

@@ -2,21 +2,12 @@
 //! is the report's audited regret, its best misreports are the closed form's, and bad
 //! profiles are refused with the problem named.
 
-use regretnet_core::{Config, EvalConfig, Setting};
+use regretnet_core::EvalConfig;
 use regretnet_regret::closed_form::Trap;
 
+use crate::eval::evaluate::tests::unit_box;
 use crate::eval::steps::{audited_regret, test_sample};
 use crate::eval::{evaluate, Protocol};
-
-fn unit_box(n: usize, m: usize) -> Setting {
-    Config::from_toml_str(&format!(
-        "[setting]\nname='u{n}x{m}'\nbidders={n}\nitems={m}\nprior={{kind='uniform',lo=0,hi=1}}\n"
-    ))
-    .unwrap()
-    .setting
-    .build()
-    .unwrap()
-}
 
 #[test]
 fn audited_regret_on_the_evaluations_profiles_is_its_audited_regret() {
