@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use regretnet_train::eval::overrides::limits;
 
 /// Learn revenue-optimal auctions with RegretNet, and check their regret.
 #[derive(Debug, Parser)]
@@ -386,37 +387,37 @@ pub struct EvalArgs {
     pub protocol: ProtocolName,
     /// Override the starts drawn from the prior per profile and bidder (the truthful report
     /// and the support's corners are always starts too).
-    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u64).range(0..=limits::RESTARTS))]
     pub restarts: Option<u64>,
     /// Override the Adam steps per start.
-    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(0..=limits::STEPS))]
     pub steps: Option<u64>,
     /// Override the number of test profiles.
-    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..=limits::PROFILES))]
     pub samples: Option<u64>,
     /// Override the audit's grid points per report coordinate (0: no audit; a full grid when
     /// a bidder reports at most 2 values, one item at a time otherwise).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=4001))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=limits::GRID))]
     pub grid: Option<u64>,
     /// Measure regret on the first K test profiles only (revenue and IR still on all; 0: all).
-    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(0..=limits::PROFILES))]
     pub regret_samples: Option<u64>,
     /// Override the coordinate audit's values per item (bidders with more than 2 items; 0:
     /// item-wise grid only).
-    #[arg(long, value_name = "G", value_parser = clap::value_parser!(u64).range(0..=1001))]
+    #[arg(long, value_name = "G", value_parser = clap::value_parser!(u64).range(0..=limits::COORDINATE_GRID))]
     pub coordinate_grid: Option<u64>,
     /// Override how many of the first test profiles get pairwise 2-D grids (more than 2 items).
-    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(0..=limits::PROFILES))]
     pub pair_samples: Option<u64>,
     /// Also run a paper-strength reference search on the first K test profiles and report how
     /// much of its regret the default search and the audit find (it joins the headline).
-    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(0..=limits::PROFILES))]
     pub reference_samples: Option<u64>,
     /// Prior starts per profile and bidder of the reference search (default 1,000).
-    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u64).range(0..=limits::RESTARTS))]
     pub reference_restarts: Option<u64>,
     /// Adam steps per start of the reference search (default 2,000).
-    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(1..=limits::STEPS))]
     pub reference_steps: Option<u64>,
     /// Certify the regret: a proven upper bound per profile and bidder by branch and bound
     /// over boxes of misreports (bidders who report at most 2 values; docs/EVALUATION.md)
@@ -427,10 +428,10 @@ pub struct EvalArgs {
     #[arg(long, value_name = "X", requires = "certify")]
     pub tol: Option<f64>,
     /// Most boxes bounded per profile and bidder (with --certify; default 100000)
-    #[arg(long, value_name = "B", requires = "certify", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    #[arg(long, value_name = "B", requires = "certify", value_parser = clap::value_parser!(u64).range(1..=limits::BUDGET))]
     pub budget: Option<u64>,
     /// Certify the first K regret profiles only (with --certify; default all)
-    #[arg(long, value_name = "K", requires = "certify", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    #[arg(long, value_name = "K", requires = "certify", value_parser = clap::value_parser!(u64).range(1..=limits::PROFILES))]
     pub certify_samples: Option<u64>,
     /// Exit with status 1 when the audited regret (mean over bidders and profiles) exceeds X;
     /// the report is printed and saved first.

@@ -4,6 +4,7 @@
 use regretnet_train::core::baselines::on_test_sample;
 use regretnet_train::core::presets::{self, PRESETS};
 use regretnet_train::core::Config;
+use regretnet_train::tools::listing::baselines_json;
 
 use crate::cli::BaselineArgs;
 use crate::failure::Failure;
@@ -18,30 +19,16 @@ pub fn run(args: &BaselineArgs) -> Result<(), Failure> {
             ))
         }
     };
+    let samples = args.samples.map(|k| k as usize);
+    if args.json {
+        println!("{}", baselines_json(&config, samples, args.seed)?);
+        return Ok(());
+    }
     let setting = config.setting.build()?;
-    let samples = args.samples.map_or(config.eval.samples, |k| k as usize);
+    let samples = samples.unwrap_or(config.eval.samples);
     let seed = args.seed.unwrap_or(config.eval.seed);
     let rows = on_test_sample(&setting, samples, seed);
     let published = PRESETS.iter().find(|p| p.name == setting.name);
-    if args.json {
-        let rows: Vec<_> = rows
-            .iter()
-            .map(|b| serde_json::json!({"name": b.name, "revenue": b.revenue, "se": b.se}))
-            .collect();
-        println!(
-            "{}",
-            serde_json::json!({
-                "setting": setting.name,
-                "samples": samples,
-                "seed": seed,
-                "baselines": rows,
-                "published_optimum": published.and_then(|p| p.optimal_revenue),
-                "published_best_baseline": published.and_then(|p| p.best_baseline)
-                    .map(|(n, v)| serde_json::json!({"name": n, "revenue": v})),
-            })
-        );
-        return Ok(());
-    }
     println!(
         "setting  {} ({samples} test profiles, seed {seed})",
         setting.name

@@ -1,7 +1,8 @@
 //! `regretnet eval`: load a run's checkpoint and evaluate it under a named protocol.
 
-use regretnet_train::core::EvalConfig;
+use regretnet_train::core::{ConfigError, EvalConfig};
 use regretnet_train::eval::evaluate_checkpoint;
+use regretnet_train::eval::ProtocolOverrides;
 use regretnet_train::tools::reproduce::ReproduceProgress;
 use regretnet_train::{Phase, Protocol, RunDir};
 
@@ -52,10 +53,11 @@ pub fn run(args: &EvalArgs) -> Result<(), Failure> {
     }
 }
 
-/// The named protocol with the flags' overrides; a name that spells out every override, so
-/// that saved evaluations of different strengths never overwrite each other.
+/// The named protocol with the flags' overrides ([`ProtocolOverrides`], the checks the Python
+/// package shares); a name that spells out every override, so that saved evaluations of
+/// different strengths never overwrite each other.
 fn protocol_of(args: &EvalArgs, eval: &EvalConfig) -> Result<Protocol, Failure> {
-    let mut protocol = match args.protocol {
+    let base = match args.protocol {
         ProtocolName::Default => Protocol::from_config("default", eval),
         ProtocolName::Paper => Protocol::paper(),
     };
@@ -66,46 +68,27 @@ fn protocol_of(args: &EvalArgs, eval: &EvalConfig) -> Result<Protocol, Failure> 
             )));
         }
     }
-    if args.grid == Some(1) {
-        return Err(Failure::usage(
-            "--grid 1 is not a grid: use 0 (no audit) or 2 to 4001 points per coordinate",
-        ));
-    }
-    if args.coordinate_grid == Some(1) {
-        return Err(Failure::usage(
-            "--coordinate-grid 1 is not a grid: use 0 (item-wise grid only) or 2 to 1001 values \
-             per item",
-        ));
-    }
-    let base = protocol.clone();
-    let set = |field: &mut usize, flag: Option<u64>| {
-        if let Some(x) = flag {
-            *field = x as usize;
-        }
+    let overrides = ProtocolOverrides {
+        restarts: args.restarts,
+        steps: args.steps,
+        samples: args.samples,
+        regret_samples: args.regret_samples,
+        grid: args.grid,
+        coordinate_grid: args.coordinate_grid,
+        pair_samples: args.pair_samples,
+        reference_samples: args.reference_samples,
+        reference_restarts: args.reference_restarts,
+        reference_steps: args.reference_steps,
+        certify: Some(args.certify),
+        tol: args.tol,
+        budget: args.budget,
+        certify_samples: args.certify_samples,
     };
-    set(&mut protocol.restarts, args.restarts);
-    set(&mut protocol.steps, args.steps);
-    set(&mut protocol.samples, args.samples);
-    set(&mut protocol.regret_samples, args.regret_samples);
-    set(&mut protocol.grid, args.grid);
-    set(&mut protocol.coordinate_grid, args.coordinate_grid);
-    set(&mut protocol.pair_samples, args.pair_samples);
-    set(&mut protocol.reference_samples, args.reference_samples);
-    set(&mut protocol.reference_restarts, args.reference_restarts);
-    set(&mut protocol.reference_steps, args.reference_steps);
-    if args.certify {
-        protocol.certify = true;
-        if let Some(t) = args.tol {
-            if !(t.is_finite() && t > 0.0) {
-                return Err(Failure::usage(format!(
-                    "--tol must be a positive number, not {t}"
-                )));
-            }
-            protocol.certify_tol = t;
+    overrides.apply(&base).map_err(|e| match e {
+        // Named as the flag the user typed.
+        ConfigError::Invalid { field, reason, .. } => {
+            Failure::usage(format!("--{} {reason}", field.replace('_', "-")))
         }
-        set(&mut protocol.certify_budget, args.budget);
-        set(&mut protocol.certify_samples, args.certify_samples);
-    }
-    protocol.name = protocol.name_against(&base);
-    Ok(protocol)
+        other => other.into(),
+    })
 }

@@ -1,25 +1,14 @@
 //! `regretnet presets`: the presets and what the paper reports for them.
 
 use regretnet_train::core::presets::PRESETS;
+use regretnet_train::tools::listing::presets_json;
 
 use crate::cli::PresetsArgs;
 use crate::failure::Failure;
 
 pub fn run(args: &PresetsArgs) -> Result<(), Failure> {
     if args.json {
-        let rows: Vec<_> = PRESETS
-            .iter()
-            .map(|p| {
-                serde_json::json!({
-                    "name": p.name,
-                    "description": p.description,
-                    "optimal_revenue": p.optimal_revenue,
-                    "best_baseline": p.best_baseline.map(|(n, v)| serde_json::json!({"name": n, "revenue": v})),
-                    "paper_regretnet": p.paper_regretnet.map(|(r, g)| serde_json::json!({"revenue": r, "regret_below": g})),
-                })
-            })
-            .collect();
-        println!("{}", serde_json::Value::Array(rows));
+        println!("{}", presets_json());
         return Ok(());
     }
     println!(

@@ -175,34 +175,21 @@ pub fn run(args: &TrainArgs) -> Result<(), Failure> {
     });
     display.train_finished();
     let summary = summary?;
-    let v = match (&summary.validation, summary.interrupted) {
-        (Some(v), false) => v,
-        _ => {
-            return Err(Failure::Interrupted(anyhow::anyhow!(
-                "stopped at iteration {}, checkpoint written; continue with `regretnet train --resume {}`",
-                summary.iterations,
-                out.display()
-            )))
-        }
+    let (Some(json), Some(v)) = (summary.to_json(&out), summary.validation.as_ref()) else {
+        return Err(Failure::Interrupted(anyhow::anyhow!(
+            "stopped at iteration {}, checkpoint written; continue with `regretnet train --resume {}`",
+            summary.iterations,
+            out.display()
+        )));
     };
     match refresh_report(&run) {
         Ok(path) if !(quiet || args.json) => eprintln!("report: {}", path.display()),
         Ok(_) => {}
         Err(e) => display.warning(&format!("could not draw the run's figures: {e}")),
     }
-    let regret = v.regret.iter().sum::<f64>() / v.regret.len() as f64;
+    let regret = json["regret"].as_f64().unwrap_or(f64::NAN);
     if args.json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "iterations": summary.iterations,
-                "seconds": summary.seconds,
-                "revenue": v.revenue,
-                "regret": regret,
-                "regret_per_bidder": v.regret,
-                "run_dir": out.display().to_string(),
-            })
-        );
+        println!("{json}");
     } else {
         println!(
             "trained {} iterations in {:.1} s: validation revenue {:.4}, regret {:.3e}\nrun directory: {}\nnext: regretnet eval {}",

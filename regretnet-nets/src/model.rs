@@ -137,6 +137,47 @@ impl Model {
         ))
     }
 
+    /// Each bidder's utility `u_i = sum_j a_ij v_ij - p_i` with true values `values` at the
+    /// outcome of the reports `bids` (both flat `[B, n, d]` as in [`Model::outcome_of`]):
+    /// flat `[B, n]`. With `values == bids` it is the truthful utility; with bidder `i`'s row
+    /// of `bids` changed, `i`'s entry is its utility from that misreport.
+    ///
+    /// ```
+    /// # use regretnet_core::{presets, rng::{stream_rng, Stream}};
+    /// # use regretnet_nets::{Model, NetSpec};
+    /// # let config = presets::preset("additive_1x2_uniform").unwrap();
+    /// # let setting = config.setting.build().unwrap();
+    /// # let spec = NetSpec { setting: config.setting, net: config.net };
+    /// # let model = Model::new(&setting, spec, &mut stream_rng(1, Stream::Init)).unwrap();
+    /// let u = model.utility_of(&[0.3, 0.9], &[0.5, 0.5]).unwrap();
+    /// let (a, p) = model.outcome_of(&[0.5, 0.5]).unwrap();
+    /// assert!((u[0] - (a[0] * 0.3 + a[1] * 0.9 - p[0])).abs() < 1e-6);
+    /// assert!(model.utility_of(&[0.3, 0.9], &[0.5]).is_err());
+    /// ```
+    pub fn utility_of(&self, values: &[f32], bids: &[f32]) -> Result<Vec<f32>> {
+        if values.len() != bids.len() {
+            return Err(NetsError::Shape(format!(
+                "{} true values for {} reported values: give one value per report",
+                values.len(),
+                bids.len()
+            )));
+        }
+        if let Some(at) = values.iter().position(|x| !x.is_finite()) {
+            return Err(NetsError::Shape(format!(
+                "true value {at} is {}, not a finite number",
+                values[at]
+            )));
+        }
+        let (alloc, pay) = self.outcome_of(bids)?;
+        let d = self.type_len();
+        Ok(alloc
+            .chunks_exact(d)
+            .zip(values.chunks_exact(d))
+            .zip(&pay)
+            .map(|((a, v), p)| a.iter().zip(v).map(|(a, v)| a * v).sum::<f32>() - p)
+            .collect())
+    }
+
     /// The RegretNet inside, if this is one.
     pub fn as_regretnet(&self) -> Option<&RegretNet> {
         match self {

@@ -27,6 +27,7 @@
 mod checks;
 mod eval;
 mod net;
+pub mod overrides;
 mod setting;
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,5 @@
-//! Test-time evaluation of a trained mechanism: the named protocols ([`Protocol`]), the
+//! Test-time evaluation of a trained mechanism: the named protocols ([`Protocol`]) and their overrides
+//! ([`ProtocolOverrides`]), the
 //! audited evaluation ([`evaluate()`], the composition of [`steps`], which a user can call one
 //! by one, and [`audited_regret`] on profiles of one's own), its report ([`EvalReport`]), saving it in a run
 //! directory ([`evaluate_and_save`]), the revenue-regret frontier over a run's checkpoints
@@ -9,12 +10,14 @@
 pub mod evaluate;
 pub mod frontier;
 pub mod menu;
+pub mod overrides;
 pub mod protocol;
 pub mod report;
 pub mod save;
 pub mod steps;
 
 pub use evaluate::{evaluate, report, Measured, Phase, MAX_EVAL_BYTES};
+pub use overrides::ProtocolOverrides;
 pub use protocol::Protocol;
 pub use report::{Audit, Estimate, EvalReport, ReferenceCheck, Timings};
 pub use save::{evaluate_and_save, evaluate_checkpoint, SavedEval};

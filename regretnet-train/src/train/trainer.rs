@@ -77,6 +77,25 @@ pub struct TrainSummary {
     pub interrupted: bool,
 }
 
+impl TrainSummary {
+    /// What `regretnet train --json` prints (and the Python package's `train` returns):
+    /// `iterations`, `seconds`, the final validation's `revenue`, `regret` (mean over bidders)
+    /// and `regret_per_bidder`, and `run_dir`; `None` when training was interrupted before its
+    /// final validation.
+    pub fn to_json(&self, run_dir: &Path) -> Option<serde_json::Value> {
+        let v = self.validation.as_ref().filter(|_| !self.interrupted)?;
+        let regret = v.regret.iter().sum::<f64>() / v.regret.len().max(1) as f64;
+        Some(serde_json::json!({
+            "iterations": self.iterations,
+            "seconds": self.seconds,
+            "revenue": v.revenue,
+            "regret": regret,
+            "regret_per_bidder": v.regret,
+            "run_dir": run_dir.display().to_string(),
+        }))
+    }
+}
+
 /// Sums over the iterations since the last `metrics.csv` row (part of the resumable state).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Window {
