@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -78,14 +78,19 @@ fn drive<'py>(
     progress: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let stop = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = channel::<Value>();
+    // Each event waits for its acknowledgement, so that `progress` sees the trainer where the
+    // event left it, and a stop it asks for takes effect before the next iteration.
+    let (tx, rx) = channel::<(Value, Sender<()>)>();
     let rx = Mutex::new(rx);
     let mut pending: Option<PyErr> = None;
     let result = std::thread::scope(|s| {
         let flag = stop.clone();
         let worker = s.spawn(move || {
             let mut send = |e: Event<'_>| {
-                let _ = tx.send(event_json(&e));
+                let (ack_tx, ack_rx) = channel();
+                if tx.send((event_json(&e), ack_tx)).is_ok() {
+                    let _ = ack_rx.recv();
+                }
             };
             train_in_run(trainer, run, threads, Some(flag), &mut send)
         });
@@ -95,14 +100,15 @@ fn drive<'py>(
                 Err(_) => Err(RecvTimeoutError::Disconnected),
             });
             match next {
-                Ok(event) => {
+                Ok((event, ack)) => {
                     if let (Some(cb), None) = (progress, &pending) {
-                        let arg = pyjson::to_python(py, &event)?;
-                        if let Err(e) = cb.call1((arg,)) {
+                        let called = pyjson::to_python(py, &event).and_then(|arg| cb.call1((arg,)));
+                        if let Err(e) = called {
                             pending = Some(e);
                             stop.store(true, Ordering::SeqCst);
                         }
                     }
+                    let _ = ack.send(());
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,

@@ -8,11 +8,14 @@
 //!    the binary: train the default preset for a few hundred iterations (traced) into a
 //!    temporary directory, then `eval` (its numbers within a band), `plot` and `probe` it; then
 //!    the examples `train_tiny` and `load_and_score`.
-//! 5. the long checks (`cargo test --release -- --ignored`), which train and audit real models.
-//! 6. the criterion benchmarks that back BENCHMARKS.md: all compiled, the grid audit's run
+//! 5. the Python package: a virtual environment in `target/py-venv` (maturin, numpy, pytest
+//!    from PyPI), `pip install ./regretnet-py` into it, and its pytest suite (which compares
+//!    the package with the release binary).
+//! 6. the long checks (`cargo test --release -- --ignored`), which train and audit real models.
+//! 7. the criterion benchmarks that back BENCHMARKS.md: all compiled, the grid audit's run
 //!    once (`-- --test`); `cargo bench` measures them.
 //!
-//! `cargo xtask ci --quick` skips steps 4 to 6.
+//! `cargo xtask ci --quick` skips steps 4 to 7.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -117,6 +120,7 @@ fn ci(quick: bool) -> Result<()> {
         "example: load a run and score it",
         &mut Command::new(root().join("target/release/examples/load_and_score")),
     )?;
+    python()?;
     run(
         "long checks (release)",
         cargo().args([
@@ -157,6 +161,68 @@ fn ci(quick: bool) -> Result<()> {
     )?;
     eprintln!("\nci: all steps passed");
     Ok(())
+}
+
+/// Build the Python package into a virtual environment under `target/` and run its tests.
+fn python() -> Result<()> {
+    let venv = root().join("target/py-venv");
+    let bin = venv.join("bin");
+    if !bin.join("python").exists() {
+        run(
+            "python: virtual environment",
+            Command::new("python3").arg("-m").arg("venv").arg(&venv),
+        )
+        .context("the Python package's tests need python3 with venv (3.9 or later)")?;
+    }
+    // maturin's PEP 517 backend calls `maturin` from PATH.
+    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))?;
+    let pip = || {
+        let mut c = Command::new(bin.join("pip"));
+        c.env("PATH", &path).env("VIRTUAL_ENV", &venv);
+        c
+    };
+    run(
+        "python: build tools",
+        pip().args(["install", "--quiet", "maturin>=1.9,<2", "numpy", "pytest"]),
+    )?;
+    run(
+        "python: pip install ./regretnet-py",
+        pip().args([
+            "install",
+            "--quiet",
+            "--no-build-isolation",
+            "./regretnet-py",
+        ]),
+    )?;
+    eprintln!("\n==> python: pytest regretnet-py/tests");
+    let start = std::time::Instant::now();
+    let status = one_gemm_thread(Command::new(bin.join("python")))
+        .args(["-m", "pytest", "-q", "regretnet-py/tests"])
+        .env("PATH", &path)
+        .env("REGRETNET_BIN", root().join("target/release/regretnet"))
+        .current_dir(root())
+        .status()
+        .context("cannot start pytest")?;
+    eprintln!(
+        "<== python: pytest: {status} in {:.0} s",
+        start.elapsed().as_secs_f64()
+    );
+    match status.code() {
+        Some(0) => Ok(()),
+        // pytest's "no tests collected": a suite that ran nothing has not passed.
+        Some(5) => bail!("python: pytest collected no tests in regretnet-py/tests"),
+        _ => bail!("python: pytest failed ({status})"),
+    }
+}
+
+/// `cmd` with candle's intra-op threading off, as [`cargo`] sets it for the Rust tests.
+fn one_gemm_thread(mut cmd: Command) -> Command {
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        cmd.env("RAYON_NUM_THREADS", "1");
+    }
+    cmd
 }
 
 fn smoke() -> Result<()> {
