@@ -5,7 +5,7 @@ run and the same profiles, best of R calls each. Run it on an idle machine:
     cargo build --release -p regretnet-cli --example outcome_timing
     python regretnet-py/benches/outcome_overhead.py [RUN_DIR] [--repeats R]
 
-Without RUN_DIR it trains the default 1x2 preset for 1 iteration (the cost of a forward pass
+Without RUN_DIR it trains --preset (default the default 1x2) for 1 iteration (the cost of a forward pass
 does not depend on the weights). Prints both times and their ratio (BENCHMARKS.md, "Python").
 """
 
@@ -24,6 +24,7 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("run_dir", nargs="?")
+    parser.add_argument("--preset", default="additive_1x2_uniform")
     parser.add_argument("--profiles", type=int, default=10000)
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()
@@ -31,7 +32,7 @@ def main():
         run_dir = args.run_dir
         if run_dir is None:
             run_dir = str(pathlib.Path(scratch) / "run")
-            regretnet.train("additive_1x2_uniform", run_dir, iterations=1)
+            regretnet.train(args.preset, run_dir, iterations=1)
         m = regretnet.load(run_dir)
         profiles = regretnet.sample(m.config, args.profiles)
         best = float("inf")
