@@ -8,7 +8,7 @@ use numpy::PyArrayMethods;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use regretnet_train::core::{Config, ConfigError, EvalConfig, Setting};
-use regretnet_train::eval::steps::{audited_regret, certificate, check_profiles, search};
+use regretnet_train::eval::steps::{audited_regret, certified_regret, check_profiles};
 use regretnet_train::nets::checkpoint::load_model;
 use regretnet_train::nets::Model;
 use regretnet_train::{RunDir, TrainError};
@@ -215,7 +215,6 @@ impl PyMechanism {
             let slice = p.as_slice()?;
             let kw = PyDict::new(py);
             kw.set_item("certify", true)?;
-            kw.set_item("certify_samples", p.batch())?;
             if let Some(t) = tol {
                 kw.set_item("tol", t)?;
             }
@@ -225,21 +224,8 @@ impl PyMechanism {
             let protocol = protocol_of(protocol, &self.eval_config(), Some(&kw))?;
             let threads = threads_of(threads)?;
             let cert = py
-                .detach(|| {
-                    let found =
-                        search(&self.model, &self.setting, slice, &protocol, threads, None)?;
-                    certificate(
-                        &self.model,
-                        &self.setting,
-                        slice,
-                        &found.best_misreport,
-                        &protocol,
-                        threads,
-                        None,
-                    )
-                })
-                .map_err(to_py)?
-                .ok_or_else(|| value_error("the protocol did not certify"))?;
+                .detach(|| certified_regret(&self.model, &self.setting, slice, &protocol, threads))
+                .map_err(to_py)?;
             let n = self.setting.bidders;
             let b = cert.upper.len() / n.max(1);
             let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();

@@ -5,7 +5,7 @@
 //! [`outcomes`] (revenue and truthful utility on every profile) and
 //! [`crate::eval::evaluate::report`], which assembles the [`crate::EvalReport`].
 //! [`crate::evaluate`] is their composition; [`audited_regret`] composes the search, audits and
-//! reference on profiles the user supplies.
+//! reference on profiles the user supplies, [`certified_regret`] the search and the certificate.
 
 use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::{ConfigError, Setting};
@@ -432,6 +432,52 @@ pub fn audited_regret<M: Mechanism>(
         audited,
         best_misreport,
     })
+}
+
+/// The proven upper bound on the regret of `mech` at `profiles` (flat `[samples, n, d]`,
+/// checked by [`check_profiles`]; bidders who report at most 2 values), every profile
+/// certified under `protocol`'s tolerance and budget, the branch and bound seeded with the
+/// protocol's gradient search's best misreports: [`certificate`] on profiles of one's own.
+///
+/// ```
+/// use regretnet_train::core::{presets, rng::{stream_rng, Stream}};
+/// use regretnet_train::eval::steps::certified_regret;
+/// use regretnet_train::nets::{Model, NetSpec};
+/// use regretnet_train::Protocol;
+///
+/// let config = presets::preset("additive_1x2_uniform").unwrap();
+/// let setting = config.setting.build().unwrap();
+/// let mut protocol = Protocol::from_config("doc", &config.eval);
+/// (protocol.restarts, protocol.steps, protocol.certify_tol) = (1, 5, 1e-2);
+/// let spec = NetSpec { setting: config.setting, net: config.net };
+/// let model = Model::new(&setting, spec, &mut stream_rng(1, Stream::Init)).unwrap();
+/// let c = certified_regret(&model, &setting, &[0.2, 0.7], &protocol, 1).unwrap();
+/// assert!(c.upper[0] >= c.lower[0] && c.lower[0] >= 0.0);
+/// ```
+pub fn certified_regret<M: Mechanism>(
+    mech: &M,
+    setting: &Setting,
+    profiles: &[f32],
+    protocol: &Protocol,
+    threads: usize,
+) -> Result<CertifiedRegret> {
+    check_profiles(setting, profiles)?;
+    let mut protocol = protocol.clone();
+    // Every one of these profiles (the protocol's sample sizes are the evaluation's).
+    let k = profiles.len() / setting.profile_len();
+    (protocol.samples, protocol.regret_samples) = (k, 0);
+    (protocol.certify, protocol.certify_samples) = (true, k);
+    let found = search(mech, setting, profiles, &protocol, threads, None)?;
+    let cert = certificate(
+        mech,
+        setting,
+        profiles,
+        &found.best_misreport,
+        &protocol,
+        threads,
+        None,
+    )?;
+    cert.ok_or_else(|| RegretError::Unsupported("the protocol did not certify".into()).into())
 }
 
 #[cfg(test)]

@@ -74,3 +74,44 @@ fn bad_profiles_are_refused_with_the_problem_named() {
         "{e}"
     );
 }
+
+#[test]
+fn certified_regret_on_the_evaluations_profiles_is_its_certificate() {
+    // A small RegretNet of the default 1x2 (reports are 2-D, so it has enclosures): the
+    // certificate of `evaluate` on its regret profiles and `certified_regret` on the same
+    // profiles are the same branch and bound from the same seeds.
+    use regretnet_core::presets;
+    use regretnet_core::rng::{stream_rng, Stream};
+    use regretnet_nets::{Model, NetSpec};
+
+    use crate::eval::steps::certified_regret;
+
+    let mut config = presets::preset("additive_1x2_uniform").unwrap();
+    config.net.alloc_hidden = vec![8];
+    config.net.pay_hidden = vec![8];
+    let setting = config.setting.build().unwrap();
+    let spec = NetSpec {
+        setting: config.setting.clone(),
+        net: config.net.clone(),
+    };
+    let model = Model::new(&setting, spec, &mut stream_rng(3, Stream::Init)).unwrap();
+    let mut protocol = Protocol::from_config("default", &config.eval);
+    (protocol.samples, protocol.regret_samples) = (20, 6);
+    (protocol.restarts, protocol.steps, protocol.grid) = (2, 20, 0);
+    (protocol.certify, protocol.certify_tol) = (true, 1e-3);
+    let report = evaluate(&model, &setting, &protocol, 1, None).unwrap();
+    let all = test_sample(&setting, &protocol);
+    let mut other = protocol.clone();
+    other.certify = false; // certified_regret certifies whatever the protocol says
+    let c = certified_regret(&model, &setting, &all[..6 * 2], &other, 1).unwrap();
+    let want = report.certified.unwrap();
+    assert_eq!(c.upper.len(), 6);
+    let mean = c.upper.iter().sum::<f64>() / 6.0;
+    assert_eq!(mean, want.mean);
+    assert_eq!(want.violations, 0);
+    for (u, l) in c.upper.iter().zip(&c.lower) {
+        assert!(u >= l && u - l <= 1e-3 + 1e-9, "{u} {l}");
+    }
+    // Bad profiles are refused before any work.
+    assert!(certified_regret(&model, &setting, &[0.5, 1.5], &other, 1).is_err());
+}
