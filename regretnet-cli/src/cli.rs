@@ -202,11 +202,60 @@ pub struct ReproduceArgs {
     /// Evaluate on K test profiles instead of the protocol's (renames the protocol).
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
     pub samples: Option<u64>,
+    /// Write a checkpoint every N iterations instead of the budget's (a killed row loses at
+    /// most N iterations; pass the same value when running the command again).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub checkpoint_every: Option<u64>,
     #[command(flatten)]
     pub threads: Threads,
     /// No progress output on stderr.
     #[arg(long)]
     pub quiet: bool,
+    /// Hand the rows to Slurm: write a job array (one task per row, each running this command
+    /// with `--only ROW`) as <out>/slurm/reproduce.sbatch and submit it with sbatch
+    /// (docs/CLUSTER.md).
+    #[arg(long, conflicts_with_all = ["collect", "status"])]
+    pub slurm: bool,
+    /// With --slurm: write the script and the plan, do not submit.
+    #[arg(long, requires = "slurm")]
+    pub dry_run: bool,
+    /// With --slurm: submit only the rows that are not finished (a killed or timed-out task
+    /// resumes from its checkpoint).
+    #[arg(long, requires = "slurm")]
+    pub resubmit: bool,
+    /// With --slurm: the partition (default: the cluster's).
+    #[arg(long, value_name = "NAME", requires = "slurm")]
+    pub partition: Option<String>,
+    /// With --slurm: each task's time limit as Slurm reads it (default: estimated from the
+    /// rows' FLOPs per iteration and iterations, 1.5x).
+    #[arg(long, value_name = "TIME", requires = "slurm")]
+    pub time: Option<String>,
+    /// With --slurm: CPUs per task (default: the rows' largest train.shards).
+    #[arg(long, value_name = "N", requires = "slurm", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub cpus_per_task: Option<u64>,
+    /// With --slurm: memory per task as Slurm reads it (default: estimated from the rows).
+    #[arg(long, value_name = "MEM", requires = "slurm")]
+    pub mem: Option<String>,
+    /// With --slurm: an extra #SBATCH argument (repeatable), e.g. --sbatch-arg=--account=abc.
+    #[arg(
+        long = "sbatch-arg",
+        value_name = "ARG",
+        requires = "slurm",
+        allow_hyphen_values = true
+    )]
+    pub sbatch_arg: Vec<String>,
+    /// With --slurm: a TOML file whose [slurm] table sets partition, time, cpus_per_task, mem
+    /// and extra (a list of #SBATCH arguments); flags override it.
+    #[arg(long, value_name = "FILE", requires = "slurm")]
+    pub slurm_config: Option<PathBuf>,
+    /// Build the table from the finished rows of a --slurm output directory (the same table a
+    /// local run writes), naming every row that is not finished; exit 1 when any is not.
+    #[arg(long, value_name = "DIR", conflicts_with = "status")]
+    pub collect: Option<PathBuf>,
+    /// List each row of a --slurm output directory with its state (pending, running at
+    /// iteration N, finished, failed with the cause), read from the run directories.
+    #[arg(long, value_name = "DIR")]
+    pub status: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ use regretnet_train::tools::reproduce::{Budget, ProtocolChoice};
 use regretnet_train::{reproduce, ReproduceOptions};
 
 use crate::cli::{BudgetName, ProtocolName, ReproduceArgs};
+use crate::cmd_reproduce_slurm;
 use crate::cmd_train::stop_flag;
 use crate::failure::Failure;
 use crate::progress::Display;
@@ -21,10 +22,19 @@ pub fn run(args: &ReproduceArgs) -> Result<(), Failure> {
         BudgetName::Exact => Budget::Exact,
         BudgetName::Ama => Budget::Ama,
     };
+    if let Some(dir) = &args.status {
+        return cmd_reproduce_slurm::status(dir);
+    }
+    if let Some(dir) = &args.collect {
+        return cmd_reproduce_slurm::collect_table(dir, args.results.clone());
+    }
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs").join(format!("reproduce-{}", budget.name())));
+    if args.slurm {
+        return cmd_reproduce_slurm::submit(args, budget, &out);
+    }
     let results = args
         .results
         .clone()
@@ -38,6 +48,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), Failure> {
         },
         iterations: args.iterations,
         samples: args.samples.map(|k| k as usize),
+        checkpoint_every: args.checkpoint_every,
         out,
         results: results.clone(),
         command: command_line(args, budget),
@@ -63,6 +74,9 @@ fn command_line(args: &ReproduceArgs, budget: Budget) -> String {
     }
     if let Some(k) = args.samples {
         command += &format!(" --samples {k}");
+    }
+    if let Some(k) = args.checkpoint_every {
+        command += &format!(" --checkpoint-every {k}");
     }
     command
 }

@@ -14,6 +14,7 @@ mod cmd_plot;
 mod cmd_presets;
 mod cmd_probe;
 mod cmd_reproduce;
+mod cmd_reproduce_slurm;
 mod cmd_train;
 mod failure;
 mod progress;

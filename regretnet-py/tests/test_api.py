@@ -184,3 +184,28 @@ def test_the_stub_names_the_whole_api():
     for name in regretnet.__all__:
         if name != "__version__":
             assert getattr(regretnet, name).__doc__, name
+
+
+def test_train_is_the_cli_s_training(cli, tmp_path):
+    """The same config trained by `regretnet train --json` and by `regretnet.train`: one code
+    path, so the same summary to every bit (but the wall time and the directory)."""
+    from conftest import small_config
+
+    c = small_config(iterations=200)
+    c.save(str(tmp_path / "c.toml"))
+    out = subprocess.run(
+        [cli, "train", "--config", str(tmp_path / "c.toml"), "--out", str(tmp_path / "cli"),
+         "--json", "--quiet"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    theirs = json.loads(out.stdout)
+    ours = regretnet.train(c, str(tmp_path / "py"))
+    for key in ("iterations", "revenue", "regret", "regret_per_bidder"):
+        assert ours[key] == theirs[key], key
+    profiles = regretnet.sample(c, 100)
+    np.testing.assert_array_equal(
+        regretnet.load(str(tmp_path / "py")).outcome(profiles)[1],
+        regretnet.load(str(tmp_path / "cli")).outcome(profiles)[1],
+    )

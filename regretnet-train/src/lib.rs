@@ -49,7 +49,9 @@
 //! [`RunDir::load_latest`] and [`RunDir::load_best`] load a run's checkpoint;
 //! [`nets::Model::outcome_of`] runs its mechanism on plain `f32` slices
 //! (`examples/load_and_score.rs`, which `cargo xtask ci` runs). [`Tensor`] and [`Device`] are
-//! re-exported for [`nets::Model::forward`].
+//! re-exported for [`nets::Model::forward`]. [`eval::audited_regret`] and
+//! [`eval::steps::certified_regret`] audit and certify profiles of your own. The Python
+//! package (`regretnet-py`, docs/PYTHON.md) is built on these same functions.
 #![deny(missing_docs)]
 
 /// candle, whose [`Tensor`] and [`Device`] the networks' signatures take.

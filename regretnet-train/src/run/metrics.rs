@@ -127,6 +127,17 @@ fn join(v: &[f64]) -> String {
         .join(",")
 }
 
+/// The iteration of the last complete row of the `metrics.csv` at `path` (`None` when the file
+/// is missing or has no complete row): how far a run has trained, read without its trainer.
+pub fn read_last_iteration(path: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.split_inclusive('\n')
+        .skip(1)
+        .filter(|line| line.ends_with('\n'))
+        .filter_map(|line| line.split(',').next()?.parse::<u64>().ok())
+        .last()
+}
+
 /// How many complete data rows of the run's `metrics.csv` and `validation.csv` in `dir` are
 /// past `iteration` (what [`truncate_after`] would cut from them).
 pub fn rows_after(dir: &Path, iteration: u64) -> Result<usize> {

@@ -7,8 +7,14 @@
 //! through [`ReproduceProgress`]. It only ever rewrites a file it generated
 //! ([`GENERATED_MARKER`], [`check_results_path`]): the repository's hand-written `RESULTS.md`
 //! links the generated tables under `docs/results/`.
+//!
+//! [`slurm`] hands the rows to a cluster as a job array whose tasks each run the same
+//! `regretnet reproduce --only ROW`; [`status`] reads where each row stands from the run
+//! directories and collects the finished ones into the same table (docs/CLUSTER.md).
 
 pub mod runner;
+pub mod slurm;
+pub mod status;
 pub mod table;
 
 pub use runner::{reproduce, reproduce_row, ProtocolChoice, ReproduceOptions, ReproduceProgress};
@@ -16,3 +22,6 @@ pub use table::{
     check_results_path, machine_description, results_markdown, table_order, Budget, Row,
     GENERATED_MARKER,
 };
+
+#[cfg(test)]
+mod tests_slurm;

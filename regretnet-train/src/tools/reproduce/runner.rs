@@ -45,6 +45,9 @@ pub struct ReproduceOptions {
     pub iterations: Option<u64>,
     /// Evaluate on this many test profiles instead of the protocol's (renames it).
     pub samples: Option<usize>,
+    /// Write a checkpoint every this many iterations instead of the budget's (a killed task
+    /// of a cluster array loses at most this much).
+    pub checkpoint_every: Option<u64>,
     /// The directory of the rows' run directories.
     pub out: PathBuf,
     /// Where the table goes.
@@ -176,6 +179,9 @@ pub fn reproduce_row(
     config.regretnet_version = Some(env!("CARGO_PKG_VERSION").to_string());
     if let Some(n) = options.iterations {
         config.train.iterations = n;
+    }
+    if let Some(k) = options.checkpoint_every {
+        config.train.checkpoint_every = k;
     }
     // As the trainer resolves it (and records it in config.toml), so that a rerun recognises
     // its own run.
