@@ -66,7 +66,7 @@ stop() {
             kill -KILL "$p" 2>/dev/null || true
         fi
     done
-    rm -rf "$T"
+    [ -n "${KEEP_SLURM_CI:-}" ] || rm -rf "$T"
 }
 trap stop EXIT
 

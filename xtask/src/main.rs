@@ -11,11 +11,14 @@
 //! 5. the Python package: a virtual environment in `target/py-venv` (maturin, numpy, pytest
 //!    from PyPI), `pip install ./regretnet-py` into it, and its pytest suite (which compares
 //!    the package with the release binary).
-//! 6. the long checks (`cargo test --release -- --ignored`), which train and audit real models.
-//! 7. the criterion benchmarks that back BENCHMARKS.md: all compiled, the grid audit's run
+//! 6. `regretnet reproduce --slurm` against a real one-node Slurm on localhost
+//!    (`xtask/slurm_ci.sh`: Slurm from Debian's packages where it is missing; skipped, saying
+//!    so, where it cannot be installed).
+//! 7. the long checks (`cargo test --release -- --ignored`), which train and audit real models.
+//! 8. the criterion benchmarks that back BENCHMARKS.md: all compiled, the grid audit's run
 //!    once (`-- --test`); `cargo bench` measures them.
 //!
-//! `cargo xtask ci --quick` skips steps 4 to 7.
+//! `cargo xtask ci --quick` skips steps 4 to 8.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -121,6 +124,12 @@ fn ci(quick: bool) -> Result<()> {
         &mut Command::new(root().join("target/release/examples/load_and_score")),
     )?;
     python()?;
+    run(
+        "slurm: a 3-row array on a one-node cluster, one task killed and resubmitted",
+        Command::new("bash")
+            .arg(root().join("xtask/slurm_ci.sh"))
+            .arg(root().join("target/release/regretnet")),
+    )?;
     run(
         "long checks (release)",
         cargo().args([
