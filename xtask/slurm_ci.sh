@@ -138,4 +138,18 @@ bad = [k for k in keys if a[k] != b[k]]
 sys.exit(f"differ: {bad}" if bad else 0)
 PY
 done
-say "passed: 3-row array, task 0 cancelled at iteration >= 200 and resubmitted, collected table equals the local one"
+# A seed sweep of one preset: one task per seed, each its own row and run directory.
+W=$T/seeds
+JOB3=$("$BIN" reproduce --budget quick --only additive_1x2_uniform --seeds 1,2 --iterations 100 \
+    --samples 100 --out "$W" --slurm --cpus-per-task 1 | sed -n 's/^submitted job array \([0-9]*\).*/\1/p')
+[ -n "$JOB3" ] || { say "the seed sweep submitted nothing"; exit 1; }
+wait_for "$JOB3" 120
+"$BIN" reproduce --status "$W" >&2
+"$BIN" reproduce --collect "$W" --results "$T/seeds.md" >/dev/null
+for s in 1 2; do
+    grep -q "^| additive_1x2_uniform (seed $s) | 100 |" "$T/seeds.md" \
+        || { say "seed $s is not in the sweep's table"; cat "$T/seeds.md"; exit 1; }
+    grep -q "^seed = $s$" "$W/additive_1x2_uniform-seed$s/config.toml" \
+        || { say "the seed-$s row did not train with seed $s"; exit 1; }
+done
+say "passed: 3-row array, task 0 cancelled at iteration >= 200 and resubmitted, collected table equals the local one; a 2-seed sweep"

@@ -202,6 +202,19 @@ pub struct ReproduceArgs {
     /// Evaluate on K test profiles instead of the protocol's (renames the protocol).
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
     pub samples: Option<u64>,
+    /// Train every preset once per training seed, each a row of its own in
+    /// <out>/<preset>-seed<S> (the runs `regretnet probe --runs` aggregates).
+    #[arg(
+        long,
+        value_name = "S,S,...",
+        value_delimiter = ',',
+        conflicts_with = "regret_targets"
+    )]
+    pub seeds: Vec<u64>,
+    /// Train every preset once per regret target (train.regret_target), each a row of its own
+    /// in <out>/<preset>-target<R> (the points of a revenue-regret frontier).
+    #[arg(long, value_name = "R,R,...", value_delimiter = ',')]
+    pub regret_targets: Vec<f64>,
     /// Write a checkpoint every N iterations instead of the budget's (a killed row loses at
     /// most N iterations; pass the same value when running the command again).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use regretnet_train::tools::reproduce::sweep::Sweep;
 use regretnet_train::tools::reproduce::{Budget, ProtocolChoice};
 use regretnet_train::{reproduce, ReproduceOptions};
 
@@ -49,6 +50,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), Failure> {
         iterations: args.iterations,
         samples: args.samples.map(|k| k as usize),
         checkpoint_every: args.checkpoint_every,
+        sweep: sweep_of(args),
         out,
         results: results.clone(),
         command: command_line(args, budget),
@@ -78,5 +80,17 @@ fn command_line(args: &ReproduceArgs, budget: Budget) -> String {
     if let Some(k) = args.checkpoint_every {
         command += &format!(" --checkpoint-every {k}");
     }
+    let sweep = sweep_of(args);
+    if let Some(first) = sweep.first() {
+        let values: Vec<String> = sweep.iter().map(|v| v.flag().1).collect();
+        command += &format!(" {} {}", first.flag().0, values.join(","));
+    }
     command
+}
+
+/// The sweep the flags ask for (`--seeds`, `--regret-targets`; clap refuses both at once).
+pub(crate) fn sweep_of(args: &ReproduceArgs) -> Vec<Sweep> {
+    let seeds = args.seeds.iter().map(|&s| Sweep::Seed(s));
+    let targets = args.regret_targets.iter().map(|&t| Sweep::RegretTarget(t));
+    seeds.chain(targets).collect()
 }

@@ -27,9 +27,11 @@ pub fn submit(args: &ReproduceArgs, budget: Budget, out: &Path) -> Result<(), Fa
         iterations: args.iterations,
         samples: args.samples.map(|k| k as usize),
         checkpoint_every: args.checkpoint_every,
+        sweep: crate::cmd_reproduce::sweep_of(args),
     };
-    for name in &plan.rows {
-        plan.config(name)?; // every row's config is valid before anything is written
+    for (_, name, value) in plan.tasks() {
+        // Every row's config is valid before anything is written.
+        plan.config(&name, value.as_ref())?;
     }
     let mut slurm = match &args.slurm_config {
         Some(path) => SlurmOptions::load(path)?,
@@ -75,7 +77,7 @@ pub fn submit(args: &ReproduceArgs, budget: Budget, out: &Path) -> Result<(), Fa
     write_atomic(&path, script.as_bytes())
         .map_err(|e| Failure::Runtime(anyhow::anyhow!("{}: {e}", path.display())))?;
     let tasks = if indices.is_empty() {
-        plan.rows.len()
+        plan.tasks().len()
     } else {
         indices.len()
     };
@@ -122,7 +124,7 @@ pub fn status(dir: &Path) -> Result<(), Failure> {
         "{}: the {} budget, {} rows",
         dir.display(),
         plan.budget.name(),
-        plan.rows.len()
+        states.len()
     );
     for (name, state) in &states {
         println!("  {name:<32} {state}");

@@ -15,6 +15,7 @@
 pub mod runner;
 pub mod slurm;
 pub mod status;
+pub mod sweep;
 pub mod table;
 
 pub use runner::{reproduce, reproduce_row, ProtocolChoice, ReproduceOptions, ReproduceProgress};

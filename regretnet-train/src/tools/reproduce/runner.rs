@@ -17,6 +17,7 @@ use crate::analysis::plot::refresh_report;
 use crate::error::{Result, TrainError};
 use crate::eval::{evaluate_checkpoint, Phase, Protocol};
 use crate::run::rundir::RunDir;
+use crate::tools::reproduce::sweep::{self, Sweep};
 use crate::tools::reproduce::table::{
     check_results_path, machine_description, results_markdown, table_order, Budget, Row,
 };
@@ -48,6 +49,9 @@ pub struct ReproduceOptions {
     /// Write a checkpoint every this many iterations instead of the budget's (a killed task
     /// of a cluster array loses at most this much).
     pub checkpoint_every: Option<u64>,
+    /// Train every preset once per value (training seeds or regret targets: [`Sweep`]), each
+    /// a row of its own in `<out>/<preset>-<label>`; empty: once, in `<out>/<preset>`.
+    pub sweep: Vec<Sweep>,
     /// The directory of the rows' run directories.
     pub out: PathBuf,
     /// Where the table goes.
@@ -96,6 +100,7 @@ pub fn reproduce(options: &ReproduceOptions, progress: &dyn ReproduceProgress) -
     for name in &names {
         budget.config(name)?;
     }
+    let rows_of = sweep::rows(&names, &options.sweep);
     check_results_path(&options.results).map_err(|reason| TrainError::Io {
         path: options.results.display().to_string(),
         source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, reason),
@@ -104,9 +109,9 @@ pub fn reproduce(options: &ReproduceOptions, progress: &dyn ReproduceProgress) -
     std::fs::create_dir_all(out).map_err(|e| TrainError::io(out, e))?;
     let machine = machine_description();
     let mut rows = Vec::new();
-    for (k, name) in names.iter().enumerate() {
-        progress.row_started(k, names.len(), name);
-        let row = reproduce_row(name, options, &out.join(name), progress)?;
+    for (k, (dir, name, value)) in rows_of.iter().enumerate() {
+        progress.row_started(k, rows_of.len(), dir);
+        let row = reproduce_row(name, value.as_ref(), options, &out.join(dir), progress)?;
         progress.row_done(&row);
         rows.push(row);
         let table = table_with_finished(out, budget, rows.clone(), progress)?;
@@ -133,7 +138,7 @@ fn table_with_finished(
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if table.iter().any(|r| r.preset == name) {
+        if table.iter().any(|r| r.key() == name) {
             continue;
         }
         let path = entry.path().join("reproduce.json");
@@ -141,7 +146,7 @@ fn table_with_finished(
             continue;
         };
         match serde_json::from_str::<Row>(&text) {
-            Ok(r) if r.budget == budget && r.preset == name => table.push(r),
+            Ok(r) if r.budget == budget && r.key() == name => table.push(r),
             Ok(_) => {}
             Err(e) => progress.warning(&format!(
                 "cannot read {} ({e}); the table leaves that row out",
@@ -166,16 +171,22 @@ fn row_protocol(options: &ReproduceOptions, eval: &regretnet_core::EvalConfig) -
     protocol
 }
 
-/// Train (or resume, or reuse) preset `name`'s run in `dir`, evaluate it and compute the
-/// baselines on the evaluation's test sample; the row is saved as `reproduce.json` in `dir`.
+/// Train (or resume, or reuse) preset `name`'s run (with the sweep's `value`, if any) in `dir`,
+/// evaluate it and compute the baselines on the evaluation's test sample; the row is saved as
+/// `reproduce.json` in `dir`.
 pub fn reproduce_row(
     name: &str,
+    value: Option<&Sweep>,
     options: &ReproduceOptions,
     dir: &Path,
     progress: &dyn ReproduceProgress,
 ) -> Result<Row> {
     let budget = options.budget;
     let mut config = budget.config(name)?;
+    if let Some(v) = value {
+        v.apply(&mut config);
+        config.validate()?;
+    }
     config.regretnet_version = Some(env!("CARGO_PKG_VERSION").to_string());
     if let Some(n) = options.iterations {
         config.train.iterations = n;
@@ -203,6 +214,7 @@ pub fn reproduce_row(
         match serde_json::from_str::<Row>(&text) {
             Ok(row)
                 if row.budget == budget
+                    && row.sweep.as_ref() == value
                     && row.protocol_detail.as_ref() == Some(&recorded)
                     && row.iterations == config.train.iterations
                     && same_config =>
@@ -329,6 +341,7 @@ pub fn reproduce_row(
         protocol_detail: Some(recorded),
         net: config.net.kind,
         allocation_distance: report.allocation_distance,
+        sweep: value.copied(),
     };
     let text = serde_json::to_string_pretty(&row).map_err(|e| TrainError::Report(e.to_string()))?;
     write_atomic(&saved, text.as_bytes()).map_err(|e| TrainError::io(&saved, e))?;

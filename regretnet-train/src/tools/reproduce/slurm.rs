@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, TrainError};
 use crate::tools::bench::{bench_config, Op, Workload};
 use crate::tools::reproduce::runner::ProtocolChoice;
+use crate::tools::reproduce::sweep::{self, Sweep, SweepRow};
 use crate::tools::reproduce::table::Budget;
 
 /// The folder of the script, the plan, the task logs and the failure markers.
@@ -47,6 +48,9 @@ pub struct Plan {
     /// `--checkpoint-every`.
     #[serde(default)]
     pub checkpoint_every: Option<u64>,
+    /// `--seeds` or `--regret-targets`: each preset once per value.
+    #[serde(default)]
+    pub sweep: Vec<Sweep>,
 }
 
 impl Plan {
@@ -78,9 +82,18 @@ impl Plan {
         }
     }
 
-    /// Row `name`'s training config under this plan.
-    pub fn config(&self, name: &str) -> Result<Config> {
+    /// The array's tasks in index order: `(directory, preset, sweep value)`.
+    pub fn tasks(&self) -> Vec<SweepRow> {
+        sweep::rows(&self.rows, &self.sweep)
+    }
+
+    /// Preset `name`'s training config under this plan (with the sweep's `value`).
+    pub fn config(&self, name: &str, value: Option<&Sweep>) -> Result<Config> {
         let mut c = self.budget.config(name)?;
+        if let Some(v) = value {
+            v.apply(&mut c);
+            c.validate()?;
+        }
         if let Some(n) = self.iterations {
             c.train.iterations = n;
         }
@@ -242,8 +255,9 @@ pub fn array_script(
     let mut seconds: f64 = 0.0;
     let mut memory = 0;
     let mut shards = 1;
-    for name in &plan.rows {
-        let c = plan.config(name)?;
+    let tasks = plan.tasks();
+    for (_, name, value) in &tasks {
+        let c = plan.config(name, value.as_ref())?;
         if slurm.time.is_none() {
             seconds = seconds.max(estimate_seconds(&c)?);
         }
@@ -257,7 +271,7 @@ pub fn array_script(
     let mem = slurm.mem.clone().unwrap_or_else(|| format!("{memory}M"));
     let cpus = slurm.cpus_per_task.unwrap_or(shards);
     let array = if indices.is_empty() {
-        format!("0-{}", plan.rows.len().saturating_sub(1))
+        format!("0-{}", tasks.len().saturating_sub(1))
     } else {
         indices
             .iter()
@@ -279,12 +293,18 @@ pub fn array_script(
     for line in &slurm.extra {
         let _ = writeln!(s, "#SBATCH {line}");
     }
-    let rows = plan
-        .rows
-        .iter()
-        .map(|r| quote(r))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let column = |f: &dyn Fn(&SweepRow) -> String| {
+        tasks
+            .iter()
+            .map(|t| quote(&f(t)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let rows = column(&|(_, preset, _)| preset.clone());
+    let keys = column(&|(key, _, _)| key.clone());
+    // Each task's sweep value as the flag a local run of that row alone takes.
+    let sweep_flags = column(&|(_, _, v)| v.map_or(String::new(), |v| v.flag().0.into()));
+    let sweep_values = column(&|(_, _, v)| v.map_or(String::new(), |v| v.flag().1));
     let shared = plan
         .shared_args()
         .iter()
@@ -296,13 +316,19 @@ pub fn array_script(
         r#"# Written by `regretnet reproduce --slurm`: one task per row, each the command a local
 # `regretnet reproduce --only ROW` runs; a resubmitted task resumes its row's checkpoint.
 set -uo pipefail
-ROWS=({rows})
-ROW=${{ROWS[$SLURM_ARRAY_TASK_ID]}}
+PRESETS=({rows})
+ROWS=({keys})
+SWEEP_FLAGS=({sweep_flags})
+SWEEP_VALUES=({sweep_values})
+I=$SLURM_ARRAY_TASK_ID
+ROW=${{ROWS[$I]}}
+SWEEP=()
+[ -z "${{SWEEP_FLAGS[$I]}}" ] || SWEEP=("${{SWEEP_FLAGS[$I]}}" "${{SWEEP_VALUES[$I]}}")
 OUT={out}
 DIR={dir}
 export RAYON_NUM_THREADS=1
 rm -f "$DIR/failed-$ROW"
-{binary} reproduce {shared} --only "$ROW" --out "$OUT" \
+{binary} reproduce {shared} --only "${{PRESETS[$I]}}" ${{SWEEP[@]+"${{SWEEP[@]}}"}} --out "$OUT" \
     --results "$DIR/results-$ROW.md" --threads "${{SLURM_CPUS_PER_TASK:-1}}" --quiet \
     2> >(tee "$DIR/task-$ROW.err" >&2)
 rc=$?

@@ -57,17 +57,18 @@ impl fmt::Display for RowState {
     }
 }
 
-/// The state of every row of the plan saved in `out`, in plan order.
+/// The state of every row (task) of the plan saved in `out`, in array order, by directory
+/// name.
 pub fn row_states(out: &Path) -> Result<(Plan, Vec<(String, RowState)>)> {
     let plan = Plan::load(out)?;
     let mut states = Vec::new();
-    for name in &plan.rows {
-        let dir = out.join(name);
-        let failed = out.join(SLURM_DIR).join(format!("failed-{name}"));
-        let total = plan.config(name)?.train.iterations;
+    for (key, name, value) in plan.tasks() {
+        let dir = out.join(&key);
+        let failed = out.join(SLURM_DIR).join(format!("failed-{key}"));
+        let total = plan.config(&name, value.as_ref())?.train.iterations;
         let state = if let Ok(text) = std::fs::read_to_string(dir.join("reproduce.json")) {
             match serde_json::from_str::<Row>(&text) {
-                Ok(r) if r.budget == plan.budget && r.preset == *name => {
+                Ok(r) if r.budget == plan.budget && r.key() == key => {
                     RowState::Finished(Box::new(r))
                 }
                 Ok(_) => RowState::Failed(format!(
@@ -89,7 +90,7 @@ pub fn row_states(out: &Path) -> Result<(Plan, Vec<(String, RowState)>)> {
         } else {
             RowState::Pending
         };
-        states.push((name.clone(), state));
+        states.push((key, state));
     }
     Ok((plan, states))
 }

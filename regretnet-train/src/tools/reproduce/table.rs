@@ -14,6 +14,8 @@ use regretnet_core::recovery::AllocationDistance;
 use regretnet_core::{Config, ConfigError, NetKind};
 use serde::{Deserialize, Serialize};
 
+use crate::tools::reproduce::sweep::Sweep;
+
 use crate::eval::report::Estimate;
 use crate::eval::Protocol;
 
@@ -328,9 +330,38 @@ pub struct Row {
     /// (`EvalReport::allocation_distance`; rows saved before it existed: `None`).
     #[serde(default)]
     pub allocation_distance: Option<AllocationDistance>,
+    /// The sweep's value this row was trained with (`--seeds`, `--regret-targets`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<Sweep>,
 }
 
 impl Row {
+    /// The row's run directory's name: the preset, with the sweep's label (`-seed3`).
+    pub fn key(&self) -> String {
+        match &self.sweep {
+            Some(s) => format!("{}-{}", self.preset, s.label()),
+            None => self.preset.clone(),
+        }
+    }
+
+    /// The row's name in the sections below the table: the preset and its sweep value.
+    pub fn label(&self) -> String {
+        match self.sweep {
+            Some(Sweep::Seed(s)) => format!("{} (seed {s})", self.preset),
+            Some(Sweep::RegretTarget(t)) => format!("{} (target {t:e})", self.preset),
+            None => self.preset.clone(),
+        }
+    }
+
+    /// The row's name in the table: the preset, its network when exactly IC, its sweep value.
+    pub fn display_name(&self) -> String {
+        let mut name = self.preset.clone();
+        if self.net.is_exactly_ic() {
+            name += &format!(" ({})", self.net.name());
+        }
+        name + &self.label()[self.preset.len()..]
+    }
+
     /// The row's published facts.
     pub fn info(&self) -> Option<&'static PresetInfo> {
         PRESETS.iter().find(|p| p.name == self.preset)
@@ -538,11 +569,7 @@ pub fn results_markdown(budget: Budget, machine: &str, rows: &[Row]) -> String {
         });
         s += &format!(
             "| {} | {} | {:.4} ± {:.4} | {:.2e} / {:.2e} | {paper} | {published} / {ours} | {} | {} + {} |\n",
-            if r.net.is_exactly_ic() {
-                format!("{} ({})", r.preset, r.net.name())
-            } else {
-                r.preset.clone()
-            },
+            r.display_name(),
             r.iterations,
             r.revenue,
             r.revenue_se,
@@ -568,7 +595,7 @@ pub fn results_markdown(budget: Budget, machine: &str, rows: &[Row]) -> String {
                     )
                 })
                 .collect();
-            s += &format!("- **{}**: {}\n", r.preset, parts.join("; "));
+            s += &format!("- **{}**: {}\n", r.label(), parts.join("; "));
         }
     }
     if budget == Budget::Ama {
@@ -578,7 +605,9 @@ pub fn results_markdown(budget: Budget, machine: &str, rows: &[Row]) -> String {
     for r in rows {
         s += &format!(
             "- **{}** ({} profiles, protocol `{}`): ",
-            r.preset, r.samples, r.protocol
+            r.label(),
+            r.samples,
+            r.protocol
         );
         let parts: Vec<String> = r
             .baselines
@@ -635,7 +664,7 @@ fn ama_section(rows: &[Row]) -> String {
         };
         s += &format!(
             "| {} | {menu} | {:.4} ± {:.4} | {} | {} |\n",
-            r.preset,
+            r.label(),
             r.revenue,
             r.revenue_se,
             vs(published.map(|p| p.1)),
@@ -689,6 +718,7 @@ mod tests {
             train_seconds: 200.0,
             eval_seconds: 40.0,
             command: String::new(),
+            sweep: None,
             estimates: Vec::new(),
             protocol_detail: None,
             net: NetKind::Regretnet,

@@ -19,6 +19,7 @@ fn plan() -> Plan {
         iterations: Some(300),
         samples: Some(500),
         checkpoint_every: Some(100),
+        sweep: Vec::new(),
     }
 }
 
@@ -42,6 +43,7 @@ fn row(preset: &str) -> Row {
         protocol_detail: None,
         net: NetKind::Regretnet,
         allocation_distance: None,
+        sweep: None,
     }
 }
 
@@ -68,9 +70,11 @@ fn the_script_runs_the_local_command_per_row_with_the_resources() {
         "#SBATCH --account=econ\n",
         "#SBATCH --cpus-per-task=2\n", // the rows' train.shards
         "#SBATCH --output=/data/out/slurm/task-%a-%A.out\n",
+        "PRESETS=('additive_1x2_uniform' 'unit_1x2_uniform')\n",
         "ROWS=('additive_1x2_uniform' 'unit_1x2_uniform')\n",
         "'/opt/regretnet' reproduce '--budget' 'quick' '--iterations' '300' '--samples' '500' \
-         '--checkpoint-every' '100' --only \"$ROW\" --out \"$OUT\"",
+         '--checkpoint-every' '100' --only \"${PRESETS[$I]}\" ${SWEEP[@]+\"${SWEEP[@]}\"} \
+         --out \"$OUT\"",
     ] {
         assert!(s.contains(line), "{line} not in\n{s}");
     }
@@ -82,7 +86,7 @@ fn the_script_runs_the_local_command_per_row_with_the_resources() {
     assert!(time.ends_with(":00") && time.contains('-'), "{time}");
     assert!(s.contains(&format!(
         "#SBATCH --mem={}M\n",
-        estimate_memory_mb(&p.config("additive_1x2_uniform").unwrap()).unwrap()
+        estimate_memory_mb(&p.config("additive_1x2_uniform", None).unwrap()).unwrap()
     )));
     // A resubmission lists its rows; given resources are taken as they are.
     let opts = SlurmOptions {
@@ -101,8 +105,11 @@ fn times_and_memory_are_what_slurm_reads() {
     assert_eq!(slurm_time(59.0), "0-00:01:00");
     assert_eq!(slurm_time(3601.0), "0-01:01:00");
     assert_eq!(slurm_time(90_000.0), "1-01:00:00");
-    let small = estimate_memory_mb(&plan().config("additive_1x2_uniform").unwrap()).unwrap();
-    assert!((512..=1024).contains(&small) && small % 256 == 0, "{small}");
+    let small = estimate_memory_mb(&plan().config("additive_1x2_uniform", None).unwrap()).unwrap();
+    assert!(
+        (512..=1024).contains(&small) && small.is_multiple_of(256),
+        "{small}"
+    );
 }
 
 #[test]
@@ -208,4 +215,71 @@ fn row_states_are_read_from_the_run_directories() {
     assert!(text.contains("- unit_1x2_uniform: running at iteration 200 of 300"));
     assert!(text.contains("- additive_1x2_uniform_triangle: failed: exit 2 | error: disk full"));
     assert!(text.contains("- additive_2x2_uniform: pending"));
+}
+
+#[cfg(unix)]
+/// Run the array script's task `index` with a stand-in `regretnet` that records its arguments
+/// one per line and exits with `rc` (after printing `error: boom` when it fails).
+fn run_task(plan: &Plan, index: usize, rc: i32) -> (tempfile::TempDir, String, i32) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(out.join(SLURM_DIR)).unwrap();
+    let fake = dir.path().join("regretnet");
+    let args = dir.path().join("args");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/bash\nprintf '%s\\n' \"$@\" > '{}'\n[ {rc} -eq 0 ] || echo 'error: boom' >&2\nexit {rc}\n",
+            args.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let script = array_script(plan, &[], &out, &fake, &SlurmOptions::default()).unwrap();
+    let path = dir.path().join("task.sbatch");
+    std::fs::write(&path, script).unwrap();
+    let status = std::process::Command::new("bash")
+        .arg(&path)
+        .env("SLURM_ARRAY_TASK_ID", index.to_string())
+        .env("SLURM_CPUS_PER_TASK", "3")
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    let recorded = std::fs::read_to_string(&args).unwrap_or_default();
+    (dir, recorded, status.code().unwrap_or(-1))
+}
+
+#[cfg(unix)]
+#[test]
+fn each_task_runs_its_row_alone_and_a_failure_leaves_its_cause() {
+    // A seed sweep: task 1 is the preset's second seed, run as `--only P --seeds 2`.
+    let sweep = Plan {
+        rows: vec!["additive_1x2_uniform".into()],
+        sweep: vec![
+            crate::tools::reproduce::sweep::Sweep::Seed(1),
+            crate::tools::reproduce::sweep::Sweep::Seed(2),
+        ],
+        ..plan()
+    };
+    let (dir, args, rc) = run_task(&sweep, 1, 0);
+    let out = dir.path().join("out");
+    let want = format!(
+        "reproduce\n--budget\nquick\n--iterations\n300\n--samples\n500\n--checkpoint-every\n100\n\
+         --only\nadditive_1x2_uniform\n--seeds\n2\n--out\n{}\n--results\n{}\n--threads\n3\n--quiet\n",
+        out.display(),
+        out.join(SLURM_DIR).join("results-additive_1x2_uniform-seed2.md").display()
+    );
+    assert_eq!((args.as_str(), rc), (want.as_str(), 0));
+    // Without a sweep no empty argument slips in; a failing task leaves its exit code and
+    // its last error line, which the row's state reports.
+    let (dir, args, rc) = run_task(&plan(), 1, 3);
+    assert!(args.contains("--only\nunit_1x2_uniform\n--out\n"), "{args}");
+    assert_eq!(rc, 3);
+    let out = dir.path().join("out");
+    let marker = std::fs::read_to_string(out.join(SLURM_DIR).join("failed-unit_1x2_uniform"));
+    assert_eq!(marker.unwrap(), "exit 3\nerror: boom\n");
+    plan().save(&out).unwrap();
+    let (_, states) = row_states(&out).unwrap();
+    assert_eq!(states[1].1, RowState::Failed("exit 3 | error: boom".into()));
 }
