@@ -92,6 +92,10 @@ wait_for() { # wait_for JOB SECONDS: until the array leaves the queue
     done
 }
 
+# The whole quick budget's script, and the tiny budget's, pass sbatch --test-only.
+"$BIN" reproduce --budget quick --out "$T/quick" --slurm --dry-run >/dev/null
+sbatch --test-only "$T/quick/slurm/reproduce.sbatch" 2>&1 | grep -q "to start at" \
+    || { say "sbatch --test-only refused the quick budget's script"; exit 1; }
 "$BIN" reproduce "${ARGS[@]}" --out "$S" --slurm --dry-run >/dev/null
 sbatch --test-only "$S/slurm/reproduce.sbatch" 2>&1 | grep -q "to start at" \
     || { say "sbatch --test-only refused the script"; exit 1; }
