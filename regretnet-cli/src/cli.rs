@@ -215,6 +215,10 @@ pub struct ReproduceArgs {
     /// in <out>/<preset>-target<R> (the points of a revenue-regret frontier).
     #[arg(long, value_name = "R,R,...", value_delimiter = ',')]
     pub regret_targets: Vec<f64>,
+    /// Record the layer trace every K iterations (train.trace_every), so that `regretnet probe`
+    /// can explain the rows (RegretNet rows only).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+    pub trace: Option<u64>,
     /// Write a checkpoint every N iterations instead of the budget's (a killed row loses at
     /// most N iterations; pass the same value when running the command again).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]

@@ -50,6 +50,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), Failure> {
         iterations: args.iterations,
         samples: args.samples.map(|k| k as usize),
         checkpoint_every: args.checkpoint_every,
+        trace_every: args.trace,
         sweep: sweep_of(args),
         out,
         results: results.clone(),
@@ -79,6 +80,9 @@ fn command_line(args: &ReproduceArgs, budget: Budget) -> String {
     }
     if let Some(k) = args.checkpoint_every {
         command += &format!(" --checkpoint-every {k}");
+    }
+    if let Some(k) = args.trace {
+        command += &format!(" --trace {k}");
     }
     let sweep = sweep_of(args);
     if let Some(first) = sweep.first() {

@@ -27,6 +27,7 @@ pub fn submit(args: &ReproduceArgs, budget: Budget, out: &Path) -> Result<(), Fa
         iterations: args.iterations,
         samples: args.samples.map(|k| k as usize),
         checkpoint_every: args.checkpoint_every,
+        trace_every: args.trace,
         sweep: crate::cmd_reproduce::sweep_of(args),
     };
     for (_, name, value) in plan.tasks() {

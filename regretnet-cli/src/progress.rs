@@ -137,7 +137,7 @@ impl ReproduceProgress for Display {
         // The row's verdict is the command's output, not progress.
         println!(
             "{}: revenue {:.4} +- {:.4}, regret {:.2e} (audited), {}",
-            row.preset,
+            row.label(),
             row.revenue,
             row.revenue_se,
             row.audited_regret,

@@ -49,6 +49,9 @@ pub struct ReproduceOptions {
     /// Write a checkpoint every this many iterations instead of the budget's (a killed task
     /// of a cluster array loses at most this much).
     pub checkpoint_every: Option<u64>,
+    /// Record the layer trace every this many iterations (`train.trace_every`, what
+    /// `regretnet probe` reads).
+    pub trace_every: Option<u64>,
     /// Train every preset once per value (training seeds or regret targets: [`Sweep`]), each
     /// a row of its own in `<out>/<preset>-<label>`; empty: once, in `<out>/<preset>`.
     pub sweep: Vec<Sweep>,
@@ -193,6 +196,10 @@ pub fn reproduce_row(
     }
     if let Some(k) = options.checkpoint_every {
         config.train.checkpoint_every = k;
+    }
+    if let Some(k) = options.trace_every {
+        config.train.trace_every = k;
+        config.validate()?;
     }
     // As the trainer resolves it (and records it in config.toml), so that a rerun recognises
     // its own run.

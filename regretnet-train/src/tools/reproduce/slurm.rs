@@ -48,6 +48,9 @@ pub struct Plan {
     /// `--checkpoint-every`.
     #[serde(default)]
     pub checkpoint_every: Option<u64>,
+    /// `--trace`.
+    #[serde(default)]
+    pub trace_every: Option<u64>,
     /// `--seeds` or `--regret-targets`: each preset once per value.
     #[serde(default)]
     pub sweep: Vec<Sweep>,
@@ -69,6 +72,9 @@ impl Plan {
         }
         if let Some(k) = self.checkpoint_every {
             a.extend(["--checkpoint-every".into(), k.to_string()]);
+        }
+        if let Some(k) = self.trace_every {
+            a.extend(["--trace".into(), k.to_string()]);
         }
         a
     }
@@ -99,6 +105,10 @@ impl Plan {
         }
         if let Some(k) = self.checkpoint_every {
             c.train.checkpoint_every = k;
+        }
+        if let Some(k) = self.trace_every {
+            c.train.trace_every = k;
+            c.validate()?;
         }
         Ok(c)
     }

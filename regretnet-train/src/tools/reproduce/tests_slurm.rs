@@ -19,6 +19,7 @@ fn plan() -> Plan {
         iterations: Some(300),
         samples: Some(500),
         checkpoint_every: Some(100),
+        trace_every: None,
         sweep: Vec::new(),
     }
 }
