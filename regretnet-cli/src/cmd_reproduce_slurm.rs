@@ -5,10 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use regretnet_train::nets::checkpoint::write_atomic;
-use regretnet_train::tools::reproduce::slurm::{array_script, Plan, SlurmOptions, SLURM_DIR};
-use regretnet_train::tools::reproduce::status::{collect, row_states};
-use regretnet_train::tools::reproduce::{check_results_path, Budget};
+use regretnet_train::tools::reproduce::slurm::{prepare, Plan, SlurmOptions};
+use regretnet_train::tools::reproduce::status::{collect_into, row_states};
+use regretnet_train::tools::reproduce::Budget;
 
 use crate::cli::{ProtocolName, ReproduceArgs};
 use crate::failure::Failure;
@@ -30,10 +29,6 @@ pub fn submit(args: &ReproduceArgs, budget: Budget, out: &Path) -> Result<(), Fa
         trace_every: args.trace,
         sweep: crate::cmd_reproduce::sweep_of(args),
     };
-    for (_, name, value) in plan.tasks() {
-        // Every row's config is valid before anything is written.
-        plan.config(&name, value.as_ref())?;
-    }
     let mut slurm = match &args.slurm_config {
         Some(path) => SlurmOptions::load(path)?,
         None => SlurmOptions::default(),
@@ -45,43 +40,20 @@ pub fn submit(args: &ReproduceArgs, budget: Budget, out: &Path) -> Result<(), Fa
         mem: args.mem.clone(),
         extra: args.sbatch_arg.clone(),
     });
-    std::fs::create_dir_all(out)
-        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", out.display())))?;
-    // Tasks run elsewhere: absolute paths for the directory and the binary.
-    let out = std::fs::canonicalize(out)
-        .map_err(|e| Failure::usage(format!("{}: {e}", out.display())))?;
-    plan.save(&out)?;
-    let indices: Vec<usize> = if args.resubmit {
-        let (_, states) = row_states(&out)?;
-        let left: Vec<usize> = states
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, s))| !s.is_finished())
-            .map(|(i, _)| i)
-            .collect();
-        if left.is_empty() {
-            println!(
-                "every row of {} is finished; next: regretnet reproduce --collect {}",
-                out.display(),
-                out.display()
-            );
-            return Ok(());
-        }
-        left
-    } else {
-        Vec::new()
-    };
+    // Tasks run the binary that wrote the script.
     let binary = std::env::current_exe()
         .map_err(|e| Failure::Runtime(anyhow::anyhow!("cannot find the regretnet binary: {e}")))?;
-    let script = array_script(&plan, &indices, &out, &binary, &slurm)?;
-    let path = out.join(SLURM_DIR).join("reproduce.sbatch");
-    write_atomic(&path, script.as_bytes())
-        .map_err(|e| Failure::Runtime(anyhow::anyhow!("{}: {e}", path.display())))?;
-    let tasks = if indices.is_empty() {
-        plan.tasks().len()
-    } else {
-        indices.len()
+    let prepared = prepare(&plan, out, &binary, &slurm, args.resubmit)?;
+    let out = &prepared.out;
+    let Some(path) = prepared.script else {
+        println!(
+            "every row of {} is finished; next: regretnet reproduce --collect {}",
+            out.display(),
+            out.display()
+        );
+        return Ok(());
     };
+    let tasks = prepared.tasks;
     if args.dry_run {
         println!(
             "wrote {} ({tasks} tasks; not submitted: --dry-run)\nsubmit it with: sbatch {}",
@@ -136,10 +108,7 @@ pub fn status(dir: &Path) -> Result<(), Failure> {
 /// Write the table of the finished rows; exit 1 when a row is not finished.
 pub fn collect_table(dir: &Path, results: Option<PathBuf>) -> Result<(), Failure> {
     let results = results.unwrap_or_else(|| dir.join("RESULTS.md"));
-    check_results_path(&results).map_err(Failure::usage)?;
-    let (text, states) = collect(dir)?;
-    write_atomic(&results, text.as_bytes())
-        .map_err(|e| Failure::Runtime(anyhow::anyhow!("{}: {e}", results.display())))?;
+    let states = collect_into(dir, &results)?;
     let missing: Vec<_> = states.iter().filter(|(_, s)| !s.is_finished()).collect();
     println!("wrote {}", results.display());
     if missing.is_empty() {

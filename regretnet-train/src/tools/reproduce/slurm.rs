@@ -354,3 +354,66 @@ exit "$rc"
     );
     Ok(s)
 }
+
+/// What [`prepare`] wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    /// The output directory, absolute.
+    pub out: PathBuf,
+    /// The array script (`<out>/slurm/reproduce.sbatch`); `None` when a resubmission found
+    /// every row finished and wrote nothing.
+    pub script: Option<PathBuf>,
+    /// The tasks the script runs.
+    pub tasks: usize,
+}
+
+/// Check every row's config, save `plan` in `out` (created, made absolute: tasks run on other
+/// nodes) and write its array script calling `binary`: every row, or with `resubmit` only the
+/// rows that are not finished (none: nothing is written).
+pub fn prepare(
+    plan: &Plan,
+    out: &Path,
+    binary: &Path,
+    slurm: &SlurmOptions,
+    resubmit: bool,
+) -> Result<Prepared> {
+    for (_, name, value) in plan.tasks() {
+        plan.config(&name, value.as_ref())?;
+    }
+    std::fs::create_dir_all(out).map_err(|e| TrainError::io(out, e))?;
+    let out = std::fs::canonicalize(out).map_err(|e| TrainError::io(out, e))?;
+    plan.save(&out)?;
+    let indices: Vec<usize> = if resubmit {
+        let (_, states) = crate::tools::reproduce::status::row_states(&out)?;
+        let left: Vec<usize> = states
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, s))| !s.is_finished())
+            .map(|(i, _)| i)
+            .collect();
+        if left.is_empty() {
+            return Ok(Prepared {
+                out,
+                script: None,
+                tasks: 0,
+            });
+        }
+        left
+    } else {
+        Vec::new()
+    };
+    let script = array_script(plan, &indices, &out, binary, slurm)?;
+    let path = out.join(SLURM_DIR).join("reproduce.sbatch");
+    regretnet_nets::checkpoint::write_atomic(&path, script.as_bytes())
+        .map_err(|e| TrainError::io(&path, e))?;
+    let tasks = if indices.is_empty() {
+        plan.tasks().len()
+    } else {
+        indices.len()
+    };
+    Ok(Prepared {
+        out,
+        script: Some(path),
+        tasks,
+    })
+}

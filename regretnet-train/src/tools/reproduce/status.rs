@@ -130,3 +130,16 @@ pub fn collect(out: &Path) -> Result<(String, Vec<(String, RowState)>)> {
     }
     Ok((text, states))
 }
+
+/// [`collect`] `out`'s rows and write the table to `results` (only a file `reproduce` wrote
+/// is replaced, [`crate::tools::reproduce::check_results_path`]); the states of all rows.
+pub fn collect_into(out: &Path, results: &Path) -> Result<Vec<(String, RowState)>> {
+    crate::tools::reproduce::check_results_path(results).map_err(|reason| TrainError::Io {
+        path: results.display().to_string(),
+        source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, reason),
+    })?;
+    let (text, states) = collect(out)?;
+    regretnet_nets::checkpoint::write_atomic(results, text.as_bytes())
+        .map_err(|e| TrainError::io(results, e))?;
+    Ok(states)
+}

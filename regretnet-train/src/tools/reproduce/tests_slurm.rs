@@ -284,3 +284,44 @@ fn each_task_runs_its_row_alone_and_a_failure_leaves_its_cause() {
     let (_, states) = row_states(&out).unwrap();
     assert_eq!(states[1].1, RowState::Failed("exit 3 | error: boom".into()));
 }
+
+#[test]
+fn prepare_writes_every_row_or_only_the_unfinished_ones() {
+    use crate::tools::reproduce::slurm::prepare;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let bin = Path::new("/opt/regretnet");
+    let o = SlurmOptions::default();
+    let p = prepare(&plan(), &out, bin, &o, false).unwrap();
+    assert!(p.out.is_absolute() && p.tasks == 2);
+    let script = std::fs::read_to_string(p.script.unwrap()).unwrap();
+    assert!(script.contains("#SBATCH --array=0-1\n"));
+    // Row 0 finished: a resubmission runs row 1 alone; with both finished, nothing.
+    for (k, preset) in ["additive_1x2_uniform", "unit_1x2_uniform"]
+        .iter()
+        .enumerate()
+    {
+        let d = out.join(preset);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("reproduce.json"),
+            serde_json::to_string(&row(preset)).unwrap(),
+        )
+        .unwrap();
+        let p = prepare(&plan(), &out, bin, &o, true).unwrap();
+        if k == 0 {
+            let script = std::fs::read_to_string(p.script.unwrap()).unwrap();
+            assert!(script.contains("#SBATCH --array=1\n") && p.tasks == 1);
+        } else {
+            assert_eq!((p.script, p.tasks), (None, 0));
+        }
+    }
+    // A row whose config is invalid is refused before anything is written.
+    let bad = Plan {
+        rows: vec!["no_such_preset".into()],
+        ..plan()
+    };
+    let fresh = dir.path().join("fresh");
+    assert!(prepare(&bad, &fresh, bin, &o, false).is_err());
+    assert!(!fresh.exists());
+}
