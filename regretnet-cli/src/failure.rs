@@ -73,15 +73,7 @@ impl From<regretnet_train::nets::NetsError> for Failure {
 /// already holds (an I/O error that names its path and then its cause, a parse error that
 /// quotes its source) is not repeated.
 pub fn message(e: &anyhow::Error) -> String {
-    let mut out = e.to_string();
-    for cause in e.chain().skip(1) {
-        let c = cause.to_string();
-        if !out.contains(&c) {
-            out += ": ";
-            out += &c;
-        }
-    }
-    out
+    regretnet_train::error::one_line(e.as_ref())
 }
 
 #[cfg(test)]

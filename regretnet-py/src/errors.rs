@@ -36,18 +36,8 @@ pub fn nets_err(e: NetsError) -> PyErr {
 }
 
 /// The error and its causes in one line, each cause once (as the CLI prints them).
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if !out.contains(&text) {
-            out += ": ";
-            out += &text;
-        }
-        cause = c.source();
-    }
-    out
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    regretnet_train::error::one_line(e)
 }
 
 /// `ValueError` with `message`.

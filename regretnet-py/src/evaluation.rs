@@ -14,6 +14,7 @@ use regretnet_train::RunDir;
 use crate::arrays::owned;
 use crate::config::config_of;
 use crate::errors::{config_err, guard, to_py, value_error};
+use crate::mechanism::threads_of;
 use crate::protocol::protocol_of;
 use crate::pyjson;
 
@@ -34,11 +35,7 @@ pub fn evaluate<'py>(
         let run = RunDir::open(&run_dir).map_err(to_py)?;
         let config = run.read_config().map_err(to_py)?;
         let protocol = protocol_of(protocol, &config.eval, overrides)?;
-        let threads = match threads {
-            Some(0) => return Err(value_error("threads must be at least 1")),
-            Some(t) => t,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
+        let threads = threads_of(threads)?;
         let saved = py
             .detach(|| {
                 let path = match checkpoint {

@@ -30,8 +30,8 @@ pub struct PyMechanism {
     path: PathBuf,
 }
 
-/// The worker threads of an audit: `threads`, or the machine's parallelism.
-fn threads_of(threads: Option<usize>) -> PyResult<usize> {
+/// The worker threads of an audit or evaluation: `threads`, or the machine's parallelism.
+pub(crate) fn threads_of(threads: Option<usize>) -> PyResult<usize> {
     match threads {
         Some(0) => Err(value_error("threads must be at least 1")),
         Some(t) => Ok(t),

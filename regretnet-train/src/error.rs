@@ -127,6 +127,23 @@ impl TrainError {
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, TrainError>;
 
+/// An error and its causes in one line, each cause once: a cause whose text the message already
+/// holds (an I/O error that names its path and then its cause, a parse error that quotes its
+/// source) is not repeated. What the `regretnet` binary prints and the Python package raises.
+pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out += ": ";
+            out += &text;
+        }
+        cause = c.source();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -130,12 +130,16 @@ fn join(v: &[f64]) -> String {
 /// The iteration of the last complete row of the `metrics.csv` at `path` (`None` when the file
 /// is missing or has no complete row): how far a run has trained, read without its trainer.
 pub fn read_last_iteration(path: &Path) -> Option<u64> {
-    let text = std::fs::read_to_string(path).ok()?;
+    row_iterations(&std::fs::read_to_string(path).ok()?).last()
+}
+
+/// The iterations of a CSV text's complete data rows (the header and a partial last line
+/// skipped).
+fn row_iterations(text: &str) -> impl Iterator<Item = u64> + '_ {
     text.split_inclusive('\n')
         .skip(1)
         .filter(|line| line.ends_with('\n'))
         .filter_map(|line| line.split(',').next()?.parse::<u64>().ok())
-        .last()
 }
 
 /// How many complete data rows of the run's `metrics.csv` and `validation.csv` in `dir` are
@@ -148,13 +152,7 @@ pub fn rows_after(dir: &Path, iteration: u64) -> Result<usize> {
             continue;
         }
         let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
-        count += text
-            .split_inclusive('\n')
-            .skip(1)
-            .filter(|line| line.ends_with('\n'))
-            .filter_map(|line| line.split(',').next()?.parse::<u64>().ok())
-            .filter(|&it| it > iteration)
-            .count();
+        count += row_iterations(&text).filter(|&it| it > iteration).count();
     }
     Ok(count)
 }
