@@ -161,30 +161,12 @@ pub fn presets(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     pyjson::to_python(py, &presets_json())
 }
 
-fn net_kind(name: &str) -> PyResult<NetKind> {
-    [
-        NetKind::Regretnet,
-        NetKind::Rochetnet,
-        NetKind::Myersonnet,
-        NetKind::Ama,
-    ]
-    .into_iter()
-    .find(|k| k.name() == name)
-    .ok_or_else(|| {
-        value_error(format!(
-            "net: unknown architecture {name:?}; use regretnet, rochetnet, myersonnet or ama"
-        ))
-    })
-}
-
-fn menu_kind(name: &str) -> PyResult<MenuKind> {
-    match name {
-        "free" => Ok(MenuKind::Free),
-        "generated" => Ok(MenuKind::Generated),
-        other => Err(value_error(format!(
-            "menu: unknown menu {other:?}; use free or generated"
-        ))),
-    }
+/// `name` read as the config file reads `net.kind` or `net.menu` (so a new kind needs no
+/// list here); a `ValueError` naming `key` and the known names otherwise.
+fn kind_of<T: serde::de::DeserializeOwned>(key: &str, name: &str) -> PyResult<T> {
+    toml::Value::String(name.into())
+        .try_into()
+        .map_err(|e: toml::de::Error| value_error(format!("{key}: {}", e.to_string().trim())))
 }
 
 /// A config: `path` (a TOML file) or a preset (`preset`, default the default 1x2), then the
@@ -215,8 +197,12 @@ pub fn config(
             (Some(p), None) => Config::load(&p).map_err(config_err)?,
             (None, preset) => {
                 let name = preset.unwrap_or_else(|| DEFAULT_PRESET.to_string());
-                let kind = get("net")?.map(|k| net_kind(&k)).transpose()?;
-                let menu = get("menu")?.map(|m| menu_kind(&m)).transpose()?;
+                let kind = get("net")?
+                    .map(|k| kind_of::<NetKind>("net", &k))
+                    .transpose()?;
+                let menu = get("menu")?
+                    .map(|m| kind_of::<MenuKind>("menu", &m))
+                    .transpose()?;
                 match (kind, menu) {
                     (Some(NetKind::Ama), Some(menu)) => preset_lib::preset_with_menu(&name, menu),
                     (kind, _) => preset_lib::preset_with_net(&name, kind.unwrap_or_default()),

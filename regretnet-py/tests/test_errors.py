@@ -70,7 +70,7 @@ def test_bad_configs(tmp_path):
         regretnet.config(batchsize=3)
     with pytest.raises(ValueError, match="train.batch_size"):
         regretnet.config(train__batch_size=0)
-    with pytest.raises(ValueError, match="unknown architecture"):
+    with pytest.raises(ValueError, match="net: unknown variant `transformer`"):
         regretnet.config(net="transformer")
     bad = tmp_path / "bad.toml"
     bad.write_text("[setting]\nnmae = 1\n")
