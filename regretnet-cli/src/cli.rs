@@ -124,6 +124,9 @@ pub enum NetName {
     /// A learned affine maximizer: a menu of lotteries with bidder weights and boosts,
     /// exactly IC for any numbers of bidders and items.
     Ama,
+    /// A permutation-equivariant RegretNet (exchangeable layers over bidders x items) under
+    /// the regret constraint: the same weights at every number of bidders and items.
+    Equivariant,
 }
 
 impl NetName {
@@ -135,6 +138,7 @@ impl NetName {
             NetName::Rochetnet => NetKind::Rochetnet,
             NetName::Myersonnet => NetKind::Myersonnet,
             NetName::Ama => NetKind::Ama,
+            NetName::Equivariant => NetKind::Equivariant,
         }
     }
 }
@@ -366,7 +370,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The network (`net.kind`). With a preset, RochetNet (one bidder) and MyersonNet (one
-    /// item) take the reference's hyperparameters for them (docs/TRAINING.md).
+    /// item) take the reference's hyperparameters for them (docs/TRAINING.md); the
+    /// equivariant net takes the preset's training with its own widths (32, 32, 32).
     #[arg(long, value_enum, conflicts_with = "resume")]
     pub net: Option<NetName>,
     /// The AMA's menu (`net.menu`, with --net ama): free (default) or generated (the same

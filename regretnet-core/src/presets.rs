@@ -597,7 +597,24 @@ pub const AMA_GENERATED_LR: f64 = 1e-3;
 /// as for the other exactly-IC networks ([`IC_LR_DECAY_FROM`]).
 pub const AMA_ITERATIONS: u64 = 20_000;
 
-/// The config of preset `name` with the network `kind`: the preset itself for RegretNet; for
+/// The equivariant RegretNet's exchangeable-layer widths in the presets, for both nets
+/// (docs/TRAINING.md, "The equivariant RegretNet").
+pub const EQUIVARIANT_HIDDEN: [usize; 3] = [32, 32, 32];
+
+/// `[net]` of the equivariant RegretNet as [`preset_with_net`] sets it: [`EQUIVARIANT_HIDDEN`]
+/// for the allocation and the payment net.
+pub fn equivariant_net() -> NetConfig {
+    NetConfig {
+        kind: crate::config::NetKind::Equivariant,
+        alloc_hidden: EQUIVARIANT_HIDDEN.to_vec(),
+        pay_hidden: EQUIVARIANT_HIDDEN.to_vec(),
+        ..NetConfig::default()
+    }
+}
+
+/// The config of preset `name` with the network `kind`: the preset itself for RegretNet; the
+/// preset's training (the same Lagrangian schedule or regret target) with
+/// [`equivariant_net`] for the equivariant RegretNet (additive presets); for
 /// RochetNet (single-bidder presets) and MyersonNet (single-item presets) the reference's
 /// hyperparameters (Adam at 1e-3, [`ROCHETNET_416_47_LR`] on 416_47, batch 128, 640,000
 /// training profiles, softmax temperature 1,000) except the length ([`IC_ITERATIONS`] with a
@@ -611,6 +628,11 @@ pub fn preset_with_net(name: &str, kind: crate::config::NetKind) -> Result<Confi
     use crate::config::NetKind;
     let mut config = preset(name)?;
     if kind == NetKind::Regretnet {
+        return Ok(config);
+    }
+    if kind == NetKind::Equivariant {
+        config.net = equivariant_net();
+        config.validate()?;
         return Ok(config);
     }
     config.net = NetConfig {

@@ -155,6 +155,32 @@
 //! weight = H[0, :n].mean(1) @ gen.weight[:, 0] + gen.weight_bias  # [n]
 //! ```
 //!
+//! # The equivariant RegretNet
+//!
+//! `"equivariant"` ([`crate::equivariant`]; widths `h_0..h_{L-1}` of `net.alloc_hidden`,
+//! `g_0..g_{K-1}` of `net.pay_hidden`): the same names and shapes at every `n` and `m`.
+//!
+//! | name | shape |
+//! |---|---|
+//! | `eq.alloc.layer{l}.{entry,col,row,all}` / `.bias` | `[c_in, h_l]` / `[h_l]`, `c_in = 1` for layer 0 |
+//! | `eq.alloc.out.{entry,col,row,all}` / `.bias` | `[h_last, 1]` / `[1]` |
+//! | `eq.alloc.dummy` / `eq.alloc.dummy_bias` | `[h_last, 1]` / `[1]` |
+//! | `eq.pay.layer{l}.*` | as for `eq.alloc.layer{l}`, widths `g_l` |
+//! | `eq.pay.out` / `eq.pay.out_bias` | `[g_last, 1]` / `[1]` |
+//!
+//! ```text
+//! X = b[..., None]                                      # [B, n, m, 1]
+//! E(X) = X @ entry + X.mean(1, keepdims) @ col + X.mean(2, keepdims) @ row
+//!        + X.mean((1, 2), keepdims) @ all + bias        # one exchangeable layer
+//! H = X;  for each alloc layer: H = tanh(E_l(H))        # [B, n, m, h]
+//! z = E_out(H)[..., 0]                                  # [B, n, m]
+//! z_dummy = H.mean(1) @ dummy + dummy_bias              # [B, m, 1]: the unsold row
+//! a = softmax(concat([z, z_dummy.transpose(0, 2, 1)], axis=1), axis=1)[:, :n]
+//! G = X;  for each pay layer: G = tanh(E_l(G))          # [B, n, m, g]
+//! s = sigmoid(G.mean(2) @ pay.out + pay.out_bias)[..., 0]   # [B, n]
+//! p = s * sum_j(a * b, axis=2)
+//! ```
+//!
 //! In Python: `from safetensors.numpy import load_file; t = load_file(path)`, and the metadata by
 //! `safetensors.safe_open(path, "np").metadata()`.
 
@@ -281,7 +307,7 @@ pub struct ModelCheckpoint {
 }
 
 /// Prefixes of network tensors: a stray one is an error, not an extra.
-const NET_PREFIXES: [&str; 5] = ["alloc.", "pay.", "menu.", "vv.", "ama."];
+const NET_PREFIXES: [&str; 6] = ["alloc.", "pay.", "menu.", "vv.", "ama.", "eq."];
 
 /// Load a RegretNet checkpoint, building the network its metadata describes; a RochetNet or
 /// MyersonNet checkpoint is refused with its kind named ([`load_model`] reads all three).

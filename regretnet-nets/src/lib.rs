@@ -10,8 +10,9 @@
 //! - [`RegretNet`]: both nets over the flattened bid profile, `forward` on `[batch, n, m]`
 //!   returning allocations `[batch, n, m]` and payments `[batch, n]`;
 //! - the paper's two exactly incentive-compatible networks, [`RochetNet`] (a menu of lotteries
-//!   for one bidder) and [`MyersonNet`] (monotone virtual values for one item), and [`Model`],
-//!   any of the three as `[net] kind` chooses;
+//!   for one bidder) and [`MyersonNet`] (monotone virtual values for one item), the learned
+//!   affine maximizer [`AmaNet`], the permutation-equivariant RegretNet [`EquivariantNet`]
+//!   (exchangeable layers), and [`Model`], any of them as `[net] kind` chooses;
 //! - [`checkpoint`]: self-describing safetensors files (tensor names, shapes, metadata and the
 //!   forward computation are documented there, precisely enough to recompute the mechanism in
 //!   numpy).
@@ -36,6 +37,7 @@ pub mod ama;
 pub mod ama_block;
 mod ama_hard;
 pub mod checkpoint;
+pub mod equivariant;
 pub mod error;
 pub mod exchangeable;
 pub mod frozen;
@@ -53,6 +55,7 @@ pub mod surgery;
 
 pub use ama::AmaNet;
 pub use checkpoint::{Checkpoint, ModelCheckpoint};
+pub use equivariant::EquivariantNet;
 pub use error::{NetsError, Result};
 pub use exchangeable::Exchangeable;
 pub use frozen::{FrozenNet, OwnUtility};
@@ -72,6 +75,8 @@ mod tests_ama;
 mod tests_ama_block;
 #[cfg(test)]
 mod tests_combinatorial;
+#[cfg(test)]
+mod tests_equivariant;
 #[cfg(test)]
 mod tests_fused;
 #[cfg(test)]

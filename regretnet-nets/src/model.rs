@@ -1,7 +1,8 @@
 //! Any of the networks, chosen by `[net] kind`: the paper's [`RegretNet`], [`RochetNet`] and
-//! [`MyersonNet`], and the learned affine maximizer [`AmaNet`]. Evaluation, plots and
+//! [`MyersonNet`], the learned affine maximizer [`AmaNet`] and the permutation-equivariant
+//! RegretNet [`EquivariantNet`]. Evaluation, plots and
 //! checkpoints work on a [`Model`]; training dispatches on it (the regret-constrained trainer
-//! for RegretNet, plain revenue ascent for the exactly incentive-compatible networks).
+//! for RegretNet and the equivariant net, plain revenue ascent for the exactly incentive-compatible networks).
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use rand::Rng;
 use regretnet_core::{NetKind, Setting};
 
 use crate::ama::AmaNet;
+use crate::equivariant::EquivariantNet;
 use crate::error::{NetsError, Result};
 use crate::mlp::WeightGrad;
 use crate::myerson_net::MyersonNet;
@@ -27,6 +29,9 @@ pub enum Model {
     MyersonNet(MyersonNet),
     /// A learned affine maximizer, any numbers of bidders and items.
     Ama(AmaNet),
+    /// A permutation-equivariant RegretNet (exchangeable layers), any numbers of bidders and
+    /// items.
+    Equivariant(EquivariantNet),
 }
 
 impl Model {
@@ -37,6 +42,7 @@ impl Model {
             NetKind::Rochetnet => Model::RochetNet(RochetNet::new(setting, spec, rng)?),
             NetKind::Myersonnet => Model::MyersonNet(MyersonNet::new(setting, spec, rng)?),
             NetKind::Ama => Model::Ama(AmaNet::new(setting, spec, rng)?),
+            NetKind::Equivariant => Model::Equivariant(EquivariantNet::new(setting, spec, rng)?),
         })
     }
 
@@ -47,6 +53,7 @@ impl Model {
             Model::RochetNet(n) => n.spec(),
             Model::MyersonNet(n) => n.spec(),
             Model::Ama(n) => n.spec(),
+            Model::Equivariant(n) => n.spec(),
         }
     }
 
@@ -57,6 +64,7 @@ impl Model {
             Model::RochetNet(n) => n.named_vars(),
             Model::MyersonNet(n) => n.named_vars(),
             Model::Ama(n) => n.named_vars(),
+            Model::Equivariant(n) => n.named_vars(),
         }
     }
 
@@ -76,6 +84,7 @@ impl Model {
             Model::RochetNet(n) => n.forward(bids, Choice::Hard, mode),
             Model::MyersonNet(n) => n.forward(bids, Choice::Hard, mode),
             Model::Ama(n) => n.forward(bids, Choice::Hard, mode),
+            Model::Equivariant(n) => n.forward(bids, mode),
         }
     }
 
@@ -87,6 +96,7 @@ impl Model {
             Model::RochetNet(n) => n.forward(bids, Choice::Soft, WeightGrad::Track),
             Model::MyersonNet(n) => n.forward(bids, Choice::Soft, WeightGrad::Track),
             Model::Ama(n) => n.forward(bids, Choice::Soft, WeightGrad::Track),
+            Model::Equivariant(n) => n.forward(bids, WeightGrad::Track),
         }
     }
 

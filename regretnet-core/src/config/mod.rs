@@ -95,7 +95,7 @@ impl Config {
         self.net.validate(&setting)?;
         self.train.validate(&setting)?;
         self.eval.validate(&setting)?;
-        if self.net.kind.is_exactly_ic() && self.train.trace_every > 0 {
+        if self.net.kind != NetKind::Regretnet && self.train.trace_every > 0 {
             return Err(ConfigError::invalid(
                 "train.trace_every",
                 format!(

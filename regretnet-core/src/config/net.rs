@@ -26,6 +26,11 @@ pub enum NetKind {
     /// A learned affine maximizer: a menu of randomized allocations, bidder weights and boosts
     /// ([`crate::ama`]); exactly incentive compatible for any number of bidders and items.
     Ama,
+    /// A permutation-equivariant RegretNet (EquivariantNet, Rahme, Jelassi, Bruna and
+    /// Weinberg, AAAI 2021): allocation and payment nets of exchangeable layers over the
+    /// bidders x items grid, trained under the regret constraint as RegretNet is. Its
+    /// parameters do not depend on the numbers of bidders and items. Additive bidders.
+    Equivariant,
 }
 
 impl NetKind {
@@ -36,13 +41,24 @@ impl NetKind {
             NetKind::Rochetnet => "rochetnet",
             NetKind::Myersonnet => "myersonnet",
             NetKind::Ama => "ama",
+            NetKind::Equivariant => "equivariant",
         }
     }
 
     /// Whether the architecture is incentive compatible by construction (no regret penalty in
     /// training; its audited regret must be at floating-point level).
     pub fn is_exactly_ic(self) -> bool {
-        self != NetKind::Regretnet
+        matches!(
+            self,
+            NetKind::Rochetnet | NetKind::Myersonnet | NetKind::Ama
+        )
+    }
+
+    /// Whether the network's parameters do not depend on the numbers of bidders and items, so
+    /// that a checkpoint of one size initializes (`train.init_from`) a run of another: the
+    /// equivariant RegretNet, and the AMA with a generated menu.
+    pub fn is_size_independent(self, menu: MenuKind) -> bool {
+        self == NetKind::Equivariant || (self == NetKind::Ama && menu == MenuKind::Generated)
     }
 }
 
@@ -203,6 +219,7 @@ impl NetConfig {
         }
         match self.kind {
             NetKind::Regretnet => self.validate_mlps(setting),
+            NetKind::Equivariant => self.validate_equivariant(setting),
             NetKind::Rochetnet => {
                 if setting.bidders != 1 {
                     return Err(ConfigError::invalid(
@@ -338,6 +355,42 @@ impl NetConfig {
                 return Err(ConfigError::invalid(
                     "net.bias_init",
                     format!("needs finite [low, high] with low <= high, got [{lo}, {hi}]"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The equivariant RegretNet: additive bidders, 1 to 8 exchangeable layers of widths 1 to
+    /// 1024 in each net.
+    fn validate_equivariant(&self, setting: &Setting) -> Result<(), ConfigError> {
+        if setting.valuation != ValuationKind::Additive {
+            return Err(ConfigError::invalid(
+                "net.kind",
+                format!(
+                    "the equivariant RegretNet covers additive bidders; this setting's are {} \
+                     (use \"regretnet\")",
+                    setting.valuation.name()
+                ),
+            ));
+        }
+        for (field, widths) in [
+            ("net.alloc_hidden", &self.alloc_hidden),
+            ("net.pay_hidden", &self.pay_hidden),
+        ] {
+            if widths.is_empty() || widths.len() > 8 {
+                return Err(ConfigError::invalid(
+                    field,
+                    format!(
+                        "the equivariant net needs 1 to 8 exchangeable layers, got {}",
+                        widths.len()
+                    ),
+                ));
+            }
+            if let Some(w) = widths.iter().find(|&&w| w == 0 || w > 1024) {
+                return Err(ConfigError::invalid(
+                    field,
+                    format!("exchangeable layer width {w} must be between 1 and 1024"),
                 ));
             }
         }

@@ -10,6 +10,12 @@
 //! speed: a yardstick, not a floor (two threads, or products larger than the measured one, beat
 //! it).
 //!
+//! The equivariant RegretNet (`--net equivariant`) has the same operations but the two that
+//! compare gradient implementations (its misreport gradient is candle's autograd), at the
+//! preset's schedule with the presets' exchangeable widths; its FLOP count per profile and pass
+//! is `EquivariantNet::macs_per_profile` (each exchangeable layer's products at the `n m`
+//! entries, the `n` row and `m` column means and the global mean).
+//!
 //! A learned affine maximizer (`--net ama`, docs/AMA.md) has no misreport loop, so it has two
 //! operations: its hard-argmax mechanism on a batch, and one training iteration (the softmax
 //! surrogate's forward and backward passes and the Adam step), at the preset's schedule and
@@ -25,11 +31,11 @@ use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::{Config, MenuKind, NetKind, Setting, TrainConfig};
 use regretnet_nets::{RegretNet, WeightGrad};
 use regretnet_regret::starts::starts_per_profile;
-use regretnet_regret::{Autograd, PlainNet as Plain, UtilityGradient};
+use regretnet_regret::{Autograd, Mechanism, PlainNet as Plain, UtilityGradient};
 
 use crate::error::Result;
 use crate::eval::Protocol;
-use crate::train::{search_gradient, Trainer};
+use crate::train::Trainer;
 
 /// Named settings of `regretnet bench`, as (label, preset); it measures the first three by
 /// default. Any preset name, and any `NxM` ([`bench_setting`]), can be measured too.
@@ -97,6 +103,8 @@ impl Op {
     pub fn for_kind(kind: NetKind) -> &'static [Op] {
         match kind {
             NetKind::Regretnet => &Op::ALL,
+            // No hand-written gradient to compare with autograd: the misreport step is autograd.
+            NetKind::Equivariant => &[Op::Forward, Op::MisreportStep, Op::Iteration, Op::EvalStep],
             _ => &[Op::Forward, Op::Iteration],
         }
     }
@@ -158,13 +166,19 @@ pub fn bench_setting_for(label: &str, kind: NetKind, menu: MenuKind) -> Result<C
     };
     match kind {
         NetKind::Regretnet if menu == MenuKind::Free => return bench_setting(label),
-        NetKind::Regretnet => {
+        NetKind::Equivariant if menu == MenuKind::Free => {
+            let mut c = bench_setting(label)?;
+            c.net = presets::equivariant_net();
+            c.validate()?;
+            return Ok(c);
+        }
+        NetKind::Regretnet | NetKind::Equivariant => {
             return refuse("--menu applies to --net ama only".into());
         }
         NetKind::Ama => {}
         other => {
             return refuse(format!(
-                "`regretnet bench` measures regretnet and ama, not {}",
+                "`regretnet bench` measures regretnet, equivariant and ama, not {}",
                 other.name()
             ))
         }
@@ -193,6 +207,11 @@ pub fn bench_config(mut c: Config) -> Result<Config> {
 
 /// `2 * rows * sum(in * out)` over both networks' layers.
 pub fn forward_flops(net: &RegretNet, rows: usize) -> f64 {
+    2.0 * rows as f64 * mlp_macs(net) as f64
+}
+
+/// Multiply-adds of one profile through both networks' layers: `sum(in * out)`.
+fn mlp_macs(net: &RegretNet) -> usize {
     let layers = net
         .alloc_net()
         .hidden
@@ -200,8 +219,7 @@ pub fn forward_flops(net: &RegretNet, rows: usize) -> f64 {
         .chain([&net.alloc_net().output])
         .chain(&net.pay_net().hidden)
         .chain([&net.pay_net().output]);
-    let macs: usize = layers.map(|l| l.weight.as_tensor().elem_count()).sum();
-    2.0 * rows as f64 * macs as f64
+    layers.map(|l| l.weight.as_tensor().elem_count()).sum()
 }
 
 impl Workload {
@@ -213,10 +231,16 @@ impl Workload {
     /// Build the workloads of a config ([`bench_setting`], [`bench_config`]), seeded.
     pub fn from_config(config: Config) -> Result<Self> {
         let kind = config.net.kind;
-        if !matches!(kind, NetKind::Regretnet | NetKind::Ama) {
+        if !matches!(
+            kind,
+            NetKind::Regretnet | NetKind::Ama | NetKind::Equivariant
+        ) {
             return Err(regretnet_core::ConfigError::invalid(
                 "net.kind",
-                format!("benchmarks measure regretnet and ama, not {}", kind.name()),
+                format!(
+                    "benchmarks measure regretnet, equivariant and ama, not {}",
+                    kind.name()
+                ),
             )
             .into());
         }
@@ -265,14 +289,14 @@ impl Workload {
                 Autograd(self.trainer.regretnet()?).utility_and_grad(&self.truth, &self.mis)?;
             }
             Op::MisreportStep => {
-                search_gradient(self.trainer.regretnet()?)?
+                Mechanism::utility_gradient(self.trainer.net())?
                     .utility_and_grad(&self.truth, &self.mis)?;
             }
             Op::Iteration => {
                 self.trainer.step()?;
             }
             Op::EvalStep => {
-                search_gradient(self.trainer.regretnet()?)?
+                Mechanism::utility_gradient(self.trainer.net())?
                     .utility_and_grad(&self.eval_truth, &self.eval_mis)?;
             }
         }
@@ -283,8 +307,11 @@ impl Workload {
     pub fn flops(&self, op: Op) -> f64 {
         let n = self.setting().bidders;
         let b = self.trainer.config().train.batch_size;
-        let net = match self.trainer.net() {
-            regretnet_nets::Model::RegretNet(net) => net,
+        let macs = match self.trainer.net() {
+            regretnet_nets::Model::RegretNet(net) => mlp_macs(net),
+            regretnet_nets::Model::Equivariant(net) => {
+                net.macs_per_profile(n, self.setting().items)
+            }
             // `from_config` builds RegretNet or an AMA: the bids times the menu.
             regretnet_nets::Model::Ama(ama) => {
                 let pass = 2.0
@@ -300,18 +327,17 @@ impl Workload {
         };
         let k = self.trainer.config().train.misreport_steps as f64;
         let eval_rows = self.eval_truth.dim(0).unwrap_or(0) * n;
+        let pass = |rows: usize| 2.0 * rows as f64 * macs as f64;
         match op {
-            Op::Forward => forward_flops(net, b),
+            Op::Forward => pass(b),
             // Forward and the input gradient (one product per layer each).
             Op::MisreportStep | Op::MisreportStepPlain | Op::MisreportStepAutograd => {
-                2.0 * forward_flops(net, b * n)
+                2.0 * pass(b * n)
             }
             // 25 misreport steps, then forward plus weight and input gradients on the truthful
             // and misreported profiles.
-            Op::Iteration => {
-                k * 2.0 * forward_flops(net, b * n) + 3.0 * forward_flops(net, b * (n + 1))
-            }
-            Op::EvalStep => 2.0 * forward_flops(net, eval_rows),
+            Op::Iteration => k * 2.0 * pass(b * n) + 3.0 * pass(b * (n + 1)),
+            Op::EvalStep => 2.0 * pass(eval_rows),
         }
     }
 }

@@ -29,6 +29,9 @@ pub(crate) mod shards;
 pub mod step;
 pub mod trainer;
 
+#[cfg(test)]
+mod tests_equivariant;
+
 pub use lagrangian::Lagrangian;
 pub use session::{create_run, restart_run, resume_latest, resume_run, train_in_run};
 pub use trainer::{search_gradient, Event, StepStats, TrainSummary, Trainer};

@@ -14,7 +14,7 @@
 
 use candle_core::backprop::GradStore;
 use candle_core::{Device, Tensor};
-use regretnet_nets::RegretNet;
+use regretnet_regret::Mechanism;
 
 use crate::error::Result;
 use crate::train::lagrangian::Lagrangian;
@@ -95,8 +95,8 @@ pub(crate) struct Outer {
 }
 
 /// Phase 1 of one shard: the graph's sums of positive gains `[n]` and of revenue `[]`.
-fn shard_sums(
-    net: &RegretNet,
+fn shard_sums<M: Mechanism>(
+    net: &M,
     truth: &[f32],
     mis: &[f32],
     dims: (usize, usize),
@@ -115,8 +115,8 @@ fn shard_sums(
 
 /// The Lagrangian step's gradients on `truth` and the (fixed) misreports `mis`, both flat
 /// `[batch, n, m]`, sharded as the module docs describe.
-pub(crate) fn outer_gradients(
-    net: &RegretNet,
+pub(crate) fn outer_gradients<M: Mechanism>(
+    net: &M,
     truth: &[f32],
     mis: &[f32],
     dims: (usize, usize),

@@ -12,7 +12,7 @@ use crate::error::{Result, TrainError};
 use crate::run::trace::TraceRow;
 use crate::train::layers::trace_rows;
 use crate::train::shards;
-use crate::train::trainer::{search_gradient, StepStats, Trainer};
+use crate::train::trainer::{StepStats, Trainer};
 
 impl Trainer {
     /// One training iteration ([`crate::train::trainer`]'s module docs list its four parts;
@@ -37,7 +37,8 @@ impl Trainer {
 
         // Inner loop: gradients reach the misreports only; each shard of the batch ascends on
         // its own thread.
-        let frozen = search_gradient(regretnet_of(&self.net)?)?;
+        // RegretNet's hand-written input gradient; autograd for the equivariant net.
+        let frozen = regretnet_regret::Mechanism::utility_gradient(&self.net)?;
         let setting = &self.setting;
         let bounds = shards::bounds(t.batch_size, t.shards);
         let policy = InnerSearch::from_train(&t);
@@ -69,7 +70,7 @@ impl Trainer {
 
         // Outer loop: misreports are constants, gradients reach the weights only.
         let outer = shards::outer_gradients(
-            regretnet_of(&self.net)?,
+            &self.net,
             &truth,
             &mis,
             (n, m),

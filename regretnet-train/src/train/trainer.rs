@@ -206,14 +206,13 @@ impl Trainer {
     }
 
     /// Replace the network's weights by those of checkpoint `path` (same setting and
-    /// network), leaving everything else as it is. A generated-menu AMA
-    /// ([`regretnet_core::MenuKind::Generated`]) takes the weights of the same network at any
-    /// numbers of bidders and items of the same valuation: its parameters do not depend on
-    /// them.
+    /// network), leaving everything else as it is. The equivariant RegretNet and a
+    /// generated-menu AMA ([`regretnet_core::NetKind::is_size_independent`]) take the weights of
+    /// the same network at any numbers of bidders and items of the same valuation: their
+    /// parameters do not depend on them.
     pub fn load_weights(&mut self, path: &Path) -> Result<()> {
         let spec = self.net.spec();
-        let resizable = spec.net.kind == regretnet_core::NetKind::Ama
-            && spec.net.menu == regretnet_core::MenuKind::Generated;
+        let resizable = spec.net.kind.is_size_independent(spec.net.menu);
         let ckpt = if resizable {
             let ckpt = regretnet_nets::checkpoint::load_model(path)?;
             let found = ckpt.model.spec();

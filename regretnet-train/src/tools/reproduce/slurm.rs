@@ -220,7 +220,7 @@ impl SlurmOptions {
 /// iteration.
 pub fn estimate_seconds(config: &Config) -> Result<f64> {
     let per_iteration = match config.net.kind {
-        NetKind::Regretnet | NetKind::Ama => {
+        NetKind::Regretnet | NetKind::Ama | NetKind::Equivariant => {
             Workload::from_config(bench_config(config.clone())?)?.flops(Op::Iteration)
                 / ASSUMED_FLOPS_PER_SECOND
         }
