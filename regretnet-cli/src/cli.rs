@@ -504,6 +504,13 @@ pub struct EvalArgs {
     /// Certify the first K regret profiles only (with --certify; default all)
     #[arg(long, value_name = "K", requires = "certify", value_parser = clap::value_parser!(u64).range(1..=limits::PROFILES))]
     pub certify_samples: Option<u64>,
+    /// Measure the mechanism averaged over cyclic shifts of its bidders and of its items, where
+    /// the prior is symmetric in them: the same expected revenue, and an expected regret
+    /// (averaged over bidders) no higher (docs/EVALUATION.md). Refused where the prior is
+    /// symmetric in neither. Costs one forward pass per shift (n m at most); the protocol's
+    /// name gets `-sym`.
+    #[arg(long)]
+    pub symmetrize: bool,
     /// Exit with status 1 when the audited regret (mean over bidders and profiles) exceeds X;
     /// the report is printed and saved first.
     #[arg(long, value_name = "X", allow_negative_numbers = true)]

@@ -83,6 +83,7 @@ fn protocol_of(args: &EvalArgs, eval: &EvalConfig) -> Result<Protocol, Failure> 
         tol: args.tol,
         budget: args.budget,
         certify_samples: args.certify_samples,
+        symmetrize: Some(args.symmetrize),
     };
     overrides.apply(&base).map_err(|e| match e {
         // Named as the flag the user typed.

@@ -918,3 +918,103 @@ fn a_generated_ama_trained_at_2x2_is_evaluated_and_fine_tuned_at_2x3() {
         .join("checkpoints/iter-000000020.safetensors")
         .exists());
 }
+
+#[test]
+fn an_equivariant_run_moves_between_sizes_and_is_its_own_symmetrization() {
+    // `train --net equivariant` at 2 x 3, its weights read at 2 x 5 (`--init-from`,
+    // `--init-only`), and `eval --symmetrize`: an equivariant mechanism averaged over the
+    // shifts of its bidders and items is itself (revenue to float precision), the protocol is
+    // recorded under its own name, and a prior without symmetry is refused with exit 2.
+    let dir = tempfile::tempdir().unwrap();
+    let (small, large, asym) = (
+        dir.path().join("small"),
+        dir.path().join("large"),
+        dir.path().join("asym"),
+    );
+    let train = |args: &[&str]| {
+        let mut all = vec!["train", "--net", "equivariant", "--quiet", "--threads", "1"];
+        all.extend_from_slice(args);
+        regretnet(&all)
+    };
+    let o = train(&[
+        "--preset",
+        "additive_2x3_uniform",
+        "--iterations",
+        "5",
+        "--out",
+        small.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ckpt = small.join("checkpoints/iter-000000005.safetensors");
+    let o = train(&[
+        "--preset",
+        "additive_2x5_uniform",
+        "--init-from",
+        ckpt.to_str().unwrap(),
+        "--init-only",
+        "--out",
+        large.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let eval = |run: &Path, extra: &[&str]| {
+        let mut all = vec![
+            "eval",
+            run.to_str().unwrap(),
+            "--json",
+            "--samples",
+            "100",
+            "--restarts",
+            "1",
+            "--steps",
+            "5",
+            "--coordinate-grid",
+            "0",
+            "--pair-samples",
+            "0",
+            "--threads",
+            "1",
+        ];
+        all.extend_from_slice(extra);
+        regretnet(&all)
+    };
+    let mut revenues = Vec::new();
+    for extra in [&[][..], &["--symmetrize"][..]] {
+        let o = eval(&small, extra);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(report["ir_violation"].as_f64().unwrap(), 0.0);
+        assert_eq!(report["protocol"]["symmetrize"], !extra.is_empty());
+        revenues.push(report["revenue"].as_f64().unwrap());
+    }
+    assert!((revenues[0] - revenues[1]).abs() < 1e-5, "{revenues:?}");
+    assert!(std::fs::read_dir(&small).unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .ends_with("-sym.json")));
+    let o = eval(&large, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // 416_47's items are not alike and it has one bidder: nothing to average over.
+    let o = regretnet(&[
+        "train",
+        "--preset",
+        "additive_1x2_uniform_416_47",
+        "--iterations",
+        "2",
+        "--out",
+        asym.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_input_error(&eval(&asym, &["--symmetrize"]), "cannot symmetrize");
+    // The equivariant net takes additive bidders only.
+    let o = train(&[
+        "--preset",
+        "unit_2x2_uniform",
+        "--iterations",
+        "1",
+        "--out",
+        dir.path().join("unit").to_str().unwrap(),
+    ]);
+    assert_input_error(&o, "net.kind");
+}

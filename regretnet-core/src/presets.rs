@@ -599,7 +599,7 @@ pub const AMA_ITERATIONS: u64 = 20_000;
 
 /// The equivariant RegretNet's exchangeable-layer widths in the presets, for both nets
 /// (docs/TRAINING.md, "The equivariant RegretNet").
-pub const EQUIVARIANT_HIDDEN: [usize; 3] = [32, 32, 32];
+pub const EQUIVARIANT_HIDDEN: [usize; 2] = [16, 16];
 
 /// `[net]` of the equivariant RegretNet as [`preset_with_net`] sets it: [`EQUIVARIANT_HIDDEN`]
 /// for the allocation and the payment net.

@@ -292,6 +292,40 @@ impl Prior {
         }
     }
 
+    /// Whether relabelling the bidders leaves the prior unchanged: every bidder's values have
+    /// the same distribution, independently across bidders (independent values with the same
+    /// marginals for every bidder, item by item; the triangle). The combinatorial prior is
+    /// not judged (`false`): its symmetries also move the bundle's term.
+    ///
+    /// ```
+    /// use regretnet_core::presets::preset;
+    /// let sym = preset("additive_2x3_uniform").unwrap().setting.build().unwrap();
+    /// assert!(sym.prior.symmetric_in_bidders() && sym.prior.symmetric_in_items());
+    /// let asym = preset("additive_1x2_uniform_416_47").unwrap().setting.build().unwrap();
+    /// assert!(!asym.prior.symmetric_in_items());
+    /// ```
+    pub fn symmetric_in_bidders(&self) -> bool {
+        match self {
+            Prior::Triangle(_) => true,
+            Prior::Combinatorial(_) => false,
+            Prior::UniformBox(_) | Prior::Independent(_) => (0..self.bidders())
+                .all(|i| (0..self.items()).all(|j| self.marginal(i, j) == self.marginal(0, j))),
+        }
+    }
+
+    /// Whether relabelling the items leaves the prior unchanged: each bidder's values are
+    /// exchangeable across items (independent values with the same marginal for every item,
+    /// bidder by bidder; the triangle, uniform on a simplex). The combinatorial prior: `false`
+    /// ([`Prior::symmetric_in_bidders`]).
+    pub fn symmetric_in_items(&self) -> bool {
+        match self {
+            Prior::Triangle(_) => true,
+            Prior::Combinatorial(_) => false,
+            Prior::UniformBox(_) | Prior::Independent(_) => (0..self.bidders())
+                .all(|i| (0..self.items()).all(|j| self.marginal(i, j) == self.marginal(i, 0))),
+        }
+    }
+
     /// Bidder `i`'s distribution of its value for item `j`, where values are independent
     /// (uniform boxes and [`Independent`] priors); `None` for the triangle and the
     /// combinatorial prior.

@@ -11,7 +11,7 @@ use regretnet_train::Protocol;
 use crate::errors::value_error;
 
 /// The keywords a protocol takes (the `eval` flags' names with `_` for `-`).
-pub const KEYWORDS: [&str; 14] = [
+pub const KEYWORDS: [&str; 15] = [
     "restarts",
     "steps",
     "samples",
@@ -26,6 +26,7 @@ pub const KEYWORDS: [&str; 14] = [
     "tol",
     "budget",
     "certify_samples",
+    "symmetrize",
 ];
 
 fn count(key: &str, v: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
@@ -76,6 +77,7 @@ pub fn protocol_of(
                 "budget" => o.budget = count(&key, &v)?,
                 "certify_samples" => o.certify_samples = count(&key, &v)?,
                 "certify" => o.certify = v.extract::<Option<bool>>()?,
+                "symmetrize" => o.symmetrize = v.extract::<Option<bool>>()?,
                 "tol" => o.tol = v.extract::<Option<f64>>()?,
                 _ => {
                     return Err(value_error(format!(

@@ -45,6 +45,7 @@ pub mod regret;
 pub mod search;
 pub mod starts;
 pub mod stats;
+pub mod symmetrize;
 pub mod utility;
 pub mod work;
 
@@ -60,6 +61,7 @@ pub use regret::{
 };
 pub use search::{ascend, ascend_tracking_best, Ascent, Autograd, SearchConfig, UtilityGradient};
 pub use stats::RegretStats;
+pub use symmetrize::Symmetrized;
 pub use work::Work;
 
 #[cfg(test)]
@@ -72,3 +74,5 @@ mod tests_audit;
 mod tests_combinatorial;
 #[cfg(test)]
 mod tests_coordinate;
+#[cfg(test)]
+mod tests_symmetrize;

@@ -60,6 +60,7 @@ class Mechanism:
         reference_samples: Optional[int] = None,
         reference_restarts: Optional[int] = None,
         reference_steps: Optional[int] = None,
+        symmetrize: Optional[bool] = None,
         **overrides: Any,
     ) -> dict[str, Any]: ...
     def certify(

@@ -14,7 +14,7 @@
 
 use std::time::Instant;
 
-use crate::error::Result;
+use crate::error::{Result, TrainError};
 use crate::eval::protocol::Protocol;
 use crate::eval::report::{Audit, Certified, Estimate, EvalReport, ReferenceCheck, Timings};
 use crate::eval::steps::{self, Audits, Outcomes};
@@ -25,7 +25,9 @@ use regretnet_regret::certify::CertifiedRegret;
 use regretnet_regret::regret::start_window;
 use regretnet_regret::starts::starts_per_profile;
 use regretnet_regret::stats::{elementwise_max, mean_se};
-use regretnet_regret::{truthful_allocations, Mechanism, RegretEstimate, RegretStats, Work};
+use regretnet_regret::{
+    truthful_allocations, Mechanism, RegretEstimate, RegretStats, Symmetrized, Work,
+};
 
 /// Which part of an evaluation is running, for progress displays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,8 +107,36 @@ fn check_memory(setting: &Setting, protocol: &Protocol, threads: usize) -> Resul
 /// Evaluate `mech` on the protocol's test sample; `progress` receives the phase and the
 /// profiles done in it. The composition of [`crate::eval::steps`]: the sample, the search and
 /// the audits on its first `regret_samples` profiles, the reference search and the certificate
-/// where the protocol asks for them, the outcomes on every profile, then [`report`].
+/// where the protocol asks for them, the outcomes on every profile, then [`report`]. With
+/// `protocol.symmetrize`, all of it measures `mech` averaged over cyclic shifts of its bidders
+/// and items ([`symmetrized`]).
 pub fn evaluate<M: Mechanism>(
+    mech: &M,
+    setting: &Setting,
+    protocol: &Protocol,
+    threads: usize,
+    progress: Option<&(dyn Fn(Phase, usize) + Sync)>,
+) -> Result<EvalReport> {
+    if protocol.symmetrize {
+        return evaluate_as_given(
+            &symmetrized(mech, setting)?,
+            setting,
+            protocol,
+            threads,
+            progress,
+        );
+    }
+    evaluate_as_given(mech, setting, protocol, threads, progress)
+}
+
+/// `mech` averaged over the cyclic shifts of its bidders and items that leave `setting`'s prior
+/// unchanged ([`Symmetrized`]); an input error ([`TrainError::Unsupported`]) saying why where
+/// there are none.
+pub fn symmetrized<'a, M: Mechanism>(mech: &'a M, setting: &Setting) -> Result<Symmetrized<'a, M>> {
+    Symmetrized::new(mech, setting).map_err(|e| TrainError::Unsupported(e.to_string()))
+}
+
+fn evaluate_as_given<M: Mechanism>(
     mech: &M,
     setting: &Setting,
     protocol: &Protocol,

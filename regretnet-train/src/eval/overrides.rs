@@ -55,6 +55,9 @@ pub struct ProtocolOverrides {
     pub budget: Option<u64>,
     /// Certify the first this many regret profiles (at least 1).
     pub certify_samples: Option<u64>,
+    /// Average the mechanism over cyclic shifts of its iid bidders and items first
+    /// (`Some(true)`; [`regretnet_regret::symmetrize`]).
+    pub symmetrize: Option<bool>,
 }
 
 fn in_range(name: &str, value: Option<u64>, lo: u64, hi: u64) -> Result<(), ConfigError> {
@@ -151,6 +154,9 @@ impl ProtocolOverrides {
             }
             set(&mut p.certify_budget, self.budget);
             set(&mut p.certify_samples, self.certify_samples);
+        }
+        if self.symmetrize == Some(true) {
+            p.symmetrize = true;
         }
         p.name = p.name_against(base);
         Ok(p)

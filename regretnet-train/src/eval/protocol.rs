@@ -71,6 +71,11 @@ pub struct Protocol {
     /// Certified profiles (0: every regret profile).
     #[serde(default)]
     pub certify_samples: usize,
+    /// Whether the mechanism is averaged over cyclic shifts of its bidders and items where the
+    /// prior is symmetric in them before anything is measured (`eval --symmetrize`,
+    /// [`regretnet_regret::symmetrize`]).
+    #[serde(default)]
+    pub symmetrize: bool,
     /// Profiles per chunk of work (memory bound; does not change results).
     #[serde(skip)]
     pub chunk: usize,
@@ -113,6 +118,7 @@ impl Protocol {
             certify_tol: e.certify_tol,
             certify_budget: e.certify_budget,
             certify_samples: e.certify_samples,
+            symmetrize: false,
             chunk: e.batch_size,
         }
     }
@@ -243,6 +249,9 @@ impl Protocol {
             if self.certify_samples > 0 {
                 name += &format!("-k{}", self.certify_samples);
             }
+        }
+        if self.symmetrize && !base.symmetrize {
+            name += "-sym";
         }
         if reference(base) != reference(self) && self.reference_samples > 0 {
             name += &format!(

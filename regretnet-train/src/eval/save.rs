@@ -60,7 +60,8 @@ pub fn evaluate_and_save(
     progress: Option<&(dyn Fn(Phase, usize) + Sync)>,
 ) -> Result<SavedEval> {
     let mut report = evaluate(&ckpt.model, setting, protocol, threads, progress)?;
-    if let Model::Ama(net) = &ckpt.model {
+    // The symmetrized mechanism is a lottery over relabelled menus: no one entry is chosen.
+    if let (Model::Ama(net), false) = (&ckpt.model, protocol.symmetrize) {
         // The same test profiles as the evaluation's (its seed and stream).
         let profiles = setting.sample_profiles(
             &mut stream_rng(protocol.seed, Stream::Test),

@@ -393,6 +393,20 @@ pub fn audited_regret<M: Mechanism>(
     protocol: &Protocol,
     threads: usize,
 ) -> Result<AuditedRegret> {
+    if protocol.symmetrize {
+        let sym = crate::eval::evaluate::symmetrized(mech, setting)?;
+        return audited_regret_as_given(&sym, setting, profiles, protocol, threads);
+    }
+    audited_regret_as_given(mech, setting, profiles, protocol, threads)
+}
+
+fn audited_regret_as_given<M: Mechanism>(
+    mech: &M,
+    setting: &Setting,
+    profiles: &[f32],
+    protocol: &Protocol,
+    threads: usize,
+) -> Result<AuditedRegret> {
     check_profiles(setting, profiles)?;
     let (n, len) = (setting.bidders, setting.profile_len());
     let d = len / n;
@@ -455,6 +469,20 @@ pub fn audited_regret<M: Mechanism>(
 /// assert!(c.upper[0] >= c.lower[0] && c.lower[0] >= 0.0);
 /// ```
 pub fn certified_regret<M: Mechanism>(
+    mech: &M,
+    setting: &Setting,
+    profiles: &[f32],
+    protocol: &Protocol,
+    threads: usize,
+) -> Result<CertifiedRegret> {
+    if protocol.symmetrize {
+        let sym = crate::eval::evaluate::symmetrized(mech, setting)?;
+        return certified_regret_as_given(&sym, setting, profiles, protocol, threads);
+    }
+    certified_regret_as_given(mech, setting, profiles, protocol, threads)
+}
+
+fn certified_regret_as_given<M: Mechanism>(
     mech: &M,
     setting: &Setting,
     profiles: &[f32],
