@@ -106,6 +106,28 @@ def test_certify_bounds_the_audit(trained):
     assert (cert["upper"] - cert["lower"] <= 1e-3 + 1e-6).all()
 
 
+def test_symmetrize_averages_over_the_items_and_is_refused_with_certify(trained):
+    """1x2 U[0,1] is symmetric in its two items: `symmetrize=True` measures the network
+    averaged over both orders (docs/EVALUATION.md). Its truthful revenue on the profiles is the
+    mean of the network's on the profiles and on the profiles with the items swapped."""
+    run_dir, config = trained
+    m = regretnet.load(run_dir)
+    profiles = regretnet.sample(config, 20)
+    r = m.regret(profiles, threads=1, restarts=1, steps=10, symmetrize=True)
+    assert r["audited"].shape == (20, 1) and (r["audited"] >= 0).all()
+    report = regretnet.evaluate(
+        run_dir, threads=1, samples=200, restarts=1, steps=10, symmetrize=True
+    )
+    assert report["protocol"]["symmetrize"] is True
+    assert report["protocol"]["name"].endswith("-sym")
+    test = regretnet.sample(config, 200)
+    swapped = test[:, :, ::-1].copy()
+    revenue = (m.outcome(test)[1].sum(axis=1) + m.outcome(swapped)[1].sum(axis=1)) / 2
+    assert report["revenue"] == pytest.approx(float(revenue.mean()), abs=1e-5)
+    with pytest.raises(ValueError, match="symmetrize"):
+        m.regret(profiles, certify=True, symmetrize=True)
+
+
 def test_baselines_equal_cli(cli):
     out = subprocess.run(
         [cli, "baseline", "--preset", "additive_1x2_uniform", "--samples", "3000", "--json"],

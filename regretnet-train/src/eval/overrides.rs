@@ -123,6 +123,13 @@ impl ProtocolOverrides {
                 "applies to the certificate only: certify it too",
             ));
         }
+        if certify && self.symmetrize == Some(true) {
+            return Err(ConfigError::invalid(
+                "symmetrize",
+                "cannot go with the certificate: its enclosures bound the network itself, not \
+                 its average over relabellings (certify without it)",
+            ));
+        }
         if let Some(t) = self.tol {
             if !(t.is_finite() && t > 0.0) {
                 return Err(ConfigError::invalid(
@@ -209,6 +216,14 @@ mod tests {
                 },
                 "tol",
             ),
+            (
+                ProtocolOverrides {
+                    certify: Some(true),
+                    symmetrize: Some(true),
+                    ..Default::default()
+                },
+                "symmetrize",
+            ),
         ] {
             let e = o.apply(&base()).unwrap_err().to_string();
             assert!(e.contains(field), "{e}");
@@ -227,5 +242,21 @@ mod tests {
         assert!(p.certify);
         assert_eq!((p.certify_tol, p.certify_budget), (1e-3, 500));
         assert_ne!(p.name, "default");
+    }
+
+    #[test]
+    fn symmetrize_is_recorded_and_named() {
+        let o = ProtocolOverrides {
+            symmetrize: Some(true),
+            ..Default::default()
+        };
+        let p = o.apply(&base()).unwrap();
+        assert!(p.symmetrize && !base().symmetrize);
+        assert_eq!(p.name, "default-sym");
+        let off = ProtocolOverrides {
+            symmetrize: Some(false),
+            ..Default::default()
+        };
+        assert_eq!(off.apply(&base()).unwrap(), base());
     }
 }
