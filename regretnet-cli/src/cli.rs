@@ -388,6 +388,11 @@ pub struct TrainArgs {
     /// the multipliers follow the batch regret every iteration (docs/TRAINING.md).
     #[arg(long, value_name = "REGRET", conflicts_with = "resume")]
     pub regret_target: Option<f64>,
+    /// Imitate item-wise Myerson for the first N iterations before the Lagrangian phase
+    /// (`train.teacher = "itemwise_myerson"`, `train.teacher_iterations = N`; additive bidders
+    /// with independent values; docs/TRAINING.md).
+    #[arg(long, value_name = "N", conflicts_with = "resume")]
+    pub teacher_iterations: Option<u64>,
     /// Start from this checkpoint's weights (`train.init_from`: same setting and network; the
     /// optimizer, multipliers and, without --init-misreports, the misreport cache start fresh
     /// from the config), e.g. to continue a run under a stronger penalty. A generated-menu

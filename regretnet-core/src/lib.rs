@@ -47,7 +47,7 @@ pub mod stats;
 
 pub use config::{
     Bound, Config, EvalConfig, ExtraStart, MenuKind, NetConfig, NetKind, PartConfig, PriorConfig,
-    SettingConfig, TrainConfig,
+    SettingConfig, Teacher, TrainConfig,
 };
 pub use error::ConfigError;
 pub use marginal::Marginal;

@@ -42,7 +42,7 @@ pub use net::{
     MenuKind, NetConfig, NetKind, DEFAULT_MENU_HIDDEN, DEFAULT_MENU_SIZE, MAX_PARAMETERS,
 };
 pub use setting::{Bound, PartConfig, PriorConfig, SettingConfig};
-pub use train::{ExtraStart, TrainConfig, DEFAULT_REGRET_TARGET_RATE, MAX_TRAIN_BYTES};
+pub use train::{ExtraStart, Teacher, TrainConfig, DEFAULT_REGRET_TARGET_RATE, MAX_TRAIN_BYTES};
 
 /// A whole run configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,6 +95,16 @@ impl Config {
         self.net.validate(&setting)?;
         self.train.validate(&setting)?;
         self.eval.validate(&setting)?;
+        if self.net.kind.is_exactly_ic() && self.train.teacher.is_some() {
+            return Err(ConfigError::invalid(
+                "train.teacher",
+                format!(
+                    "the warm start is for networks trained under the regret constraint; \
+                     net.kind = \"{}\" is exactly IC already",
+                    self.net.kind.name()
+                ),
+            ));
+        }
         if self.net.kind != NetKind::Regretnet && self.train.trace_every > 0 {
             return Err(ConfigError::invalid(
                 "train.trace_every",

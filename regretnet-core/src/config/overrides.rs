@@ -66,6 +66,8 @@ pub const FIELDS: [(&str, &[&str]); 4] = [
             "best_regret_bound",
             "init_from",
             "init_misreports",
+            "teacher",
+            "teacher_iterations",
         ],
     ),
     (

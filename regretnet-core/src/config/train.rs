@@ -24,6 +24,25 @@ pub enum ExtraStart {
     Corners,
 }
 
+/// An exactly incentive-compatible mechanism distilled into the network before its
+/// Lagrangian phase (`train.teacher`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Teacher {
+    /// Myerson's optimal auction of each item on its own, with ironed virtual values
+    /// ([`crate::baselines::myerson_per_item`]): additive bidders with independent values.
+    ItemwiseMyerson,
+}
+
+impl Teacher {
+    /// The name in configs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Teacher::ItemwiseMyerson => "itemwise_myerson",
+        }
+    }
+}
+
 /// The regret-target rule's default step (`train.regret_target_rate`): the best of 0.02, 0.002
 /// and 0.0005 on the default 1x2 (docs/TRAINING.md, "Regret-target training"); at 0.02 the
 /// multiplier answered the random start's regret by growing 46,000-fold in 600 iterations and
@@ -156,6 +175,21 @@ pub struct TrainConfig {
     /// (docs/TRAINING.md, "Forks need the misreport cache").
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub init_misreports: bool,
+    /// A truthful mechanism the network first imitates (warm start): for the first
+    /// `teacher_iterations` iterations the outer step descends the squared distance
+    /// `mean_b [sum_ij (a_ij - a*_ij)^2 + sum_i (p_i - p*_i)^2]` to the teacher's allocations
+    /// `a*` and payments `p*` on the batch instead of the Lagrangian (the inner search still
+    /// runs, so the logged regret is measured and the misreport cache is warm; the multipliers
+    /// and rho wait), then training goes on as configured. Omitted: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teacher: Option<Teacher>,
+    /// Iterations of imitation with `teacher` (1 to `iterations - 1`; counted in `iterations`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub teacher_iterations: u64,
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }
 
 impl Default for TrainConfig {
@@ -192,6 +226,8 @@ impl Default for TrainConfig {
             best_regret_bound: 1e-3,
             init_from: None,
             init_misreports: false,
+            teacher: None,
+            teacher_iterations: 0,
         }
     }
 }
@@ -297,6 +333,37 @@ impl TrainConfig {
         positive("train.lambda_update_every", t.lambda_update_every)?;
         non_negative_finite("train.rho_init", t.rho_init)?;
         non_negative_finite("train.rho_increment", t.rho_increment)?;
+        match (t.teacher, t.teacher_iterations) {
+            (None, 0) => {}
+            (None, _) => {
+                return Err(ConfigError::invalid(
+                    "train.teacher_iterations",
+                    "needs train.teacher (e.g. \"itemwise_myerson\")",
+                ))
+            }
+            (Some(teacher), k) => {
+                if k == 0 || k >= t.iterations {
+                    return Err(ConfigError::invalid(
+                        "train.teacher_iterations",
+                        format!(
+                            "{k} must be in 1..{} (train.iterations; the imitation comes first)",
+                            t.iterations
+                        ),
+                    ));
+                }
+                if crate::baselines::myerson_per_item(setting).is_none() {
+                    return Err(ConfigError::invalid(
+                        "train.teacher",
+                        format!(
+                            "{} needs additive bidders with independent values (uniform boxes, \
+                             exponential or mixture marginals); `{}` has none",
+                            teacher.name(),
+                            setting.name
+                        ),
+                    ));
+                }
+            }
+        }
         if let Some(target) = t.regret_target {
             if !(target.is_finite() && target > 0.0 && target < 1.0) {
                 return Err(ConfigError::invalid(

@@ -10,6 +10,7 @@
 //! - [`resume`]: what a checkpoint holds, and exact resume from it;
 //! - [`checkpoints`]: which checkpoints a run keeps (every K, the newest N, the best);
 //! - [`session`]: training inside a run directory, resuming from its newest usable checkpoint;
+//! - [`teacher`]: the warm start, imitating a truthful mechanism before the Lagrangian phase;
 //! - [`layers`]: the optional layer trace (which layers the revenue and regret terms pull on).
 //!
 //! The inner search's policy (best iterate, second start) lives beside the search it
@@ -27,6 +28,7 @@ pub mod revenue_step;
 pub mod session;
 pub(crate) mod shards;
 pub mod step;
+pub mod teacher;
 pub mod trainer;
 
 #[cfg(test)]

@@ -69,7 +69,7 @@ impl Trainer {
         };
 
         // Outer loop: misreports are constants, gradients reach the weights only.
-        let outer = shards::outer_gradients(
+        let mut outer = shards::outer_gradients(
             &self.net,
             &truth,
             &mis,
@@ -90,6 +90,12 @@ impl Trainer {
                 quantity: format!("regret of bidder {i}"),
             });
         }
+        // The warm start: the same batch's regret is measured, but the step imitates the teacher.
+        let distilling = iteration < t.teacher_iterations;
+        if distilling {
+            let (grads, loss) = self.distill_gradients(&truth)?;
+            (outer.grads, outer.loss) = (vec![grads], loss);
+        }
         self.adam.set_lr(t.lr_at(iteration));
         self.adam.step_sum(&outer.grads)?;
         for (name, var) in self.net.named_vars() {
@@ -100,8 +106,10 @@ impl Trainer {
                 });
             }
         }
-        self.lagrangian
-            .after_iteration(iteration, &outer.regret, &t);
+        if !distilling {
+            self.lagrangian
+                .after_iteration(iteration, &outer.regret, &t);
+        }
         self.iteration += 1;
         Ok(StepStats {
             revenue: outer.revenue,

@@ -146,6 +146,8 @@ pub struct Trainer {
     /// False when the trainer resumed from a checkpoint without the misreport cache, so the
     /// inner search restarted from freshly drawn misreports ([`Trainer::resumed_exactly`]).
     pub(crate) cache_restored: bool,
+    /// The item-wise auctions of `train.teacher` (built from the prior, never checkpointed).
+    pub(crate) teacher: Option<Vec<regretnet_core::myerson::SingleItem>>,
 }
 
 impl Trainer {
@@ -168,6 +170,10 @@ impl Trainer {
             &mut stream_rng(seed, Stream::Validation),
             config.train.validation_samples.max(1),
         );
+        let config_teacher = config
+            .train
+            .teacher
+            .and_then(|_| regretnet_core::baselines::myerson_per_item(&setting));
         Ok(Trainer {
             window: Window {
                 regret: vec![0.0; setting.bidders],
@@ -188,6 +194,7 @@ impl Trainer {
             trace_init: None,
             cached_checkpoint: None,
             cache_restored: true,
+            teacher: config_teacher,
         })
     }
 
