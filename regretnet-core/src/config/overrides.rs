@@ -55,6 +55,7 @@ pub const FIELDS: [(&str, &[&str]); 4] = [
             "rho_steps",
             "regret_target",
             "regret_target_rate",
+            "regret_target_rho_schedule",
             "schedule_end",
             "log_every",
             "trace_every",

@@ -134,6 +134,13 @@ pub struct TrainConfig {
         skip_serializing_if = "is_default_regret_target_rate"
     )]
     pub regret_target_rate: f64,
+    /// With `regret_target`: whether rho keeps its schedule (`rho_increment` every
+    /// `rho_increment_every` or `rho_steps`) beside the target rule (`true`), or stays at
+    /// `rho_init` (`false`, the default). The quadratic term penalizes each bidder's regret in
+    /// proportion to its size; held at 1 it is thousands of times weaker late in training than
+    /// under the fast schedules (docs/TRAINING.md, "Regret-target training").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub regret_target_rho_schedule: bool,
     /// Where the relative schedules (`lr_decay_from`, `rho_steps`) end, when that is before
     /// `iterations`: a run extended with `train --resume --iterations N --tail` keeps the
     /// schedule it finished and trains the added iterations at its final learning rate, rho
@@ -214,6 +221,7 @@ impl Default for TrainConfig {
             rho_steps: None,
             regret_target: None,
             regret_target_rate: DEFAULT_REGRET_TARGET_RATE,
+            regret_target_rho_schedule: false,
             shards: 2,
             schedule_end: None,
             log_every: 100,
@@ -363,6 +371,13 @@ impl TrainConfig {
                     ));
                 }
             }
+        }
+        if t.regret_target_rho_schedule && t.regret_target.is_none() {
+            return Err(ConfigError::invalid(
+                "train.regret_target_rho_schedule",
+                "applies with train.regret_target only (without it rho always follows its \
+                 schedule)",
+            ));
         }
         if let Some(target) = t.regret_target {
             if !(target.is_finite() && target > 0.0 && target < 1.0) {

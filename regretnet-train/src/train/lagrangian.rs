@@ -8,7 +8,7 @@
 //! With `train.regret_target` set the schedules give way to the target rule: after every
 //! iteration `lambda_i *= exp(eta * clamp(ln(max(rgt_i, target / 100) / target), -ln 100,
 //! ln 100))`, `eta = train.regret_target_rate`, within `[1e-4, 1e6]`, and rho stays at
-//! `rho_init`. It is dual ascent on `ln lambda_i` (the ascent direction of the dual is the
+//! `rho_init` (or keeps its schedule with `train.regret_target_rho_schedule`). It is dual ascent on `ln lambda_i` (the ascent direction of the dual is the
 //! constraint's violation, measured here on a log scale so that a regret ten times the target and
 //! one a tenth of it move the multiplier by the same factor in opposite directions). Its fixed
 //! point is a batch regret whose geometric mean over iterations is the target. The multipliers are
@@ -57,6 +57,9 @@ impl Lagrangian {
                 let ratio = (r.max(target / 100.0) / target).ln().clamp(-bound, bound);
                 let next = *l * (cfg.regret_target_rate * ratio).exp();
                 *l = next.clamp(LAMBDA_MIN, LAMBDA_MAX);
+            }
+            if cfg.regret_target_rho_schedule && (iteration + 1).is_multiple_of(cfg.rho_every()) {
+                self.rho += cfg.rho_increment;
             }
             return;
         }
@@ -126,6 +129,31 @@ mod tests {
             l.after_iteration(i, &[1.0, 1.0, 1.0], &cfg);
         }
         assert_eq!(l.lambda, vec![LAMBDA_MAX; 3]);
+    }
+
+    #[test]
+    fn with_the_rho_schedule_rho_steps_beside_the_target_rule() {
+        // rho_init 1, +10 every 100 iterations: after iterations 0..=299 it is 31, and the
+        // multipliers moved by the rule alone (the additive update does not run).
+        let cfg = TrainConfig {
+            regret_target: Some(1e-3),
+            regret_target_rate: 0.1,
+            regret_target_rho_schedule: true,
+            rho_increment: 10.0,
+            rho_increment_every: 100,
+            ..TrainConfig::default()
+        };
+        let mut l = Lagrangian::new(1, &cfg);
+        for i in 0..300 {
+            l.after_iteration(i, &[1e-3], &cfg);
+        }
+        assert_eq!(l.rho, 31.0);
+        assert_eq!(l.lambda, vec![cfg.lambda_init]);
+        // Without a target the flag means nothing, and the config says so.
+        let mut off = regretnet_core::presets::preset("additive_1x2_uniform").unwrap();
+        off.train.regret_target_rho_schedule = true;
+        let err = off.validate().unwrap_err().to_string();
+        assert!(err.contains("train.regret_target_rho_schedule"), "{err}");
     }
 
     #[test]
