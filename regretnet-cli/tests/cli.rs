@@ -1018,3 +1018,61 @@ fn an_equivariant_run_moves_between_sizes_and_is_its_own_symmetrization() {
     ]);
     assert_input_error(&o, "net.kind");
 }
+
+#[test]
+fn the_teacher_flag_sets_the_warm_start_and_bad_values_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = tiny_config(dir.path(), "teach", 2);
+    let out = dir.path().join("run");
+    let o = regretnet(&[
+        "train",
+        "--config",
+        &cfg,
+        "--iterations",
+        "12",
+        "--teacher-iterations",
+        "10",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--threads",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let recorded = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(
+        recorded.contains("teacher = \"itemwise_myerson\""),
+        "{recorded}"
+    );
+    assert!(recorded.contains("teacher_iterations = 10"), "{recorded}");
+    for (iterations, teacher, needle) in [
+        ("12", "12", "train.teacher_iterations"),
+        ("12", "0", "train.teacher_iterations"),
+    ] {
+        let o = regretnet(&[
+            "train",
+            "--config",
+            &cfg,
+            "--iterations",
+            iterations,
+            "--teacher-iterations",
+            teacher,
+            "--out",
+            dir.path().join("bad").to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert_input_error(&o, needle);
+    }
+    let o = regretnet(&[
+        "train",
+        "--preset",
+        "additive_1x2_uniform_triangle",
+        "--teacher-iterations",
+        "10",
+        "--out",
+        dir.path().join("tri").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_input_error(&o, "train.teacher");
+    assert!(!dir.path().join("bad").exists() && !dir.path().join("tri").exists());
+}
