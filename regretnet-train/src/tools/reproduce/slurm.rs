@@ -28,6 +28,11 @@ pub const SLURM_DIR: &str = "slurm";
 /// leaves room for older nodes and shared caches).
 pub const ASSUMED_FLOPS_PER_SECOND: f64 = 20e9;
 
+/// The same for the equivariant RegretNet, whose exchangeable layers run at about 1 GFLOP/s of
+/// counted products on one EPYC core (BENCHMARKS.md, "The equivariant RegretNet": element-wise
+/// work and per-operation overhead dominate); 0.4 GFLOP/s leaves the same room.
+pub const ASSUMED_EQUIVARIANT_FLOPS_PER_SECOND: f64 = 0.4e9;
+
 /// Seconds allowed for a row's evaluation and baselines on top of its training (the default
 /// protocol's evaluation took 1-9 minutes per row in the budgets' tables; the large rows more).
 pub const EVAL_ALLOWANCE_SECONDS: f64 = 1800.0;
@@ -215,15 +220,16 @@ impl SlurmOptions {
 }
 
 /// Estimated wall seconds of a row: its iterations times the FLOPs of one training iteration
-/// (`regretnet bench`'s count) at [`ASSUMED_FLOPS_PER_SECOND`], plus [`EVAL_ALLOWANCE_SECONDS`];
-/// an exactly incentive-compatible network (no misreport search in training), 10 ms an
-/// iteration.
+/// (`regretnet bench`'s count) at [`ASSUMED_FLOPS_PER_SECOND`] (the equivariant net's at
+/// [`ASSUMED_EQUIVARIANT_FLOPS_PER_SECOND`]), plus [`EVAL_ALLOWANCE_SECONDS`]; an exactly
+/// incentive-compatible network (no misreport search in training), 10 ms an iteration.
 pub fn estimate_seconds(config: &Config) -> Result<f64> {
+    let flops = || -> Result<f64> {
+        Ok(Workload::from_config(bench_config(config.clone())?)?.flops(Op::Iteration))
+    };
     let per_iteration = match config.net.kind {
-        NetKind::Regretnet | NetKind::Ama | NetKind::Equivariant => {
-            Workload::from_config(bench_config(config.clone())?)?.flops(Op::Iteration)
-                / ASSUMED_FLOPS_PER_SECOND
-        }
+        NetKind::Regretnet | NetKind::Ama => flops()? / ASSUMED_FLOPS_PER_SECOND,
+        NetKind::Equivariant => flops()? / ASSUMED_EQUIVARIANT_FLOPS_PER_SECOND,
         NetKind::Rochetnet | NetKind::Myersonnet => 0.01,
     };
     Ok(config.train.iterations as f64 * per_iteration + EVAL_ALLOWANCE_SECONDS)

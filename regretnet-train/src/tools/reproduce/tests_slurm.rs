@@ -325,3 +325,25 @@ fn prepare_writes_every_row_or_only_the_unfinished_ones() {
     assert!(prepare(&bad, &fresh, bin, &o, false).is_err());
     assert!(!fresh.exists());
 }
+
+#[test]
+fn the_equivariant_net_s_estimate_covers_its_measured_iterations() {
+    // BENCHMARKS.md ("The equivariant RegretNet"): a training iteration took 158 ms at 2x3 and
+    // 2,408 ms at 5x10 on one EPYC core; the estimate must not be shorter (Slurm would kill the
+    // task), and the MLP's rate would have been (it assumes 20 GFLOP/s).
+    use crate::tools::reproduce::slurm::{estimate_seconds, EVAL_ALLOWANCE_SECONDS};
+    for (preset, measured) in [
+        ("additive_2x3_uniform", 0.158),
+        ("additive_5x10_uniform", 2.408),
+    ] {
+        let mut c =
+            regretnet_core::presets::preset_with_net(preset, regretnet_core::NetKind::Equivariant)
+                .unwrap();
+        c.train.iterations = 1000;
+        let per_iteration = (estimate_seconds(&c).unwrap() - EVAL_ALLOWANCE_SECONDS) / 1000.0;
+        assert!(
+            per_iteration >= measured && per_iteration <= 10.0 * measured,
+            "{preset}: {per_iteration} s per iteration against {measured} s measured"
+        );
+    }
+}
