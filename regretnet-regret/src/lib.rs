@@ -71,6 +71,8 @@ mod tests_ama;
 #[cfg(test)]
 mod tests_audit;
 #[cfg(test)]
+mod tests_frozen_eq;
+#[cfg(test)]
 mod tests_combinatorial;
 #[cfg(test)]
 mod tests_coordinate;

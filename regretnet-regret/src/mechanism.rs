@@ -1,7 +1,7 @@
 //! The view of a mechanism that utilities and the misreport search need.
 
 use candle_core::Tensor;
-use regretnet_nets::{FrozenNet, Model, Outcome, RegretNet, WeightGrad};
+use regretnet_nets::{FrozenEquivariant, FrozenNet, Model, Outcome, RegretNet, WeightGrad};
 
 use crate::certify::{BoxBounds, Net64};
 use crate::error::Result;
@@ -89,6 +89,9 @@ impl Mechanism for Model {
     fn utility_gradient(&self) -> Result<Box<dyn UtilityGradient + '_>> {
         match self {
             Model::RegretNet(n) => n.utility_gradient(),
+            Model::Equivariant(n) => {
+                Ok(Box::new(FrozenEquivariant::new(n, n.bidders(), n.items())?))
+            }
             Model::Ama(_) => Ok(Box::new(PiecewiseConstant(self))),
             _ => Ok(Box::new(Autograd(self))),
         }

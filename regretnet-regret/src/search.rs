@@ -7,7 +7,7 @@
 
 use candle_core::{Device, Tensor, Var};
 use regretnet_core::Setting;
-use regretnet_nets::{FrozenNet, WeightGrad};
+use regretnet_nets::{FrozenEquivariant, FrozenNet, WeightGrad};
 
 use crate::adam::SliceAdam;
 use crate::error::{RegretError, Result};
@@ -106,6 +106,25 @@ fn misreport_rows(truth: &[f32], mis: &[f32], n: usize, m: usize) -> (Vec<f32>, 
 /// ([`regretnet_nets::frozen`]): the same values as [`Autograd`] to 1e-5, without the weight
 /// gradients that candle's `backward()` cannot skip.
 impl UtilityGradient for FrozenNet {
+    fn utility_and_grad(&self, truth: &Tensor, mis: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
+        let (_, n, m) = truth.dims3()?;
+        let t = truth.flatten_all()?.to_vec1::<f32>()?;
+        let (reports, values) = misreport_rows(&t, mis, n, m);
+        let out = self.own_utility_and_grad(&reports, &values, true)?;
+        Ok((out.utility, out.grad))
+    }
+
+    fn utility(&self, truth: &Tensor, mis: &[f32]) -> Result<Vec<f32>> {
+        let (_, n, m) = truth.dims3()?;
+        let t = truth.flatten_all()?.to_vec1::<f32>()?;
+        let (reports, values) = misreport_rows(&t, mis, n, m);
+        Ok(self.own_utility_and_grad(&reports, &values, false)?.utility)
+    }
+}
+
+/// [`UtilityGradient`] of the equivariant RegretNet by its hand-written input gradient
+/// ([`regretnet_nets::frozen_eq`]): the same values as [`Autograd`] to float precision.
+impl UtilityGradient for FrozenEquivariant {
     fn utility_and_grad(&self, truth: &Tensor, mis: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
         let (_, n, m) = truth.dims3()?;
         let t = truth.flatten_all()?.to_vec1::<f32>()?;
