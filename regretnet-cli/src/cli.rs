@@ -371,7 +371,7 @@ pub struct TrainArgs {
     pub config: Option<PathBuf>,
     /// The network (`net.kind`). With a preset, RochetNet (one bidder) and MyersonNet (one
     /// item) take the reference's hyperparameters for them (docs/TRAINING.md); the
-    /// equivariant net takes the preset's training with its own widths (32, 32, 32).
+    /// equivariant net takes the preset's training with its own widths (16, 16).
     #[arg(long, value_enum, conflicts_with = "resume")]
     pub net: Option<NetName>,
     /// The AMA's menu (`net.menu`, with --net ama): free (default) or generated (the same

@@ -181,9 +181,10 @@ impl EquivariantNet {
     /// let setting = config.setting.build().unwrap();
     /// let spec = NetSpec { setting: config.setting, net: config.net };
     /// let net = EquivariantNet::new(&setting, spec, &mut stream_rng(1, Stream::Init)).unwrap();
-    /// // Widths [32, 32, 32] in both nets, 2 x 3: 12 grid terms per layer.
-    /// let layers = 12 * (32 + 32 * 32 * 2) * 2 + 12 * 32; // both stacks, then alloc.out
-    /// assert_eq!(net.macs_per_profile(2, 3), layers + 3 * 32 + 2 * 32);
+    /// // The presets' widths [16, 16] in both nets, 2 x 3: 12 grid terms per layer.
+    /// let layers = 12 * (16 + 16 * 16) * 2 + 12 * 16; // both stacks, then alloc.out
+    /// assert_eq!(net.macs_per_profile(2, 3), layers + 3 * 16 + 2 * 16); // dummy, payment
+    /// assert_eq!(net.macs_per_profile(2, 3), 6_800); // BENCHMARKS.md's count
     /// ```
     pub fn macs_per_profile(&self, n: usize, m: usize) -> usize {
         let terms = n * m + n + m + 1;
