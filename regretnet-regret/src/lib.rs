@@ -71,10 +71,10 @@ mod tests_ama;
 #[cfg(test)]
 mod tests_audit;
 #[cfg(test)]
-mod tests_frozen_eq;
-#[cfg(test)]
 mod tests_combinatorial;
 #[cfg(test)]
 mod tests_coordinate;
+#[cfg(test)]
+mod tests_frozen_eq;
 #[cfg(test)]
 mod tests_symmetrize;

@@ -33,7 +33,10 @@ fn check(preset: &str, scale: f64, widths: (Vec<usize>, Vec<usize>)) {
         assert_eq!(a.len(), b.len());
         let scale = b.iter().fold(1e-3f32, |s, x| s.max(x.abs()));
         for (k, (x, y)) in a.iter().zip(b).enumerate() {
-            assert!((x - y).abs() <= 2e-5 * scale, "{preset} {what}[{k}]: {x} vs {y}");
+            assert!(
+                (x - y).abs() <= 2e-5 * scale,
+                "{preset} {what}[{k}]: {x} vs {y}"
+            );
         }
     };
     close(&u, &u_ref, "utility");
