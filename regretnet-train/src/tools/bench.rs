@@ -275,6 +275,13 @@ impl Workload {
 
     /// Run `op` once (an operation the network does not have, [`Workload::ops`], is an error).
     pub fn run(&mut self, op: Op) -> Result<()> {
+        if !self.ops().contains(&op) {
+            return Err(crate::error::TrainError::Unsupported(format!(
+                "a {} network has no `{}` operation",
+                self.trainer.net().kind().name(),
+                op.name()
+            )));
+        }
         match op {
             Op::Forward => {
                 self.trainer
@@ -556,5 +563,25 @@ mod tests {
         assert_eq!(w.flops(Op::Iteration), 3.0 * pass);
         // No misreport loop: RegretNet's operations are errors, not silent no-ops.
         assert!(w.run(Op::MisreportStep).is_err());
+    }
+
+    #[test]
+    fn an_equivariant_workload_runs_its_four_operations_and_counts_its_layers() {
+        let mut c = bench_setting_for("2x3", NetKind::Equivariant, MenuKind::Free).unwrap();
+        c.train.misreport_steps = 2;
+        let mut w = Workload::from_config(c).unwrap();
+        assert_eq!(
+            w.ops(),
+            &[Op::Forward, Op::MisreportStep, Op::Iteration, Op::EvalStep]
+        );
+        for &op in w.ops() {
+            w.run(op).unwrap();
+        }
+        // 6,800 multiply-adds per 2x3 profile at the presets' widths (the doc test of
+        // `EquivariantNet::macs_per_profile` counts them), two FLOPs each, batch 128.
+        assert_eq!(w.flops(Op::Forward), 2.0 * 128.0 * 6_800.0);
+        // No fused-against-plain comparison for it: those are errors.
+        assert!(w.run(Op::MisreportStepPlain).is_err());
+        assert!(bench_setting_for("2x3", NetKind::Equivariant, MenuKind::Generated).is_err());
     }
 }
