@@ -59,12 +59,18 @@ def test_sigint_while_training_raises_keyboard_interrupt(tmp_path):
             # From another thread, so that the signal lands while Rust is training.
             threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
 
-    with pytest.raises(KeyboardInterrupt):
-        regretnet.train(
-            small_config(iterations=1_000_000, checkpoint_every=1_000_000),
-            str(out),
-            progress=on_event,
-        )
+    # A shell starts background jobs with SIGINT ignored, and Python then installs no handler:
+    # install Python's own for the test, so that it cannot hang training a million iterations.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            regretnet.train(
+                small_config(iterations=1_000_000, checkpoint_every=1_000_000),
+                str(out),
+                progress=on_event,
+            )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     m = regretnet.load(str(out))
     iteration = int(m.path.stem.split("-")[1])
     assert 100 <= iteration < 1_000_000
