@@ -7,7 +7,7 @@
 
 use candle_core::{Device, Tensor, Var};
 use regretnet_core::Setting;
-use regretnet_nets::{FrozenEquivariant, FrozenNet, WeightGrad};
+use regretnet_nets::{FrozenEquivariant, FrozenNet, OwnUtility, WeightGrad};
 
 use crate::adam::SliceAdam;
 use crate::error::{RegretError, Result};
@@ -102,42 +102,49 @@ fn misreport_rows(truth: &[f32], mis: &[f32], n: usize, m: usize) -> (Vec<f32>, 
     (reports, values)
 }
 
-/// [`UtilityGradient`] of a RegretNet by its hand-written input gradient
-/// ([`regretnet_nets::frozen`]): the same values as [`Autograd`] to 1e-5, without the weight
-/// gradients that candle's `backward()` cannot skip.
-impl UtilityGradient for FrozenNet {
-    fn utility_and_grad(&self, truth: &Tensor, mis: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
-        let (_, n, m) = truth.dims3()?;
-        let t = truth.flatten_all()?.to_vec1::<f32>()?;
-        let (reports, values) = misreport_rows(&t, mis, n, m);
-        let out = self.own_utility_and_grad(&reports, &values, true)?;
-        Ok((out.utility, out.grad))
-    }
+/// A frozen network that scores the misreport search's rows ([`misreport_rows`]) by a
+/// hand-written input gradient: [`FrozenNet`] and [`FrozenEquivariant`].
+trait OwnRows: Sync {
+    fn own(&self, reports: &[f32], values: &[f32], with_grad: bool) -> Result<OwnUtility>;
+}
 
-    fn utility(&self, truth: &Tensor, mis: &[f32]) -> Result<Vec<f32>> {
-        let (_, n, m) = truth.dims3()?;
-        let t = truth.flatten_all()?.to_vec1::<f32>()?;
-        let (reports, values) = misreport_rows(&t, mis, n, m);
-        Ok(self.own_utility_and_grad(&reports, &values, false)?.utility)
+impl OwnRows for FrozenNet {
+    fn own(&self, reports: &[f32], values: &[f32], with_grad: bool) -> Result<OwnUtility> {
+        Ok(self.own_utility_and_grad(reports, values, with_grad)?)
     }
 }
 
-/// [`UtilityGradient`] of the equivariant RegretNet by its hand-written input gradient
-/// ([`regretnet_nets::frozen_eq`]): the same values as [`Autograd`] to float precision.
-impl UtilityGradient for FrozenEquivariant {
+impl OwnRows for FrozenEquivariant {
+    fn own(&self, reports: &[f32], values: &[f32], with_grad: bool) -> Result<OwnUtility> {
+        Ok(self.own_utility_and_grad(reports, values, with_grad)?)
+    }
+}
+
+/// `net`'s own-bidder utilities (and gradients) of the misreports `mis` against `truth`.
+fn own_rows<N: OwnRows>(
+    net: &N,
+    truth: &Tensor,
+    mis: &[f32],
+    with_grad: bool,
+) -> Result<OwnUtility> {
+    let (_, n, m) = truth.dims3()?;
+    let t = truth.flatten_all()?.to_vec1::<f32>()?;
+    let (reports, values) = misreport_rows(&t, mis, n, m);
+    net.own(&reports, &values, with_grad)
+}
+
+/// [`UtilityGradient`] of a frozen network by its hand-written input gradient: a RegretNet's
+/// ([`regretnet_nets::frozen`], the same values as [`Autograd`] to 1e-5, without the weight
+/// gradients that candle's `backward()` cannot skip) and the equivariant net's
+/// ([`regretnet_nets::frozen_eq`]).
+impl<N: OwnRows> UtilityGradient for N {
     fn utility_and_grad(&self, truth: &Tensor, mis: &[f32]) -> Result<(Vec<f32>, Vec<f32>)> {
-        let (_, n, m) = truth.dims3()?;
-        let t = truth.flatten_all()?.to_vec1::<f32>()?;
-        let (reports, values) = misreport_rows(&t, mis, n, m);
-        let out = self.own_utility_and_grad(&reports, &values, true)?;
+        let out = own_rows(self, truth, mis, true)?;
         Ok((out.utility, out.grad))
     }
 
     fn utility(&self, truth: &Tensor, mis: &[f32]) -> Result<Vec<f32>> {
-        let (_, n, m) = truth.dims3()?;
-        let t = truth.flatten_all()?.to_vec1::<f32>()?;
-        let (reports, values) = misreport_rows(&t, mis, n, m);
-        Ok(self.own_utility_and_grad(&reports, &values, false)?.utility)
+        Ok(own_rows(self, truth, mis, false)?.utility)
     }
 }
 

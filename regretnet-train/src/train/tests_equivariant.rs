@@ -38,26 +38,23 @@ fn train(dir: &Path, config: Config) -> RunDir {
     run
 }
 
-fn weights(path: &Path) -> Vec<(String, Vec<f32>)> {
-    load_model(path)
-        .unwrap()
-        .model
+fn weights_of(model: &regretnet_nets::Model) -> Vec<(String, Vec<f32>)> {
+    model
         .named_vars()
         .into_iter()
         .map(|(k, v)| (k, flat_values(v.as_tensor()).unwrap()))
         .collect()
 }
 
+fn weights(path: &Path) -> Vec<(String, Vec<f32>)> {
+    weights_of(&load_model(path).unwrap().model)
+}
+
 #[test]
 fn the_regret_step_trains_it_and_a_resume_is_exact() {
     let dir = tempfile::tempdir().unwrap();
     let mut trainer = Trainer::new(tiny("additive_2x3_uniform")).unwrap();
-    let before: Vec<Vec<f32>> = trainer
-        .net()
-        .named_vars()
-        .values()
-        .map(|v| flat_values(v.as_tensor()).unwrap())
-        .collect();
+    let before = weights_of(trainer.net());
     let mut found_regret = false;
     for _ in 0..6 {
         let s = trainer.step().unwrap();
@@ -69,12 +66,7 @@ fn the_regret_step_trains_it_and_a_resume_is_exact() {
         found_regret,
         "the inner search found no regret at a random start"
     );
-    let after: Vec<Vec<f32>> = trainer
-        .net()
-        .named_vars()
-        .values()
-        .map(|v| flat_values(v.as_tensor()).unwrap())
-        .collect();
+    let after = weights_of(trainer.net());
     assert_ne!(before, after, "no weight moved");
     // 12 iterations at once, against a run stopped after its checkpoint at 6 (it stops at 7
     // with a checkpoint) and resumed to 12.
@@ -115,13 +107,7 @@ fn a_checkpoint_starts_a_run_of_another_size_both_ways() {
     large.train.init_from = Some(ckpt.display().to_string());
     large.train.iterations = 2;
     let mut trainer = Trainer::start(large.clone()).unwrap();
-    let started: Vec<(String, Vec<f32>)> = trainer
-        .net()
-        .named_vars()
-        .into_iter()
-        .map(|(k, v)| (k, flat_values(v.as_tensor()).unwrap()))
-        .collect();
-    assert_eq!(started, weights(&ckpt));
+    assert_eq!(weights_of(trainer.net()), weights(&ckpt));
     // It trains at 5 x 10 from there (five multipliers), and its checkpoint starts a 2 x 3 run.
     assert_eq!(trainer.step().unwrap().regret.len(), 5);
     let big = train(&dir.path().join("large"), large);
@@ -130,15 +116,7 @@ fn a_checkpoint_starts_a_run_of_another_size_both_ways() {
     back.train.init_from = Some(big_ckpt.display().to_string());
     let trainer = Trainer::start(back.clone()).unwrap();
     assert_eq!(trainer.net().spec().setting.bidders, 2);
-    assert_eq!(
-        trainer
-            .net()
-            .named_vars()
-            .into_iter()
-            .map(|(k, v)| (k, flat_values(v.as_tensor()).unwrap()))
-            .collect::<Vec<_>>(),
-        weights(&big_ckpt)
-    );
+    assert_eq!(weights_of(trainer.net()), weights(&big_ckpt));
     // Other widths are refused naming `net`.
     let mut wider = back;
     wider.net.pay_hidden = vec![7];
