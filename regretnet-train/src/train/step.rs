@@ -94,6 +94,12 @@ impl Trainer {
         let distilling = iteration < t.teacher_iterations;
         if distilling {
             let (grads, loss) = self.distill_gradients(&truth)?;
+            if !loss.is_finite() {
+                return Err(TrainError::NonFinite {
+                    iteration,
+                    quantity: "imitation loss (train.teacher)".into(),
+                });
+            }
             (outer.grads, outer.loss) = (vec![grads], loss);
         }
         self.adam.set_lr(t.lr_at(iteration));
