@@ -393,6 +393,15 @@ pub struct TrainArgs {
     /// with independent values; docs/TRAINING.md).
     #[arg(long, value_name = "N", conflicts_with = "resume")]
     pub teacher_iterations: Option<u64>,
+    /// With --teacher-iterations: imitate item-wise Myerson softened at this temperature (a
+    /// softmax of the virtual values over T beside the reserve, payments by Myerson's identity:
+    /// smooth and still exactly IC; `train.teacher_temperature`, docs/TRAINING.md).
+    #[arg(long, value_name = "T", requires = "teacher_iterations")]
+    pub teacher_temperature: Option<f64>,
+    /// With --teacher-iterations: keep the teacher as an anchor after the imitation, adding W
+    /// times the imitation loss to the Lagrangian's (`train.teacher_weight`, docs/TRAINING.md).
+    #[arg(long, value_name = "W", requires = "teacher_iterations")]
+    pub teacher_weight: Option<f64>,
     /// Start from this checkpoint's weights (`train.init_from`: same setting and network; the
     /// optimizer, multipliers and, without --init-misreports, the misreport cache start fresh
     /// from the config), e.g. to continue a run under a stronger penalty. A generated-menu

@@ -42,6 +42,12 @@ fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
         config.train.teacher = Some(regretnet_train::core::Teacher::ItemwiseMyerson);
         config.train.teacher_iterations = k;
     }
+    if let Some(tau) = args.teacher_temperature {
+        config.train.teacher_temperature = tau;
+    }
+    if let Some(w) = args.teacher_weight {
+        config.train.teacher_weight = w;
+    }
     if let Some(n) = args.iterations {
         config.train.iterations = n;
     }

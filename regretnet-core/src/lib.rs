@@ -37,6 +37,7 @@ pub mod config;
 pub mod error;
 pub mod marginal;
 pub mod myerson;
+pub mod myerson_soft;
 pub mod optimal;
 pub mod presets;
 pub mod prior;

@@ -69,6 +69,8 @@ pub const FIELDS: [(&str, &[&str]); 4] = [
             "init_misreports",
             "teacher",
             "teacher_iterations",
+            "teacher_temperature",
+            "teacher_weight",
         ],
     ),
     (

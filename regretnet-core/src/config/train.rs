@@ -193,6 +193,22 @@ pub struct TrainConfig {
     /// Iterations of imitation with `teacher` (1 to `iterations - 1`; counted in `iterations`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub teacher_iterations: u64,
+    /// The teacher softened (`tau`, in units of virtual value): each item's allocation a
+    /// softmax of the bidders' ironed virtual values over `tau` beside a reserve of 0, each
+    /// payment by Myerson's payment identity, so the teacher stays exactly IC and IR but is
+    /// smooth ([`crate::myerson_soft`]). 0 (the default): item-wise Myerson's exact thresholds.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub teacher_temperature: f64,
+    /// After the imitation phase, the teacher as an anchor: the outer loss adds
+    /// `teacher_weight` times the imitation loss to the Lagrangian's for the rest of the run,
+    /// so that the penalty trades regret against distance from a truthful mechanism rather
+    /// than against revenue alone. 0 (the default): no anchor.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub teacher_weight: f64,
+}
+
+fn is_zero_f64(x: &f64) -> bool {
+    *x == 0.0
 }
 
 fn is_zero(x: &u64) -> bool {
@@ -236,6 +252,8 @@ impl Default for TrainConfig {
             init_misreports: false,
             teacher: None,
             teacher_iterations: 0,
+            teacher_temperature: 0.0,
+            teacher_weight: 0.0,
         }
     }
 }
@@ -341,6 +359,19 @@ impl TrainConfig {
         positive("train.lambda_update_every", t.lambda_update_every)?;
         non_negative_finite("train.rho_init", t.rho_init)?;
         non_negative_finite("train.rho_increment", t.rho_increment)?;
+        non_negative_finite("train.teacher_temperature", t.teacher_temperature)?;
+        non_negative_finite("train.teacher_weight", t.teacher_weight)?;
+        for (field, x) in [
+            ("train.teacher_temperature", t.teacher_temperature),
+            ("train.teacher_weight", t.teacher_weight),
+        ] {
+            if x > 0.0 && t.teacher.is_none() {
+                return Err(ConfigError::invalid(
+                    field,
+                    "applies with train.teacher only",
+                ));
+            }
+        }
         match (t.teacher, t.teacher_iterations) {
             (None, 0) => {}
             (None, _) => {

@@ -91,16 +91,25 @@ impl Trainer {
             });
         }
         // The warm start: the same batch's regret is measured, but the step imitates the teacher.
+        // After it, with train.teacher_weight, the teacher stays as an anchor beside the
+        // Lagrangian.
         let distilling = iteration < t.teacher_iterations;
-        if distilling {
-            let (grads, loss) = self.distill_gradients(&truth)?;
+        let anchored = !distilling && t.teacher.is_some() && t.teacher_weight > 0.0;
+        if distilling || anchored {
+            let weight = if distilling { 1.0 } else { t.teacher_weight };
+            let (grads, loss) = self.distill_gradients(&truth, weight)?;
             if !loss.is_finite() {
                 return Err(TrainError::NonFinite {
                     iteration,
                     quantity: "imitation loss (train.teacher)".into(),
                 });
             }
-            (outer.grads, outer.loss) = (vec![grads], loss);
+            if distilling {
+                (outer.grads, outer.loss) = (vec![grads], loss);
+            } else {
+                outer.grads.push(grads);
+                outer.loss += weight * loss;
+            }
         }
         self.adam.set_lr(t.lr_at(iteration));
         self.adam.step_sum(&outer.grads)?;

@@ -147,7 +147,7 @@ pub struct Trainer {
     /// inner search restarted from freshly drawn misreports ([`Trainer::resumed_exactly`]).
     pub(crate) cache_restored: bool,
     /// The item-wise auctions of `train.teacher` (built from the prior, never checkpointed).
-    pub(crate) teacher: Option<Vec<regretnet_core::myerson::SingleItem>>,
+    pub(crate) teacher: Option<super::teacher::ItemwiseTeacher>,
 }
 
 impl Trainer {
@@ -173,7 +173,8 @@ impl Trainer {
         let config_teacher = config
             .train
             .teacher
-            .and_then(|_| regretnet_core::baselines::myerson_per_item(&setting));
+            .and_then(|_| regretnet_core::baselines::myerson_per_item(&setting))
+            .map(|a| super::teacher::ItemwiseTeacher::new(a, config.train.teacher_temperature));
         Ok(Trainer {
             window: Window {
                 regret: vec![0.0; setting.bidders],
