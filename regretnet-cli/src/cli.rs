@@ -38,6 +38,25 @@ pub enum Command {
     /// layer rollback and ablation over a traced run's checkpoints (`train --trace K`);
     /// aggregate several seeds with --runs.
     Probe(ProbeArgs),
+    /// Write a run's checkpoint as a small weights-only model directory (config.toml and the
+    /// network's weights; no optimizer state or misreport cache): what `models/<row>` holds.
+    /// `regretnet eval MODEL_DIR` evaluates it.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The run directory written by `regretnet train`.
+    pub run_dir: PathBuf,
+    /// The model directory to write (e.g. models/additive_5x10_uniform).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The checkpoint to export (default: the run's newest periodic checkpoint).
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Replace the model already in --out.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

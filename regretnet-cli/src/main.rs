@@ -9,6 +9,7 @@ mod cli;
 mod cmd_baseline;
 mod cmd_bench;
 mod cmd_eval;
+mod cmd_export;
 mod cmd_frontier;
 mod cmd_plot;
 mod cmd_presets;
@@ -46,6 +47,7 @@ fn main() {
         Command::Plot(args) => cmd_plot::run(&args),
         Command::Probe(args) => cmd_probe::run(&args),
         Command::Frontier(args) => cmd_frontier::run(&args),
+        Command::Export(args) => cmd_export::run(&args),
     };
     if let Err(failure) = result {
         eprintln!("{}: {}", failure.label(), failure::message(failure.error()));
