@@ -421,6 +421,11 @@ pub struct TrainArgs {
     /// times the imitation loss to the Lagrangian's (`train.teacher_weight`, docs/TRAINING.md).
     #[arg(long, value_name = "W", requires = "teacher_iterations")]
     pub teacher_weight: Option<f64>,
+    /// RegretNet on a truthful base: start as item-wise Myerson softened at temperature TAU
+    /// and learn a residual to it (`net.base = "itemwise_myerson"`, `net.base_temperature`;
+    /// additive bidders with uniform values; docs/TRAINING.md).
+    #[arg(long, value_name = "TAU", conflicts_with = "resume")]
+    pub myerson_base: Option<f64>,
     /// Start from this checkpoint's weights (`train.init_from`: same setting and network; the
     /// optimizer, multipliers and, without --init-misreports, the misreport cache start fresh
     /// from the config), e.g. to continue a run under a stronger penalty. A generated-menu

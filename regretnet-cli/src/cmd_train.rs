@@ -48,6 +48,10 @@ fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
     if let Some(w) = args.teacher_weight {
         config.train.teacher_weight = w;
     }
+    if let Some(tau) = args.myerson_base {
+        config.net.base = Some(regretnet_train::core::NetBase::ItemwiseMyerson);
+        config.net.base_temperature = Some(tau);
+    }
     if let Some(n) = args.iterations {
         config.train.iterations = n;
     }

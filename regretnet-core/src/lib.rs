@@ -47,8 +47,8 @@ pub mod setting;
 pub mod stats;
 
 pub use config::{
-    Bound, Config, EvalConfig, ExtraStart, MenuKind, NetConfig, NetKind, PartConfig, PriorConfig,
-    SettingConfig, Teacher, TrainConfig,
+    Bound, Config, EvalConfig, ExtraStart, MenuKind, NetBase, NetConfig, NetKind, PartConfig,
+    PriorConfig, SettingConfig, Teacher, TrainConfig,
 };
 pub use error::ConfigError;
 pub use marginal::Marginal;

@@ -98,6 +98,7 @@ pub struct FrozenNet {
     valuation: ValuationKind,
     pub(crate) alloc: FrozenMlp,
     pub(crate) pay: FrozenMlp,
+    base: Option<crate::base::MyersonBase>,
 }
 
 /// Per-row results of [`FrozenNet::own_utility_and_grad`].
@@ -142,6 +143,7 @@ impl FrozenNet {
             valuation: net.valuation(),
             alloc: FrozenMlp::new(net.alloc_net())?,
             pay: FrozenMlp::new(net.pay_net())?,
+            base: net.base().cloned(),
         })
     }
 
@@ -169,9 +171,23 @@ impl FrozenNet {
             )));
         }
         let x = Tensor::from_slice(reports, (rows, len), &Device::Cpu)?;
-        let (alloc_acts, z) = self.alloc.forward(&x)?;
-        let (pay_acts, s) = self.pay.forward(&x)?;
+        let (alloc_acts, mut z) = self.alloc.forward(&x)?;
+        let (pay_acts, mut s) = self.pay.forward(&x)?;
         let block = (n + 1) * (m + 1);
+        // The truthful base's logits, and each row's own payment logit's slope in its reports
+        // (`base_ds`, flat [rows, m]); the allocation logits' slope is 2 / tau.
+        let mut base_ds = Vec::new();
+        if let Some(base) = &self.base {
+            base_ds.reserve(rows * m);
+            for r in 0..rows {
+                base_ds.extend(base.row_terms(
+                    &reports[r * len..(r + 1) * len],
+                    &mut z[r * block..(r + 1) * block],
+                    &mut s[r * n..(r + 1) * n],
+                    r % n,
+                ));
+            }
+        }
         let unit = self.valuation == ValuationKind::UnitDemand;
         let cols = if unit { 2 * block } else { block };
         let zeros = |len: usize| {
@@ -271,6 +287,16 @@ impl FrozenNet {
                 utility,
                 grad: Vec::new(),
             });
+        }
+        if let Some(base) = &self.base {
+            let slope = base.logit_slope() as f32;
+            for r in 0..rows {
+                let k = r % n;
+                for j in 0..m {
+                    direct[r * m + j] +=
+                        dz[r * cols + k * (m + 1) + j] * slope + ds[r * n + k] * base_ds[r * m + j];
+                }
+            }
         }
         let (dx_alloc, dx_pay) = self.input_grads(&alloc_acts, dz, &pay_acts, ds, rows)?;
         let mut grad = direct;

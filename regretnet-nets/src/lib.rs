@@ -12,7 +12,8 @@
 //! - the paper's two exactly incentive-compatible networks, [`RochetNet`] (a menu of lotteries
 //!   for one bidder) and [`MyersonNet`] (monotone virtual values for one item), the learned
 //!   affine maximizer [`AmaNet`], the permutation-equivariant RegretNet [`EquivariantNet`]
-//!   (exchangeable layers), and [`Model`], any of them as `[net] kind` chooses;
+//!   (exchangeable layers), and [`Model`], any of them as `[net] kind` chooses; [`base`]: the
+//!   softened item-wise Myerson auction a RegretNet can start as and learn a residual to;
 //! - [`checkpoint`]: self-describing safetensors files (tensor names, shapes, metadata and the
 //!   forward computation are documented there, precisely enough to recompute the mechanism in
 //!   numpy).
@@ -36,6 +37,7 @@
 pub mod ama;
 pub mod ama_block;
 mod ama_hard;
+pub mod base;
 pub mod checkpoint;
 pub mod equivariant;
 pub mod error;
@@ -75,6 +77,8 @@ mod tests;
 mod tests_ama;
 #[cfg(test)]
 mod tests_ama_block;
+#[cfg(test)]
+mod tests_base;
 #[cfg(test)]
 mod tests_combinatorial;
 #[cfg(test)]

@@ -6,6 +6,7 @@ use candle_core::{Tensor, Var};
 use rand::Rng;
 use regretnet_core::{NetConfig, Setting, SettingConfig, ValuationKind};
 
+use crate::base::MyersonBase;
 use crate::error::Result;
 use crate::heads::{
     additive_allocation, combinatorial_allocation, combinatorial_input, payment,
@@ -53,6 +54,7 @@ pub struct RegretNet {
     valuation: ValuationKind,
     alloc: Mlp,
     pay: Mlp,
+    base: Option<MyersonBase>,
 }
 
 impl RegretNet {
@@ -67,6 +69,17 @@ impl RegretNet {
         };
         let alloc = Mlp::new(n * d, &spec.net.alloc_hidden, logits, rng)?;
         let pay = Mlp::new(n * d, &spec.net.pay_hidden, n, rng)?;
+        // On a truthful base the output layers start at zero: the network starts as the base.
+        let base = match (spec.net.base, spec.net.base_temperature) {
+            (Some(_), Some(tau)) => {
+                for out in [&alloc.output, &pay.output] {
+                    out.weight.set(&out.weight.as_tensor().zeros_like()?)?;
+                    out.bias.set(&out.bias.as_tensor().zeros_like()?)?;
+                }
+                Some(MyersonBase::new(setting, tau)?)
+            }
+            _ => None,
+        };
         Ok(RegretNet {
             spec,
             bidders: n,
@@ -74,7 +87,24 @@ impl RegretNet {
             valuation: setting.valuation,
             alloc,
             pay,
+            base,
         })
+    }
+
+    /// The truthful base the network learns a residual to (`net.base`), if any.
+    pub fn base(&self) -> Option<&MyersonBase> {
+        self.base.as_ref()
+    }
+
+    /// The MLPs' logits plus the base's, when there is one.
+    fn with_base(&self, bids: &Tensor, z: Tensor, s: Tensor) -> Result<(Tensor, Tensor)> {
+        match &self.base {
+            Some(base) => {
+                let (bz, bs) = base.logits(bids)?;
+                Ok(((z + bz)?, (s + bs)?))
+            }
+            None => Ok((z, s)),
+        }
     }
 
     /// The setting and architecture this network was built for.
@@ -130,8 +160,13 @@ impl RegretNet {
     /// With [`WeightGrad::Frozen`] the result is differentiable with respect to `bids` only.
     pub fn forward(&self, bids: &Tensor, mode: WeightGrad) -> Result<Outcome> {
         let x = self.input(bids)?;
-        let alloc = self.allocation(&self.alloc.forward(&x, mode)?)?;
-        let pay = payment(&self.pay.forward(&x, mode)?, &alloc, bids)?;
+        let (z, s) = self.with_base(
+            bids,
+            self.alloc.forward(&x, mode)?,
+            self.pay.forward(&x, mode)?,
+        )?;
+        let alloc = self.allocation(&z)?;
+        let pay = payment(&s, &alloc, bids)?;
         Ok(Outcome { alloc, pay })
     }
 
@@ -139,8 +174,13 @@ impl RegretNet {
     /// reference that the fast paths are tested against.
     pub fn forward_plain(&self, bids: &Tensor, mode: WeightGrad) -> Result<Outcome> {
         let x = self.input(bids)?;
-        let alloc = self.allocation(&self.alloc.forward_plain(&x, mode)?)?;
-        let pay = payment(&self.pay.forward_plain(&x, mode)?, &alloc, bids)?;
+        let (z, s) = self.with_base(
+            bids,
+            self.alloc.forward_plain(&x, mode)?,
+            self.pay.forward_plain(&x, mode)?,
+        )?;
+        let alloc = self.allocation(&z)?;
+        let pay = payment(&s, &alloc, bids)?;
         Ok(Outcome { alloc, pay })
     }
 

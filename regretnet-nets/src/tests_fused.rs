@@ -154,7 +154,11 @@ fn fused_forward_matches_plain_forward_and_weight_gradients() {
 
 /// The search's utility by candle autograd on the plain forward: profiles `truth` (flat
 /// `[B, n, m]`), misreports `mis`; returns (utility [B*n], gradient [B*n*m]) per own row.
-fn autograd_reference(net: &RegretNet, truth: &[f32], mis: &[f32]) -> (Vec<f32>, Vec<f32>) {
+pub(crate) fn autograd_reference(
+    net: &RegretNet,
+    truth: &[f32],
+    mis: &[f32],
+) -> (Vec<f32>, Vec<f32>) {
     let (n, m) = (net.bidders(), net.items());
     let b = truth.len() / (n * m);
     let mis_var = Var::from_slice(mis, (b, n, m), &Device::Cpu).unwrap();

@@ -39,7 +39,7 @@ use crate::error::ConfigError;
 
 pub use eval::{EvalConfig, MAX_AXIS_GRID, MAX_GRID, MAX_PAIR_GRID};
 pub use net::{
-    MenuKind, NetConfig, NetKind, DEFAULT_MENU_HIDDEN, DEFAULT_MENU_SIZE, MAX_PARAMETERS,
+    MenuKind, NetBase, NetConfig, NetKind, DEFAULT_MENU_HIDDEN, DEFAULT_MENU_SIZE, MAX_PARAMETERS,
 };
 pub use setting::{Bound, PartConfig, PriorConfig, SettingConfig};
 pub use train::{ExtraStart, Teacher, TrainConfig, DEFAULT_REGRET_TARGET_RATE, MAX_TRAIN_BYTES};

@@ -152,6 +152,25 @@ pub struct NetConfig {
     /// Myerson ([`crate::ama_itemwise`]). Default `false`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub itemwise: bool,
+    /// RegretNet on a truthful base (`"itemwise_myerson"`): the allocation logits add each
+    /// bidder's virtual value over `base_temperature` (the dummy bidder's 0 beside them) and the
+    /// payment logits the logit of the softened item-wise Myerson auction's payment fraction,
+    /// and the output layers start at zero, so the network starts as that exactly IC auction
+    /// ([`crate::myerson_soft`]) and training learns a residual. Additive bidders with uniform
+    /// values. Omitted: none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<NetBase>,
+    /// The base's temperature `tau` (in units of virtual value; required with `base`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_temperature: Option<f64>,
+}
+
+/// A truthful mechanism a RegretNet starts as and learns a residual to (`net.base`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetBase {
+    /// Item-wise Myerson softened at `net.base_temperature` ([`crate::myerson_soft`]).
+    ItemwiseMyerson,
 }
 
 /// Default RochetNet menu size (reference `num_hidden_units`).
@@ -171,6 +190,8 @@ impl Default for NetConfig {
             menu: MenuKind::Free,
             menu_hidden: default_menu_hidden(),
             itemwise: false,
+            base: None,
+            base_temperature: None,
         }
     }
 }
@@ -217,6 +238,7 @@ impl NetConfig {
         if self.itemwise {
             self.validate_itemwise(setting)?;
         }
+        self.validate_base(setting)?;
         match self.kind {
             NetKind::Regretnet => self.validate_mlps(setting),
             NetKind::Equivariant => self.validate_equivariant(setting),
@@ -398,6 +420,50 @@ impl NetConfig {
     }
 
     /// Check the widths and the size of each network on `setting`'s input.
+    fn validate_base(&self, setting: &Setting) -> Result<(), ConfigError> {
+        let tau = match (self.base, self.base_temperature) {
+            (None, None) => return Ok(()),
+            (None, Some(_)) => {
+                return Err(ConfigError::invalid(
+                    "net.base_temperature",
+                    "applies with net.base only",
+                ))
+            }
+            (Some(_), None) => {
+                return Err(ConfigError::invalid(
+                    "net.base",
+                    "needs net.base_temperature (e.g. 0.02)",
+                ))
+            }
+            (Some(_), Some(tau)) => tau,
+        };
+        if !(tau.is_finite() && tau > 0.0) {
+            return Err(ConfigError::invalid(
+                "net.base_temperature",
+                format!("must be a finite number > 0, got {tau}"),
+            ));
+        }
+        if self.kind != NetKind::Regretnet {
+            return Err(ConfigError::invalid(
+                "net.base",
+                format!("applies to \"regretnet\", not \"{}\"", self.kind.name()),
+            ));
+        }
+        if setting.valuation != ValuationKind::Additive
+            || !matches!(setting.prior, crate::Prior::UniformBox(_))
+        {
+            return Err(ConfigError::invalid(
+                "net.base",
+                format!(
+                    "item-wise Myerson as a base needs additive bidders with uniform values; \
+                     `{}` has none",
+                    setting.name
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn validate_mlps(&self, setting: &Setting) -> Result<(), ConfigError> {
         for (field, widths) in [
             ("net.alloc_hidden", &self.alloc_hidden),

@@ -203,6 +203,13 @@ impl Net64 {
                     .into(),
             ));
         }
+        if net.base().is_some() {
+            return Err(RegretError::Unsupported(
+                "certified regret is not implemented for a RegretNet on a truthful base \
+                 (net.base): its bound covers the MLPs' logits only"
+                    .into(),
+            ));
+        }
         Ok(Net64 {
             bidders: net.bidders(),
             items: net.items(),
