@@ -1076,3 +1076,83 @@ fn the_teacher_flag_sets_the_warm_start_and_bad_values_exit_2() {
     assert_input_error(&o, "train.teacher");
     assert!(!dir.path().join("bad").exists() && !dir.path().join("tri").exists());
 }
+
+#[test]
+fn a_run_on_the_myerson_base_exports_to_a_model_directory_that_evaluates_alike() {
+    // `train --myerson-base` records the base in the run's config; `export` writes the
+    // weights-only model directory, whose evaluation is the run's to the bit; bad input exits 2.
+    let dir = tempfile::tempdir().unwrap();
+    let (run, model) = (dir.path().join("run"), dir.path().join("model"));
+    let o = regretnet(&[
+        "train",
+        "--preset",
+        "additive_1x2_uniform",
+        "--myerson-base",
+        "0.05",
+        "--iterations",
+        "3",
+        "--quiet",
+        "--threads",
+        "1",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(
+        config.contains("base = \"itemwise_myerson\"")
+            && config.contains("base_temperature = 0.05"),
+        "{config}"
+    );
+    let o = regretnet(&[
+        "export",
+        run.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = regretnet(&[
+        "export",
+        run.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    let eval = |d: &Path| {
+        let o = regretnet(&[
+            "eval",
+            d.to_str().unwrap(),
+            "--json",
+            "--samples",
+            "200",
+            "--restarts",
+            "1",
+            "--steps",
+            "5",
+            "--threads",
+            "1",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        (
+            v["revenue"].as_f64().unwrap(),
+            v["regret"].as_f64().unwrap(),
+        )
+    };
+    let (a, b) = (eval(&run), eval(&model));
+    assert_eq!(a, b);
+    // Three small steps from softened Myerson (1x2: 0.5 in expectation) stay near it.
+    assert!(a.0 > 0.4 && a.0 < 0.6 && a.1 < 1e-3, "{a:?}");
+    let o = regretnet(&[
+        "train",
+        "--preset",
+        "unit_1x2_uniform",
+        "--myerson-base",
+        "0.05",
+        "--out",
+        dir.path().join("bad").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("net.base"), "{}", stderr(&o));
+}
