@@ -134,8 +134,13 @@ fn adaptive(
         + adaptive(f, m, b, fm, frm, fb, right, tol / 2.0, depth - 1)
 }
 
+/// `ln(1 + e^x)` without overflow.
+pub fn softplus(x: f64) -> f64 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
 /// `1 / (1 + exp(-z))` without overflow.
-fn logistic(z: f64) -> f64 {
+pub fn logistic(z: f64) -> f64 {
     if z >= 0.0 {
         1.0 / (1.0 + (-z).exp())
     } else {
@@ -153,10 +158,6 @@ mod tests {
     fn uniform(n: usize, tau: f64) -> SoftItem {
         let m = Marginal::Uniform { lo: 0.0, hi: 1.0 };
         SoftItem::new(vec![Ironed::new(&m); n], tau).unwrap()
-    }
-
-    fn softplus(z: f64) -> f64 {
-        z.max(0.0) + (-z.abs()).exp().ln_1p()
     }
 
     #[test]

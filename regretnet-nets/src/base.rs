@@ -25,6 +25,7 @@
 //! search's hand-written gradient ([`crate::frozen`]).
 
 use candle_core::{DType, Tensor};
+use regretnet_core::myerson_soft::{logistic, softplus as softplus64};
 use regretnet_core::{Prior, Setting};
 
 use crate::error::{NetsError, Result};
@@ -189,17 +190,4 @@ impl MyersonBase {
 /// `ln(1 + e^x)` in candle's ops, without overflow.
 fn softplus(x: &Tensor) -> Result<Tensor> {
     Ok((x.relu()? + (x.abs()?.neg()?.exp()? + 1.0)?.log()?)?)
-}
-
-fn softplus64(x: f64) -> f64 {
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
-}
-
-fn logistic(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
 }

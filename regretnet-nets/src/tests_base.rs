@@ -11,7 +11,7 @@ use regretnet_core::rng::{stream_rng, Stream};
 use regretnet_core::{presets, NetBase, Setting};
 
 use crate::frozen::FrozenNet;
-use crate::tests_fused::autograd_reference;
+use crate::tests_fused::{autograd_reference, search_rows};
 use crate::{NetSpec, RegretNet, WeightGrad};
 
 fn based(preset: &str, tau: f64, seed: u64) -> (Setting, RegretNet) {
@@ -103,17 +103,7 @@ fn the_hand_written_gradient_matches_autograd_on_a_based_network() {
         let truth = setting.sample_profiles(&mut stream_rng(8, Stream::Test), b);
         let mis = setting.sample_profiles(&mut stream_rng(9, Stream::Test), b);
         let (u_ref, g_ref) = autograd_reference(&net, &truth, &mis);
-        let mut reports = Vec::with_capacity(b * n * n * m);
-        let mut values = Vec::with_capacity(b * n * m);
-        for p in 0..b {
-            for k in 0..n {
-                let at = reports.len();
-                reports.extend_from_slice(&truth[p * n * m..(p + 1) * n * m]);
-                reports[at + k * m..at + (k + 1) * m]
-                    .copy_from_slice(&mis[(p * n + k) * m..(p * n + k + 1) * m]);
-                values.extend_from_slice(&truth[(p * n + k) * m..(p * n + k + 1) * m]);
-            }
-        }
+        let (reports, values) = search_rows(&truth, &mis, n, m);
         let fast = FrozenNet::new(&net)
             .unwrap()
             .own_utility_and_grad(&reports, &values, true)

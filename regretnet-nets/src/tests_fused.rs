@@ -207,6 +207,25 @@ pub(crate) fn autograd_reference(
     )
 }
 
+/// The search's layout of profiles `truth` and misreports `mis` (both flat `[B, n, m]`): row
+/// `b * n + k` is profile `b` with bidder `k`'s misreport; the reports (flat `[B * n, n, m]`)
+/// and each row's own true values (flat `[B * n, m]`).
+pub(crate) fn search_rows(truth: &[f32], mis: &[f32], n: usize, m: usize) -> (Vec<f32>, Vec<f32>) {
+    let b = truth.len() / (n * m);
+    let mut reports = Vec::with_capacity(b * n * n * m);
+    let mut values = Vec::with_capacity(b * n * m);
+    for p in 0..b {
+        for k in 0..n {
+            let at = reports.len();
+            reports.extend_from_slice(&truth[p * n * m..(p + 1) * n * m]);
+            reports[at + k * m..at + (k + 1) * m]
+                .copy_from_slice(&mis[(p * n + k) * m..(p * n + k + 1) * m]);
+            values.extend_from_slice(&truth[(p * n + k) * m..(p * n + k + 1) * m]);
+        }
+    }
+    (reports, values)
+}
+
 #[test]
 fn hand_written_input_gradient_matches_autograd() {
     for preset in [
@@ -224,18 +243,7 @@ fn hand_written_input_gradient_matches_autograd() {
         let truth = setting.sample_profiles(&mut stream_rng(8, Stream::Test), b);
         let mis = setting.sample_profiles(&mut stream_rng(9, Stream::Test), b);
         let (u_ref, g_ref) = autograd_reference(&net, &truth, &mis);
-        // The search's layout: row b*n + k is profile b with bidder k's misreport.
-        let mut reports = Vec::with_capacity(b * n * n * m);
-        let mut values = Vec::with_capacity(b * n * m);
-        for p in 0..b {
-            for k in 0..n {
-                let at = reports.len();
-                reports.extend_from_slice(&truth[p * n * m..(p + 1) * n * m]);
-                reports[at + k * m..at + (k + 1) * m]
-                    .copy_from_slice(&mis[(p * n + k) * m..(p * n + k + 1) * m]);
-                values.extend_from_slice(&truth[(p * n + k) * m..(p * n + k + 1) * m]);
-            }
-        }
+        let (reports, values) = search_rows(&truth, &mis, n, m);
         let fast = FrozenNet::new(&net)
             .unwrap()
             .own_utility_and_grad(&reports, &values, true)

@@ -147,7 +147,7 @@ mod tests {
         // Payments by Myerson's identity in closed form for phi(t) = 2t - 1: against a rival
         // virtual value r, x(t) = sigma((2t - 1) / tau - c) with c = ln(1 + e^(r / tau)), and
         // int_0^v x = (tau / 2) [softplus((2v - 1) / tau - c) - softplus(-1 / tau - c)].
-        let softplus = |z: f64| z.max(0.0) + (-z.abs()).exp().ln_1p();
+        let softplus = regretnet_core::myerson_soft::softplus;
         let pay = |v: f64, rival: f64| {
             let (tau, c) = (0.1, (1.0 + e((2.0 * rival - 1.0) / 0.1)).ln());
             let z = (2.0 * v - 1.0) / tau - c;
