@@ -25,11 +25,14 @@ fn every_shipped_config_validates_and_names_its_preset_setting() {
             path.display()
         );
         // The preset's network of the config's kind (`train --net`), with the AMA's item-wise
-        // block as the config asks (`train --itemwise`).
+        // block as the config asks (`train --itemwise`) and RegretNet's truthful base
+        // (`train --myerson-base`).
         let mut net = presets::preset_with_net(&config.setting.name, config.net.kind)
             .unwrap()
             .net;
         net.itemwise = config.net.itemwise;
+        net.base = config.net.base;
+        net.base_temperature = config.net.base_temperature;
         assert_eq!(
             config.net,
             net,
