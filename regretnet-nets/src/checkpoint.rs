@@ -52,6 +52,20 @@
 //! p = s * sum_j(a * b, axis=2)                      # payment, [B, n]
 //! ```
 //!
+//! With a truthful base (`net` metadata `"base": "itemwise_myerson"`, `"base_temperature":
+//! tau`; additive bidders with `U[lo, hi]` values from the `setting` metadata), `z` and the
+//! payment logits each add the base's terms before the heads ([`crate::base`]):
+//!
+//! ```text
+//! zb = (2 b - hi) / tau                             # [B, n, m]; the dummy's row stays 0
+//! z.reshape(B, n+1, m+1)[:, :n, :m] += zb
+//! c_ij = logsumexp over {zb_kj : k != i} and 0      # per bidder and item
+//! l = zb - c; a* = sigmoid(l)
+//! p* = b a* - (tau/2) (softplus(l) - softplus((2 lo - hi)/tau - c))
+//! f = clip(sum_j p* / max(sum_j a* b, 1e-12), 1e-6, 1 - 1e-6)
+//! pay logits += log(f) - log(1 - f)
+//! ```
+//!
 //! Combinatorial 2 x 2: the input is each bidder's bundle values,
 //! `x = [v1_1, v2_1, v1_1 + v2_1 + C_1, v1_2, v2_2, v1_2 + v2_2 + C_2]`. The 16 logits are, in
 //! order, item 1's 5-way softmax and item 2's, over {bidder 1 alone, bidder 2 alone, bidder 1
