@@ -361,6 +361,11 @@ pub struct BenchArgs {
     /// The AMA's menu with --net ama: free (default) or generated.
     #[arg(long, value_enum, default_value = "free")]
     pub menu: MenuName,
+    /// Run each RegretNet on the truthful base: item-wise Myerson softened at temperature TAU
+    /// under the network (`net.base`; additive bidders with uniform values), to measure the
+    /// base's share of each operation beside the plain rows.
+    #[arg(long, value_name = "TAU")]
+    pub myerson_base: Option<f64>,
     #[command(flatten)]
     pub threads: Threads,
     /// Print one JSON object instead of a table.

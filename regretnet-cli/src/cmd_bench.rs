@@ -16,6 +16,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
     let rows = run_benchmarks(
         &wanted,
         net,
+        args.myerson_base,
         args.scale,
         threads,
         &mut |event| match event {

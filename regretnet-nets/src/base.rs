@@ -20,8 +20,8 @@
 //! counts as `f* = 0`).
 //!
 //! [`MyersonBase::logits`] computes the terms in candle's ops (differentiable in the bids, for
-//! training and autograd); [`MyersonBase::row_terms`] computes them for one profile in `f64`
-//! with the derivative of each payment logit in the bidder's own reports, for the misreport
+//! training and autograd); [`MyersonBase::own_row_terms`] computes them for one profile in `f64`
+//! with the derivative of the searching bidder's payment logit in its own reports, for the misreport
 //! search's hand-written gradient ([`crate::frozen`]).
 
 use candle_core::{DType, Tensor};
@@ -120,61 +120,47 @@ impl MyersonBase {
         Ok((alloc_logits, pay_logits))
     }
 
-    /// For one report profile `x` (flat `[n * m]`): add the base's allocation logits to `z`
-    /// (flat `[(n + 1) * (m + 1)]`) and its payment logits to `s` (`[n]`), and return the
-    /// derivative of bidder `own`'s payment logit in its reports `x_own,j` (`[m]`).
-    pub fn row_terms(&self, x: &[f32], z: &mut [f32], s: &mut [f32], own: usize) -> Vec<f32> {
+    /// For one report profile `x` (flat `[n * m]`) in the misreport search, whose row belongs
+    /// to bidder `own`: add the base's allocation logits to `z` (flat `[(n + 1) * (m + 1)]`),
+    /// and return `own`'s payment logit with its derivative in `own`'s reports `x_own,j`
+    /// (`[m]`). The other bidders' payment logits are not computed: the row's utility is
+    /// `own`'s, and it reads only `own`'s payment (O(n m) work per row, not O(n^2 m)).
+    pub fn own_row_terms(&self, x: &[f32], z: &mut [f32], own: usize) -> (f32, Vec<f32>) {
         let (n, m, tau) = (self.bidders, self.items, self.tau);
-        let zz = |i: usize, j: usize| (2.0 * x[i * m + j] as f64 - self.hi[i * m + j]) / tau;
-        let mut pay = vec![0f64; n];
-        let mut value = vec![0f64; n];
+        let mut col = vec![0f64; n];
+        let (mut pay, mut value) = (0f64, 0f64);
         let mut d_pay = vec![0f64; m];
         let mut d_value = vec![0f64; m];
         for j in 0..m {
-            let col: Vec<f64> = (0..n).map(|i| zz(i, j)).collect();
-            for i in 0..n {
-                z[i * (m + 1) + j] += col[i] as f32;
-                // c = logsumexp over the other bidders and the dummy's 0.
-                let top = (0..n)
-                    .filter(|&k| k != i)
-                    .map(|k| col[k])
-                    .fold(0.0f64, f64::max);
-                let sum = (-top).exp()
-                    + (0..n)
-                        .filter(|&k| k != i)
-                        .map(|k| (col[k] - top).exp())
-                        .sum::<f64>();
-                let c = top + sum.ln();
-                let l = col[i] - c;
-                let a = logistic(l);
-                let v = x[i * m + j] as f64;
-                let low = self.bottom[i * m + j] - c;
-                pay[i] += v * a - tau / 2.0 * (softplus64(l) - softplus64(low));
-                value[i] += a * v;
-                if i == own {
-                    let da = a * (1.0 - a) * 2.0 / tau;
-                    d_pay[j] = v * da;
-                    d_value[j] = a + v * da;
-                }
+            for (i, c) in col.iter_mut().enumerate() {
+                *c = (2.0 * x[i * m + j] as f64 - self.hi[i * m + j]) / tau;
+                z[i * (m + 1) + j] += *c as f32;
             }
+            // c = logsumexp over the other bidders and the dummy's 0.
+            let others = || (0..n).filter(|&k| k != own).map(|k| col[k]);
+            let top = others().fold(0.0f64, f64::max);
+            let c = top + ((-top).exp() + others().map(|zk| (zk - top).exp()).sum::<f64>()).ln();
+            let l = col[own] - c;
+            let a = logistic(l);
+            let v = x[own * m + j] as f64;
+            let low = self.bottom[own * m + j] - c;
+            pay += v * a - tau / 2.0 * (softplus64(l) - softplus64(low));
+            value += a * v;
+            let da = a * (1.0 - a) * 2.0 / tau;
+            d_pay[j] = v * da;
+            d_value[j] = a + v * da;
         }
+        let raw = if value > 1e-12 { pay / value } else { 0.0 };
+        let f = raw.clamp(FRACTION_EPS, 1.0 - FRACTION_EPS);
+        let logit = (f.ln() - (1.0 - f).ln()) as f32;
         let mut d_own = vec![0f32; m];
-        for i in 0..n {
-            let raw = if value[i] > 1e-12 {
-                pay[i] / value[i]
-            } else {
-                0.0
-            };
-            let f = raw.clamp(FRACTION_EPS, 1.0 - FRACTION_EPS);
-            s[i] += (f.ln() - (1.0 - f).ln()) as f32;
-            if i == own && raw == f && value[i] > 1e-12 {
-                for j in 0..m {
-                    let df = (d_pay[j] * value[i] - pay[i] * d_value[j]) / (value[i] * value[i]);
-                    d_own[j] = (df / (f * (1.0 - f))) as f32;
-                }
+        if raw == f && value > 1e-12 {
+            for j in 0..m {
+                let df = (d_pay[j] * value - pay * d_value[j]) / (value * value);
+                d_own[j] = (df / (f * (1.0 - f))) as f32;
             }
         }
-        d_own
+        (logit, d_own)
     }
 
     /// The base alone as a mechanism: allocations `[B, n, m]` and payments `[B, n]` at

@@ -180,12 +180,14 @@ impl FrozenNet {
         if let Some(base) = &self.base {
             base_ds.reserve(rows * m);
             for r in 0..rows {
-                base_ds.extend(base.row_terms(
+                let k = r % n;
+                let (logit, slope) = base.own_row_terms(
                     &reports[r * len..(r + 1) * len],
                     &mut z[r * block..(r + 1) * block],
-                    &mut s[r * n..(r + 1) * n],
-                    r % n,
-                ));
+                    k,
+                );
+                s[r * n + k] += logit;
+                base_ds.extend(slope);
             }
         }
         let unit = self.valuation == ValuationKind::UnitDemand;

@@ -85,6 +85,8 @@ fn the_hand_written_gradient_matches_autograd_on_a_based_network() {
     for (preset, tau) in [
         ("additive_2x2_uniform", 0.1),
         ("additive_2x3_uniform", 0.05),
+        // Three bidders: the other bidders' logsumexp has more than one term.
+        ("additive_3x10_uniform", 0.05),
     ] {
         let (setting, net) = based(preset, tau, 7);
         // A residual that is not zero: random output layers, so both paths matter.
@@ -172,4 +174,38 @@ fn a_base_is_refused_where_it_does_not_apply() {
         Some(0.1)
     )
     .contains("\"regretnet\""));
+}
+
+#[test]
+fn the_search_rows_terms_agree_with_the_batched_logits() {
+    // The f64 per-row path (`own_row_terms`, the misreport search) against the candle path
+    // (`logits`, training): the same allocation logits, and each bidder's payment logit.
+    let (setting, _) = based("additive_5x10_uniform", 0.05, 5);
+    let (n, m) = (setting.bidders, setting.items);
+    let base = crate::base::MyersonBase::new(&setting, 0.05).unwrap();
+    let b = 20;
+    let bids = setting.sample_profiles(&mut stream_rng(6, Stream::Test), b);
+    let (z_ref, s_ref) = base
+        .logits(&Tensor::from_slice(&bids, (b, n, m), &Device::Cpu).unwrap())
+        .unwrap();
+    let z_ref: Vec<f32> = z_ref.flatten_all().unwrap().to_vec1().unwrap();
+    let s_ref: Vec<f32> = s_ref.flatten_all().unwrap().to_vec1().unwrap();
+    let block = (n + 1) * (m + 1);
+    for p in 0..b {
+        for own in 0..n {
+            let mut z = vec![0f32; block];
+            let (logit, _) = base.own_row_terms(&bids[p * n * m..(p + 1) * n * m], &mut z, own);
+            for (got, want) in z.iter().zip(&z_ref[p * block..(p + 1) * block]) {
+                assert!(
+                    (got - want).abs() < 1e-4,
+                    "allocation logit {got} vs {want}"
+                );
+            }
+            let want = s_ref[p * n + own];
+            assert!(
+                (logit - want).abs() < 2e-3 * want.abs().max(1.0),
+                "profile {p} bidder {own}: payment logit {logit} vs {want}"
+            );
+        }
+    }
 }

@@ -195,6 +195,28 @@ pub fn bench_setting_for(label: &str, kind: NetKind, menu: MenuKind) -> Result<C
     Ok(c)
 }
 
+/// `config` (a RegretNet's) on the truthful base `regretnet bench --myerson-base TAU` measures:
+/// softened item-wise Myerson at temperature `tau` under the network (`net.base`), at the same
+/// schedule, so that the base's share of each operation is the difference from the plain row.
+/// Refused, naming the flag, for other networks and where the base does not apply (not
+/// additive, not uniform values, a temperature that is not positive).
+pub fn with_myerson_base(mut config: Config, tau: f64) -> Result<Config> {
+    if config.net.kind != NetKind::Regretnet {
+        return Err(regretnet_core::ConfigError::invalid(
+            "--myerson-base",
+            format!(
+                "a truthful base is RegretNet's (--net regretnet), not {}'s",
+                config.net.kind.name()
+            ),
+        )
+        .into());
+    }
+    config.net.base = Some(regretnet_core::NetBase::ItemwiseMyerson);
+    config.net.base_temperature = Some(tau);
+    config.validate()?;
+    Ok(config)
+}
+
 /// A config at the reference's sizes (batch 128, 25 misreport steps, even where the preset
 /// trains with more), with a small training set (the per-iteration cost does not depend on
 /// its size) and no validation.
@@ -437,16 +459,26 @@ pub fn samples_for(flops: f64, scale: f64) -> usize {
 ///
 /// `net` and `menu` choose the network ([`bench_setting_for`]): RegretNet and the free menu for
 /// the hot loop of RegretNet, `NetKind::Ama` for a learned affine maximizer's operations.
+///
+/// With `base: Some(tau)` each RegretNet runs on the truthful base ([`with_myerson_base`]), and
+/// its rows' setting reads `LABEL+base`.
 pub fn run_benchmarks(
     settings: &[&str],
     (net, menu): (NetKind, MenuKind),
+    base: Option<f64>,
     scale: f64,
     threads: usize,
     observer: &mut dyn FnMut(BenchEvent<'_>),
 ) -> Result<Vec<BenchRow>> {
     let configs = settings
         .iter()
-        .map(|w| bench_setting_for(w, net, menu).map(|c| (*w, c)))
+        .map(|w| {
+            let c = bench_setting_for(w, net, menu)?;
+            Ok(match base {
+                Some(tau) => (format!("{w}+base"), with_myerson_base(c, tau)?),
+                None => (w.to_string(), c),
+            })
+        })
         .collect::<Result<Vec<_>>>()?;
     if !(scale.is_finite() && scale > 0.0) {
         return Err(regretnet_core::ConfigError::invalid(
@@ -465,7 +497,7 @@ pub fn run_benchmarks(
             let flops = w.flops(op);
             let t = time(3, samples_for(flops, scale), || w.run(op))?;
             let row = BenchRow {
-                setting: label.to_string(),
+                setting: label.clone(),
                 net: w.trainer.net().kind().name(),
                 operation: op.name(),
                 median_ms: t.median * 1e3,
@@ -543,6 +575,33 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(e.contains(flag), "{label} {kind:?} {menu:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_based_workload_runs_every_operation_on_the_truthful_base() {
+        let c = with_myerson_base(bench_setting("2x2").unwrap(), 0.05).unwrap();
+        assert_eq!(c.net.base, Some(regretnet_core::NetBase::ItemwiseMyerson));
+        assert_eq!(c.net.base_temperature, Some(0.05));
+        let mut w = Workload::from_config(c).unwrap();
+        assert!(w.trainer.net().as_regretnet().unwrap().base().is_some());
+        assert_eq!(w.ops(), &Op::ALL);
+        for &op in w.ops() {
+            w.run(op).unwrap();
+        }
+        // Refused, naming what is wrong: another network, bidders the base does not apply to,
+        // a temperature that is not positive.
+        for (c, tau, want) in [
+            (
+                bench_setting_for("2x2", NetKind::Ama, MenuKind::Free),
+                0.05,
+                "--myerson-base",
+            ),
+            (bench_setting("unit_2x2_uniform"), 0.05, "additive"),
+            (bench_setting("2x2"), 0.0, "base_temperature"),
+        ] {
+            let e = with_myerson_base(c.unwrap(), tau).unwrap_err().to_string();
+            assert!(e.contains(want), "{want}: {e}");
         }
     }
 
