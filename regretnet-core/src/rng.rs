@@ -31,6 +31,9 @@ pub enum Stream {
     AuditStarts,
     /// Prior-drawn starts of the reference search during evaluation.
     ReferenceSearch,
+    /// Prior-drawn starts of the training misreport search (`train.misreport_prior_starts`),
+    /// keyed by the run's seed and the iteration.
+    TrainStarts,
     /// The fixed bidder and item representations of a generated AMA menu (keyed by the
     /// bidder's or item's index, not by the run's seed, so that every size shares them).
     Representation,
@@ -51,6 +54,7 @@ impl Stream {
             Stream::AuditStarts => 9,
             Stream::ReferenceSearch => 10,
             Stream::Representation => 11,
+            Stream::TrainStarts => 12,
         }
     }
 }

@@ -9,7 +9,12 @@
 //!   better misreport in the cache;
 //! - **a second start** (`train.misreport_extra_start`): the truthful report, or one corner of
 //!   the support in turn (iteration `t` uses corner `t mod corners`), ascended the same way; it
-//!   replaces the cached misreport of a profile and bidder only where it ends strictly higher.
+//!   replaces the cached misreport of a profile and bidder only where it ends strictly higher;
+//! - **prior starts** (`train.misreport_prior_starts`): `K` fresh draws from the prior per
+//!   profile and bidder, each ascended the same way and kept on the same terms. They are drawn
+//!   for the whole batch before it is split into shards, from a stream keyed by the run's seed
+//!   and the iteration ([`Stream::TrainStarts`]), so neither the thread count nor a resume
+//!   changes them.
 //!
 //! The policy is independent per profile, so the trainer runs it shard by shard in parallel
 //! and the result does not depend on the number of threads.
@@ -33,6 +38,8 @@ pub struct InnerSearch {
     pub keep_best: bool,
     /// The second start beside the cached misreport (`train.misreport_extra_start`).
     pub extra: ExtraStart,
+    /// Fresh prior draws per profile and bidder (`train.misreport_prior_starts`).
+    pub prior_starts: usize,
 }
 
 impl InnerSearch {
@@ -43,7 +50,33 @@ impl InnerSearch {
             lr: t.misreport_lr,
             keep_best: t.misreport_keep_best,
             extra: t.misreport_extra_start,
+            prior_starts: t.misreport_prior_starts,
         }
+    }
+
+    /// Every start this iteration ascends beside the cached misreports, for the batch `truth`
+    /// (flat `[B, n, d]`), each flat like it: the second start ([`InnerSearch::second_start`]),
+    /// then the `prior_starts` draws of the run with seed `seed` at `iteration`.
+    pub fn extra_starts(
+        &self,
+        setting: &Setting,
+        truth: &[f32],
+        seed: u64,
+        iteration: u64,
+    ) -> Vec<Vec<f32>> {
+        let mut starts: Vec<Vec<f32>> = self
+            .second_start(setting, truth, iteration)
+            .into_iter()
+            .collect();
+        if self.prior_starts > 0 {
+            starts.extend(prior_starts(
+                setting,
+                truth,
+                self.prior_starts,
+                iteration_key(seed, iteration),
+            ));
+        }
+        starts
     }
 
     /// This iteration's second start for the batch `truth` (flat `[B, n, d]`), flat like it;
@@ -62,8 +95,8 @@ impl InnerSearch {
     }
 
     /// Run the policy on (a shard of) a batch: ascend `mis` (flat `[B, n, d]`, the cached
-    /// misreports of the profiles `truth: [B, n, d]`) in place; with `second` (this shard's
-    /// rows of [`InnerSearch::second_start`]), ascend it too and keep, per profile and bidder,
+    /// misreports of the profiles `truth: [B, n, d]`) in place; ascend each of `starts` (this
+    /// shard's rows of [`InnerSearch::extra_starts`]) too, and keep, per profile and bidder,
     /// whichever ends strictly higher.
     pub fn run(
         &self,
@@ -71,10 +104,10 @@ impl InnerSearch {
         setting: &Setting,
         truth: &Tensor,
         mis: &mut [f32],
-        second: Option<&[f32]>,
+        starts: &[&[f32]],
     ) -> Result<()> {
         self.ascent(grad, setting, truth, mis)?;
-        if let Some(start) = second {
+        for start in starts {
             let mut cand = start.to_vec();
             self.ascent(grad, setting, truth, &mut cand)?;
             keep_better(grad, setting, truth, mis, &cand)?;
@@ -122,6 +155,43 @@ fn corner_start(setting: &Setting, truth: &[f32], iteration: u64) -> Vec<f32> {
     let c = 1 + (iteration as usize) % (per - 1).max(1);
     all.chunks_exact(per * len)
         .flat_map(|starts| starts[c * len..(c + 1) * len].iter().copied())
+        .collect()
+}
+
+/// The key of iteration `iteration`'s prior starts under the run's seed: the pair mixed into
+/// one `u64` (`stream_rng` expands it into a ChaCha key), so that every iteration draws from
+/// its own sequence.
+fn iteration_key(seed: u64, iteration: u64) -> u64 {
+    seed ^ iteration
+        .wrapping_add(1)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// `k` prior draws of every profile of `truth` (flat `[B, n, d]`), each flat like it, from the
+/// stream [`Stream::TrainStarts`] under `key`: profile by profile, the draws of one profile
+/// together (as the test search's restarts, [`draw_starts`]; a combinatorial bidder's fixed
+/// coordinates are the profile's own).
+fn prior_starts(setting: &Setting, truth: &[f32], k: usize, key: u64) -> Vec<Vec<f32>> {
+    let search = SearchConfig {
+        steps: 0,
+        lr: 0.0,
+        restarts: k,
+        corners: false,
+    };
+    let len = setting.profile_len();
+    let all = draw_starts(
+        setting,
+        truth,
+        &search,
+        &mut stream_rng(key, Stream::TrainStarts),
+    );
+    // [B, 1 + k, n, d]: start 0 is the truthful profile.
+    (1..=k)
+        .map(|s| {
+            all.chunks_exact((1 + k) * len)
+                .flat_map(|starts| starts[s * len..(s + 1) * len].iter().copied())
+                .collect()
+        })
         .collect()
 }
 
@@ -197,13 +267,14 @@ mod tests {
             lr: 0.01,
             keep_best: true,
             extra: ExtraStart::Truthful,
+            prior_starts: 0,
         };
         let mut mis = vec![0.0f32; 4];
         let before = grad.utility(&truth, &mis).unwrap();
         let second = policy.second_start(&s, &truth_flat, 7).unwrap();
         assert_eq!(second, truth_flat);
         policy
-            .run(&*grad, &s, &truth, &mut mis, Some(&second))
+            .run(&*grad, &s, &truth, &mut mis, &[&second])
             .unwrap();
         let after = grad.utility(&truth, &mis).unwrap();
         assert!(after.iter().zip(&before).all(|(a, b)| a >= b));
@@ -215,5 +286,59 @@ mod tests {
             ..policy
         };
         assert!(none.second_start(&s, &truth_flat, 0).is_none());
+    }
+
+    #[test]
+    fn prior_starts_are_draws_of_the_iteration_and_only_ever_raise_the_utility() {
+        let s = setting();
+        let mech = PostedPrice::new(vec![0.5, 0.5]);
+        let grad = mech.utility_gradient().unwrap();
+        // 1 bidder, 2 items: the first profile values both items above the price, the second
+        // neither.
+        let truth_flat = [0.9f32, 0.8, 0.2, 0.1];
+        let truth = Tensor::from_slice(&truth_flat, (2, 1, 2), &Device::Cpu).unwrap();
+        let policy = InnerSearch {
+            steps: 3,
+            lr: 0.01,
+            keep_best: true,
+            extra: ExtraStart::None,
+            prior_starts: 4,
+        };
+        let starts = policy.extra_starts(&s, &truth_flat, 42, 7);
+        assert_eq!(starts.len(), 4);
+        for st in &starts {
+            assert_eq!(st.len(), 4);
+            assert!(st.iter().all(|&x| (0.0..=1.0).contains(&x)), "{st:?}");
+            assert_ne!(st[..], truth_flat[..], "a draw, not the truth");
+        }
+        assert_ne!(starts[0], starts[1], "the draws differ");
+        // A function of (seed, iteration) alone: the same again, another at another iteration
+        // or seed.
+        assert_eq!(starts, policy.extra_starts(&s, &truth_flat, 42, 7));
+        assert_ne!(starts, policy.extra_starts(&s, &truth_flat, 42, 8));
+        assert_ne!(starts, policy.extra_starts(&s, &truth_flat, 43, 7));
+        // With the truthful second start as well, it comes first.
+        let both = InnerSearch {
+            extra: ExtraStart::Truthful,
+            ..policy
+        };
+        let with_truth = both.extra_starts(&s, &truth_flat, 42, 7);
+        assert_eq!(with_truth[0], truth_flat);
+        assert_eq!(with_truth[1..], starts[..]);
+        // From the empty report (no gradient: plain ascent stays), four draws find a report
+        // that buys the first profile's items, and never lower a utility.
+        let mut mis = vec![0.0f32; 4];
+        let before = grad.utility(&truth, &mis).unwrap();
+        let refs: Vec<&[f32]> = starts.iter().map(Vec::as_slice).collect();
+        policy.run(&*grad, &s, &truth, &mut mis, &refs).unwrap();
+        let after = grad.utility(&truth, &mis).unwrap();
+        assert!(after.iter().zip(&before).all(|(a, b)| a >= b));
+        assert!(after[0] > before[0], "{after:?} vs {before:?}");
+        // Without draws nothing is added.
+        let none = InnerSearch {
+            prior_starts: 0,
+            ..policy
+        };
+        assert!(none.extra_starts(&s, &truth_flat, 42, 7).is_empty());
     }
 }

@@ -42,7 +42,9 @@ pub use net::{
     MenuKind, NetBase, NetConfig, NetKind, DEFAULT_MENU_HIDDEN, DEFAULT_MENU_SIZE, MAX_PARAMETERS,
 };
 pub use setting::{Bound, PartConfig, PriorConfig, SettingConfig};
-pub use train::{ExtraStart, Teacher, TrainConfig, DEFAULT_REGRET_TARGET_RATE, MAX_TRAIN_BYTES};
+pub use train::{
+    ExtraStart, Teacher, TrainConfig, DEFAULT_REGRET_TARGET_RATE, MAX_PRIOR_STARTS, MAX_TRAIN_BYTES,
+};
 
 /// A whole run configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

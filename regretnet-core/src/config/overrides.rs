@@ -46,6 +46,7 @@ pub const FIELDS: [(&str, &[&str]); 4] = [
             "misreport_steps",
             "misreport_lr",
             "misreport_extra_start",
+            "misreport_prior_starts",
             "misreport_keep_best",
             "lambda_init",
             "lambda_update_every",

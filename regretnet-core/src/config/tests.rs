@@ -140,6 +140,14 @@ fn every_bad_field_is_named() {
         ("[train]\ninit_misreports = true\n", "train.init_misreports"),
         ("[train]\nrho_steps = 0\n", "train.rho_steps"),
         ("[train]\nshards = 0\n", "train.shards"),
+        (
+            "[train]\nmisreport_prior_starts = 65\n",
+            "train.misreport_prior_starts",
+        ),
+        (
+            "[train]\nmisreport_prior_starts = -1\n",
+            "misreport_prior_starts",
+        ),
         ("[train]\nbatch_size = 2\nshards = 3\n", "train.shards"),
         (
             "[train]\niterations = 10\nschedule_end = 11\n",

@@ -42,18 +42,19 @@ impl Trainer {
         let setting = &self.setting;
         let bounds = shards::bounds(t.batch_size, t.shards);
         let policy = InnerSearch::from_train(&t);
-        // This iteration's second start, flat `[B, n, d]`.
-        let second = policy.second_start(setting, &truth, iteration);
+        // This iteration's second start and prior draws, each flat `[B, n, d]`, drawn for the
+        // whole batch before it is split.
+        let extra = policy.extra_starts(setting, &truth, t.seed, iteration);
         let jobs: Vec<_> = bounds
             .iter()
             .copied()
             .zip(shards::split_mut(&mut mis, &bounds, len))
             .map(|((lo, hi), shard)| {
                 let (frozen, truth) = (&*frozen, &truth[lo * len..hi * len]);
-                let second = second.as_ref().map(|c| &c[lo * len..hi * len]);
+                let starts: Vec<&[f32]> = extra.iter().map(|c| &c[lo * len..hi * len]).collect();
                 move || -> std::result::Result<(), RegretError> {
                     let truth = Tensor::from_slice(truth, (hi - lo, n, m), &Device::Cpu)?;
-                    policy.run(frozen, setting, &truth, shard, second)
+                    policy.run(frozen, setting, &truth, shard, &starts)
                 }
             })
             .collect();

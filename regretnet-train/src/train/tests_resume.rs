@@ -86,6 +86,16 @@ fn a_traced_run_with_a_second_misreport_start_resumes_exactly_too() {
 }
 
 #[test]
+fn a_run_with_prior_starts_in_its_training_search_resumes_exactly_too() {
+    // The draws are keyed by the seed and the iteration, not by a stream that a restart
+    // would rewind.
+    let mut c = tiny_config();
+    c.train.misreport_prior_starts = 2;
+    c.train.misreport_keep_best = true;
+    exact_resume(c);
+}
+
+#[test]
 fn exactly_ic_runs_resume_exactly() {
     use regretnet_core::presets::preset_with_net;
     use regretnet_core::NetKind;

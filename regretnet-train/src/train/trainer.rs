@@ -616,6 +616,15 @@ mod tests {
     }
 
     #[test]
+    fn prior_starts_only_ever_raise_the_cached_misreports_utility() {
+        // As the corners: the draws replace a cached misreport only where they end higher.
+        let plain = cached_utilities(1.0, |_| {});
+        let drawn = cached_utilities(1.0, |t| t.misreport_prior_starts = 3);
+        assert!(plain.iter().zip(&drawn).all(|(p, f)| f >= p));
+        assert!(plain.iter().zip(&drawn).any(|(p, f)| f > p));
+    }
+
+    #[test]
     fn keeping_the_best_iterate_never_caches_a_worse_misreport_than_the_last() {
         // The best iterate is the maximum over the iterates, the last among them: its utility
         // is at least the last one's everywhere, and above it where Adam overshot (weights
