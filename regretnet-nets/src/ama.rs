@@ -413,7 +413,7 @@ impl AmaNet {
 
     /// Allocation `[B, n, d]` and payment `[B, n]` for `bids: [B, n, d]`. The mechanism itself
     /// (`Choice::Hard` with the weights frozen, on bids no gradient flows to) is computed per
-    /// profile on plain slices ([`crate::ama_hard`]), the same operations as the tensor path
+    /// profile on plain slices (the crate's `ama_hard` module), the same operations as the tensor path
     /// and several times faster; everything else through candle's ops.
     pub fn forward(&self, bids: &Tensor, choice: Choice, mode: WeightGrad) -> Result<Outcome> {
         if choice == Choice::Hard && mode == WeightGrad::Frozen && !bids.track_op() {
