@@ -102,10 +102,11 @@ pub struct TrainConfig {
     /// Fresh draws from the prior that each iteration ascends beside the cached misreports
     /// (and the second start), per profile and bidder, with the same steps; the one ending at
     /// the highest utility is kept and cached. Default 0 (the reference). The test search
-    /// starts from 10 prior draws per profile; a training search without them sees a fraction
-    /// of the regret the test search finds when the cache revisits a profile rarely (at 5x10
-    /// once per 5,000 iterations). Each draw costs one more inner search. The draws come from
-    /// the run's seed and the iteration alone, so a resumed run draws the same ones.
+    /// starts from 10 prior draws per profile; without draws the training search sees a
+    /// fraction of what the test search and the audit find (at 3x10 on the truthful base the
+    /// audit found 13 times the batch regret, 8 times with two draws: docs/TRAINING.md), so a
+    /// regret target binds harder with them. Each draw costs one more inner search. The draws
+    /// come from the run's seed and the iteration alone, so a resumed run draws the same ones.
     pub misreport_prior_starts: usize,
     /// Whether the inner search keeps each misreport's best iterate (highest utility seen)
     /// rather than its last. Off (the reference): the last iterate, which Adam at lr 0.1 can
