@@ -107,10 +107,15 @@ impl InnerSearch {
         starts: &[&[f32]],
     ) -> Result<()> {
         self.ascent(grad, setting, truth, mis)?;
+        if starts.is_empty() {
+            return Ok(());
+        }
+        // The kept misreports' utilities, measured once and updated as candidates replace them.
+        let mut kept = grad.utility(truth, mis)?;
         for start in starts {
             let mut cand = start.to_vec();
             self.ascent(grad, setting, truth, &mut cand)?;
-            keep_better(grad, setting, truth, mis, &cand)?;
+            keep_better(grad, setting, truth, mis, &mut kept, &cand)?;
         }
         Ok(())
     }
@@ -196,20 +201,22 @@ fn prior_starts(setting: &Setting, truth: &[f32], k: usize, key: u64) -> Vec<Vec
 }
 
 /// Per profile and bidder, replace the misreport in `mis` by the one in `cand` (both flat
-/// `[B, n, d]`) where `cand`'s utility is strictly higher.
+/// `[B, n, d]`) where `cand`'s utility is strictly higher than `kept` (the utilities of `mis`,
+/// updated where replaced).
 fn keep_better(
     grad: &dyn UtilityGradient,
     setting: &Setting,
     truth: &Tensor,
     mis: &mut [f32],
+    kept: &mut [f32],
     cand: &[f32],
 ) -> Result<()> {
     let d = setting.type_len();
-    let kept = grad.utility(truth, mis)?;
     let u = grad.utility(truth, cand)?;
-    for (r, (&ur, &uk)) in u.iter().zip(&kept).enumerate() {
-        if ur > uk {
+    for (r, (&ur, uk)) in u.iter().zip(kept.iter_mut()).enumerate() {
+        if ur > *uk {
             mis[r * d..(r + 1) * d].copy_from_slice(&cand[r * d..(r + 1) * d]);
+            *uk = ur;
         }
     }
     Ok(())
@@ -251,6 +258,26 @@ mod tests {
         assert_eq!(corner_start(&s, &truth, 4), corner_start(&s, &truth, 0));
     }
 
+    /// Posted prices 0.5 per item (closed_form) for one bidder and two items, and two profiles:
+    /// the first values both items above the price, the second neither. Returns the mechanism,
+    /// the profiles flat and as a tensor `[2, 1, 2]`.
+    fn posted_price_case() -> (PostedPrice, [f32; 4], Tensor) {
+        let truth_flat = [0.9f32, 0.8, 0.2, 0.1];
+        let truth = Tensor::from_slice(&truth_flat, (2, 1, 2), &Device::Cpu).unwrap();
+        (PostedPrice::new(vec![0.5, 0.5]), truth_flat, truth)
+    }
+
+    /// A best-iterate policy of 3 steps at lr 0.01 with the given extra starts.
+    fn policy(extra: ExtraStart, prior_starts: usize) -> InnerSearch {
+        InnerSearch {
+            steps: 3,
+            lr: 0.01,
+            keep_best: true,
+            extra,
+            prior_starts,
+        }
+    }
+
     #[test]
     fn a_second_start_only_ever_raises_the_utility() {
         // Posted prices 0.5 per item (closed_form): utility sum_j (v_j - 0.5)+ over the
@@ -258,17 +285,9 @@ mod tests {
         // gradient, so plain ascent stays there; the truthful second start buys the items
         // worth more than the price, and the policy keeps it exactly where it is better.
         let s = setting();
-        let mech = PostedPrice::new(vec![0.5, 0.5]);
+        let (mech, truth_flat, truth) = posted_price_case();
         let grad = mech.utility_gradient().unwrap();
-        let truth_flat = [0.9f32, 0.8, 0.2, 0.1];
-        let truth = Tensor::from_slice(&truth_flat, (2, 1, 2), &Device::Cpu).unwrap();
-        let policy = InnerSearch {
-            steps: 3,
-            lr: 0.01,
-            keep_best: true,
-            extra: ExtraStart::Truthful,
-            prior_starts: 0,
-        };
+        let policy = policy(ExtraStart::Truthful, 0);
         let mut mis = vec![0.0f32; 4];
         let before = grad.utility(&truth, &mis).unwrap();
         let second = policy.second_start(&s, &truth_flat, 7).unwrap();
@@ -291,19 +310,9 @@ mod tests {
     #[test]
     fn prior_starts_are_draws_of_the_iteration_and_only_ever_raise_the_utility() {
         let s = setting();
-        let mech = PostedPrice::new(vec![0.5, 0.5]);
+        let (mech, truth_flat, truth) = posted_price_case();
         let grad = mech.utility_gradient().unwrap();
-        // 1 bidder, 2 items: the first profile values both items above the price, the second
-        // neither.
-        let truth_flat = [0.9f32, 0.8, 0.2, 0.1];
-        let truth = Tensor::from_slice(&truth_flat, (2, 1, 2), &Device::Cpu).unwrap();
-        let policy = InnerSearch {
-            steps: 3,
-            lr: 0.01,
-            keep_best: true,
-            extra: ExtraStart::None,
-            prior_starts: 4,
-        };
+        let policy = policy(ExtraStart::None, 4);
         let starts = policy.extra_starts(&s, &truth_flat, 42, 7);
         assert_eq!(starts.len(), 4);
         for st in &starts {
