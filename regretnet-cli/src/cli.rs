@@ -412,6 +412,12 @@ pub struct TrainArgs {
     /// the multipliers follow the batch regret every iteration (docs/TRAINING.md).
     #[arg(long, value_name = "REGRET", conflicts_with = "resume")]
     pub regret_target: Option<f64>,
+    /// With a regret target: start the target here and let it fall geometrically to the
+    /// target over the first half of the schedule (`train.regret_target_start`; the fraction
+    /// is `train.regret_target_anneal`), so that the multipliers squeeze the regret late, as
+    /// the fast schedules do (docs/TRAINING.md).
+    #[arg(long, value_name = "REGRET", conflicts_with = "resume")]
+    pub regret_target_start: Option<f64>,
     /// Imitate item-wise Myerson for the first N iterations before the Lagrangian phase
     /// (`train.teacher = "itemwise_myerson"`, `train.teacher_iterations = N`; additive bidders
     /// with independent values; docs/TRAINING.md).

@@ -38,6 +38,9 @@ fn resolve(args: &TrainArgs) -> Result<Config, Failure> {
     if let Some(target) = args.regret_target {
         config.train.regret_target = Some(target);
     }
+    if let Some(start) = args.regret_target_start {
+        config.train.regret_target_start = Some(start);
+    }
     if let Some(k) = args.teacher_iterations {
         config.train.teacher = Some(regretnet_train::core::Teacher::ItemwiseMyerson);
         config.train.teacher_iterations = k;

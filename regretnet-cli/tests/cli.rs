@@ -677,9 +677,9 @@ fn frontier_evaluates_every_checkpoint_and_compares_with_the_baselines() {
 
 #[test]
 fn a_regret_target_run_records_its_target_and_a_bad_one_is_refused() {
-    // `train --regret-target`: the run's config records the target (the rule itself is
-    // tested in train/lagrangian.rs); a target outside (0, 1) exits 2 naming the key, before
-    // any run directory is written.
+    // `train --regret-target` (and `--regret-target-start`): the run's config records the
+    // target and its start (the rule itself is tested in train/lagrangian.rs); a target outside
+    // (0, 1), or a start below it, exits 2 naming the key, before any run directory is written.
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("target");
     let o = regretnet(&[
@@ -688,6 +688,8 @@ fn a_regret_target_run_records_its_target_and_a_bad_one_is_refused() {
         "additive_1x2_uniform",
         "--regret-target",
         "1e-3",
+        "--regret-target-start",
+        "1e-2",
         "--iterations",
         "30",
         "--out",
@@ -699,6 +701,28 @@ fn a_regret_target_run_records_its_target_and_a_bad_one_is_refused() {
     assert!(o.status.success(), "{}", stderr(&o));
     let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
     assert!(config.contains("regret_target = 0.001"), "{config}");
+    assert!(config.contains("regret_target_start = 0.01"), "{config}");
+    // A start below the target is no path down to it.
+    let low = dir.path().join("low");
+    let o = regretnet(&[
+        "train",
+        "--regret-target",
+        "1e-3",
+        "--regret-target-start",
+        "1e-4",
+        "--iterations",
+        "5",
+        "--out",
+        low.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("train.regret_target_start"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!low.exists());
     let refused = dir.path().join("refused");
     let o = regretnet(&[
         "train",

@@ -57,6 +57,8 @@ pub const FIELDS: [(&str, &[&str]); 4] = [
             "regret_target",
             "regret_target_rate",
             "regret_target_rho_schedule",
+            "regret_target_start",
+            "regret_target_anneal",
             "schedule_end",
             "log_every",
             "trace_every",

@@ -274,6 +274,51 @@ fn exponential_and_mixture_priors_parse_round_trip_and_name_their_errors() {
 }
 
 #[test]
+fn an_annealed_regret_target_round_trips_and_is_checked() {
+    let c = with(
+        "[train]\nregret_target = 1e-4\nregret_target_start = 3e-3\nregret_target_anneal = 0.25\n",
+    )
+    .unwrap();
+    assert_eq!(c.train.regret_target_start, Some(3e-3));
+    assert_eq!(c.train.regret_target_anneal, Some(0.25));
+    assert_eq!(Config::from_toml_str(&c.to_toml_string()).unwrap(), c);
+    for (extra, field) in [
+        // A start without a target, at or below the target, or not a regret.
+        ("regret_target_start = 1e-2", "train.regret_target_start"),
+        (
+            "regret_target = 1e-3\nregret_target_start = 1e-3",
+            "train.regret_target_start",
+        ),
+        (
+            "regret_target = 1e-3\nregret_target_start = 1.5",
+            "train.regret_target_start",
+        ),
+        (
+            "regret_target = 1e-3\nregret_target_start = nan",
+            "train.regret_target_start",
+        ),
+        // An anneal without a start, or not a fraction of the schedule.
+        (
+            "regret_target = 1e-3\nregret_target_anneal = 0.5",
+            "train.regret_target_anneal",
+        ),
+        (
+            "regret_target = 1e-3\nregret_target_start = 1e-2\nregret_target_anneal = 0.0",
+            "train.regret_target_anneal",
+        ),
+        (
+            "regret_target = 1e-3\nregret_target_start = 1e-2\nregret_target_anneal = 1.5",
+            "train.regret_target_anneal",
+        ),
+    ] {
+        let err = with(&format!("[train]\n{extra}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(field), "{extra}: {err}");
+    }
+}
+
+#[test]
 fn a_regret_target_is_a_regret_and_round_trips() {
     let c = with("[train]\nregret_target = 1e-4\n").unwrap();
     assert_eq!(c.train.regret_target, Some(1e-4));

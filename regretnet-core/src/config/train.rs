@@ -50,6 +50,12 @@ impl Teacher {
 /// about 2,000 iterations.
 pub const DEFAULT_REGRET_TARGET_RATE: f64 = 0.0005;
 
+/// The fraction of the schedule over which an annealed regret target
+/// (`train.regret_target_start`) falls to `train.regret_target` when
+/// `train.regret_target_anneal` is omitted: the half before the learning rate's decay in the
+/// fast schedules.
+pub const DEFAULT_REGRET_TARGET_ANNEAL: f64 = 0.5;
+
 fn default_regret_target_rate() -> f64 {
     DEFAULT_REGRET_TARGET_RATE
 }
@@ -153,6 +159,19 @@ pub struct TrainConfig {
     /// under the fast schedules (docs/TRAINING.md, "Regret-target training").
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub regret_target_rho_schedule: bool,
+    /// With `regret_target`: the target at iteration 0, from which it falls geometrically to
+    /// `regret_target` over the first `regret_target_anneal` of the schedule and stays there
+    /// ([`TrainConfig::regret_target_at`]). A network from noise has regrets of order 1e-2;
+    /// a low target from the first iteration drives the multipliers up while the network is
+    /// still finding the mechanism's shape (docs/TRAINING.md, "Regret-target training").
+    /// Omitted: the target is `regret_target` from the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regret_target_start: Option<f64>,
+    /// With `regret_target_start`: the fraction of the schedule (`schedule_end` or
+    /// `iterations`) over which the target falls to `regret_target` (default
+    /// [`DEFAULT_REGRET_TARGET_ANNEAL`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regret_target_anneal: Option<f64>,
     /// Where the relative schedules (`lr_decay_from`, `rho_steps`) end, when that is before
     /// `iterations`: a run extended with `train --resume --iterations N --tail` keeps the
     /// schedule it finished and trains the added iterations at its final learning rate, rho
@@ -251,6 +270,8 @@ impl Default for TrainConfig {
             regret_target: None,
             regret_target_rate: DEFAULT_REGRET_TARGET_RATE,
             regret_target_rho_schedule: false,
+            regret_target_start: None,
+            regret_target_anneal: None,
             shards: 2,
             schedule_end: None,
             log_every: 100,
@@ -306,6 +327,37 @@ impl TrainConfig {
 }
 
 impl TrainConfig {
+    /// The regret target at iteration `t` (0-based): `regret_target`, or with
+    /// `regret_target_start` the geometric path from the start to `regret_target` over the first
+    /// `regret_target_anneal` of the schedule, then `regret_target`.
+    ///
+    /// ```
+    /// use regretnet_core::TrainConfig;
+    /// let t = TrainConfig { iterations: 1_000, regret_target: Some(1e-4),
+    ///                       regret_target_start: Some(1e-2), regret_target_anneal: Some(0.5),
+    ///                       ..TrainConfig::default() };
+    /// assert_eq!(t.regret_target_at(0), Some(1e-2));
+    /// assert!((t.regret_target_at(250).unwrap() - 1e-3).abs() < 1e-15);
+    /// assert_eq!(t.regret_target_at(500), Some(1e-4));
+    /// assert_eq!(t.regret_target_at(900), Some(1e-4));
+    /// assert_eq!(TrainConfig::default().regret_target_at(0), None);
+    /// ```
+    pub fn regret_target_at(&self, t: u64) -> Option<f64> {
+        let target = self.regret_target?;
+        let Some(start) = self.regret_target_start else {
+            return Some(target);
+        };
+        let anneal = self
+            .regret_target_anneal
+            .unwrap_or(DEFAULT_REGRET_TARGET_ANNEAL);
+        let span = (anneal * self.schedule_len() as f64).floor();
+        if span < 1.0 || t as f64 >= span {
+            return Some(target);
+        }
+        let frac = t as f64 / span;
+        Some(start * (target / start).powf(frac))
+    }
+
     /// The iterations the relative schedules span: `schedule_end`, or `iterations`.
     pub fn schedule_len(&self) -> u64 {
         self.schedule_end.unwrap_or(self.iterations)
@@ -438,6 +490,35 @@ impl TrainConfig {
                 return Err(ConfigError::invalid(
                     "train.regret_target",
                     format!("{target} must be a per-bidder mean regret in (0, 1), e.g. 1e-3"),
+                ));
+            }
+        }
+        if let Some(start) = t.regret_target_start {
+            let Some(target) = t.regret_target else {
+                return Err(ConfigError::invalid(
+                    "train.regret_target_start",
+                    "applies with train.regret_target only (it is where that target's path \
+                     starts)",
+                ));
+            };
+            if !(start.is_finite() && start > target && start < 1.0) {
+                return Err(ConfigError::invalid(
+                    "train.regret_target_start",
+                    format!("{start} must lie above train.regret_target ({target}) and below 1"),
+                ));
+            }
+        }
+        if let Some(anneal) = t.regret_target_anneal {
+            if t.regret_target_start.is_none() {
+                return Err(ConfigError::invalid(
+                    "train.regret_target_anneal",
+                    "applies with train.regret_target_start only",
+                ));
+            }
+            if !(anneal.is_finite() && anneal > 0.0 && anneal <= 1.0) {
+                return Err(ConfigError::invalid(
+                    "train.regret_target_anneal",
+                    format!("{anneal} must be a fraction of the schedule in (0, 1]"),
                 ));
             }
         }

@@ -11,7 +11,11 @@
 //! `rho_init` (or keeps its schedule with `train.regret_target_rho_schedule`). It is dual ascent on `ln lambda_i` (the ascent direction of the dual is the
 //! constraint's violation, measured here on a log scale so that a regret ten times the target and
 //! one a tenth of it move the multiplier by the same factor in opposite directions). Its fixed
-//! point is a batch regret whose geometric mean over iterations is the target. The multipliers are
+//! point is a batch regret whose geometric mean over iterations is the target. With
+//! `train.regret_target_start` the target itself moves: geometrically from that start down to
+//! `train.regret_target` over the first `train.regret_target_anneal` of the schedule
+//! ([`TrainConfig::regret_target_at`]), so that the rule squeezes the regret as the fast schedules
+//! do, late, rather than from the first iteration. The multipliers are
 //! the only state, and they are in every checkpoint, so a resumed run continues exactly.
 
 use regretnet_core::TrainConfig;
@@ -51,7 +55,7 @@ impl Lagrangian {
     /// Apply the schedules after iteration `iteration` (0-based), whose batch regrets were
     /// `regret`.
     pub fn after_iteration(&mut self, iteration: u64, regret: &[f64], cfg: &TrainConfig) {
-        if let Some(target) = cfg.regret_target {
+        if let Some(target) = cfg.regret_target_at(iteration) {
             let bound = 100f64.ln();
             for (l, r) in self.lambda.iter_mut().zip(regret) {
                 let ratio = (r.max(target / 100.0) / target).ln().clamp(-bound, bound);
@@ -154,6 +158,31 @@ mod tests {
         off.train.regret_target_rho_schedule = true;
         let err = off.validate().unwrap_err().to_string();
         assert!(err.contains("train.regret_target_rho_schedule"), "{err}");
+    }
+
+    #[test]
+    fn an_annealed_target_moves_the_multipliers_by_the_log_ratio_to_the_moving_target() {
+        // Target 1e-2 at iteration 0 falling to 1e-4 at iteration 50 (half of 100): a batch
+        // regret of 1e-3 lies ten times below the target at 0 (lambda shrinks by e^{0.1 ln 10}),
+        // at the target at 25, and ten times above it from 50 on.
+        let cfg = TrainConfig {
+            iterations: 100,
+            regret_target: Some(1e-4),
+            regret_target_start: Some(1e-2),
+            regret_target_rate: 0.1,
+            ..TrainConfig::default()
+        };
+        let step = (0.1 * 10f64.ln()).exp();
+        for (iteration, factor) in [(0, 1.0 / step), (25, 1.0), (50, step), (99, step)] {
+            let mut l = Lagrangian::new(1, &cfg);
+            l.after_iteration(iteration, &[1e-3], &cfg);
+            let want = cfg.lambda_init * factor;
+            assert!(
+                (l.lambda[0] - want).abs() <= 1e-12 * want,
+                "iteration {iteration}: {} vs {want}",
+                l.lambda[0]
+            );
+        }
     }
 
     #[test]
