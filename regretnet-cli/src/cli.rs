@@ -235,7 +235,9 @@ pub struct ReproduceArgs {
     )]
     pub seeds: Vec<u64>,
     /// Train every preset once per regret target (train.regret_target), each a row of its own
-    /// in <out>/<preset>-target<R> (the points of a revenue-regret frontier).
+    /// in <out>/<preset>-target<R> (the points of a revenue-regret frontier). A target below
+    /// 5e-3 is annealed from 5e-3 over the schedule's first half (train.regret_target_start,
+    /// docs/TRAINING.md).
     #[arg(long, value_name = "R,R,...", value_delimiter = ',')]
     pub regret_targets: Vec<f64>,
     /// Record the layer trace every K iterations (train.trace_every), so that `regretnet probe`

@@ -43,7 +43,8 @@ pub use net::{
 };
 pub use setting::{Bound, PartConfig, PriorConfig, SettingConfig};
 pub use train::{
-    ExtraStart, Teacher, TrainConfig, DEFAULT_REGRET_TARGET_RATE, MAX_PRIOR_STARTS, MAX_TRAIN_BYTES,
+    ExtraStart, Teacher, TrainConfig, DEFAULT_REGRET_TARGET_ANNEAL, DEFAULT_REGRET_TARGET_RATE,
+    DEFAULT_REGRET_TARGET_START, MAX_PRIOR_STARTS, MAX_TRAIN_BYTES,
 };
 
 /// A whole run configuration.

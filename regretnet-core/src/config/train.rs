@@ -50,6 +50,13 @@ impl Teacher {
 /// about 2,000 iterations.
 pub const DEFAULT_REGRET_TARGET_RATE: f64 = 0.0005;
 
+/// Where `regretnet reproduce --regret-targets` starts each target below it
+/// (`train.regret_target_start`): about the batch regret the fast schedules hold while the
+/// network finds the mechanism's shape (6e-3 in the default 1x2's first 3,200 iterations). At
+/// 1x2 the annealed target 5e-5 earned the fast schedule's revenue where the constant one lost
+/// 0.0077 (docs/TRAINING.md, "Regret-target training").
+pub const DEFAULT_REGRET_TARGET_START: f64 = 5e-3;
+
 /// The fraction of the schedule over which an annealed regret target
 /// (`train.regret_target_start`) falls to `train.regret_target` when
 /// `train.regret_target_anneal` is omitted: the half before the learning rate's decay in the

@@ -4,6 +4,7 @@
 //! own run directory `<preset>-<label>`, so a sweep runs, resumes, and goes to a cluster
 //! exactly as a budget's rows do.
 
+use regretnet_core::config::DEFAULT_REGRET_TARGET_START;
 use regretnet_core::Config;
 use serde::{Deserialize, Serialize};
 
@@ -34,11 +35,17 @@ impl Sweep {
         }
     }
 
-    /// Set the value in `config`.
+    /// Set the value in `config`. A regret target below [`DEFAULT_REGRET_TARGET_START`] is
+    /// annealed from there (`train.regret_target_start`) unless the config names its own start.
     pub fn apply(&self, config: &mut Config) {
         match *self {
             Sweep::Seed(s) => config.train.seed = s,
-            Sweep::RegretTarget(t) => config.train.regret_target = Some(t),
+            Sweep::RegretTarget(t) => {
+                config.train.regret_target = Some(t);
+                if config.train.regret_target_start.is_none() && t < DEFAULT_REGRET_TARGET_START {
+                    config.train.regret_target_start = Some(DEFAULT_REGRET_TARGET_START);
+                }
+            }
         }
     }
 }
@@ -81,5 +88,19 @@ mod tests {
         Sweep::RegretTarget(1e-3).apply(&mut c);
         Sweep::Seed(9).apply(&mut c);
         assert_eq!((c.train.seed, c.train.regret_target), (9, Some(1e-3)));
+        // A target below the start is annealed from it; one above it is not, and a config's own
+        // start stays.
+        assert_eq!(
+            c.train.regret_target_start,
+            Some(DEFAULT_REGRET_TARGET_START)
+        );
+        c.validate().unwrap();
+        let mut high = regretnet_core::presets::preset("additive_1x2_uniform").unwrap();
+        Sweep::RegretTarget(1e-2).apply(&mut high);
+        assert_eq!(high.train.regret_target_start, None);
+        let mut own = regretnet_core::presets::preset("additive_1x2_uniform").unwrap();
+        own.train.regret_target_start = Some(2e-2);
+        Sweep::RegretTarget(1e-4).apply(&mut own);
+        assert_eq!(own.train.regret_target_start, Some(2e-2));
     }
 }
