@@ -3,8 +3,8 @@
 //!
 //! Each exchangeable layer's entry product `X W_entry` runs as one matrix product over every
 //! entry of every row; the pooled terms (column, row and grid means times `W_col`, `W_row`,
-//! `W_all`), the bias and tanh run in plain loops over each profile, with no intermediate
-//! tensors. Backward, for the gradient `dY` of a layer's pre-activation:
+//! `W_all`) and the bias run in plain loops over each profile, with no intermediate tensors,
+//! and tanh in one vectorised pass over the layer's output ([`crate::fused::tanh`]). Backward, for the gradient `dY` of a layer's pre-activation:
 //!
 //! ```text
 //! dX[i, j] = dY[i, j] W_entry^T + (1/n) (sum_i' dY[i', j]) W_col^T
@@ -31,6 +31,7 @@ use candle_core::{Device, Tensor};
 use crate::equivariant::EquivariantNet;
 use crate::error::{NetsError, Result};
 use crate::frozen::OwnUtility;
+use crate::fused::tanh_in_place;
 
 /// One exchangeable layer's weights as constants (`[c_in, c_out]` row-major).
 #[derive(Debug, Clone)]
@@ -148,12 +149,17 @@ impl Layer {
             for i in 0..n {
                 for j in 0..m {
                     let out = &mut yp[(i * m + j) * co..(i * m + j + 1) * co];
-                    for o in 0..co {
-                        let v = out[o] + colt[j * co + o] + rowt[i * co + o] + allt[o];
-                        out[o] = if self.tanh { v.tanh() } else { v };
+                    let (c, r) = (&colt[j * co..(j + 1) * co], &rowt[i * co..(i + 1) * co]);
+                    for (((v, c), r), a) in out.iter_mut().zip(c).zip(r).zip(&allt) {
+                        *v += c + r + a;
                     }
                 }
             }
+        }
+        if self.tanh {
+            // The vectorised tanh (`fused::tanh`, within 2e-7 of libm's): libm's scalar
+            // `tanhf` was most of a 5x10 misreport step (BENCHMARKS.md).
+            tanh_in_place(&mut y);
         }
         Ok(y)
     }

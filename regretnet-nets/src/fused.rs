@@ -10,8 +10,8 @@
 //! [`tanh`] agrees with `f32::tanh` to about 2e-7 absolute everywhere (tested), far inside the
 //! 1e-5 at which the fused paths are checked against candle's autograd.
 //!
-//! The only `unsafe` of the workspace is here: calling the AVX2 build of the bias-tanh loop
-//! after checking at run time that the CPU has AVX2 (the binary stays portable; SSE2 machines
+//! The only `unsafe` of the workspace is here: calling the AVX2 builds of the bias-tanh and
+//! in-place tanh loops after checking at run time that the CPU has AVX2 (the binary stays portable; SSE2 machines
 //! run the same loop four lanes wide, with identical results).
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
@@ -79,6 +79,34 @@ fn bias_tanh_rows(out: &mut [f32], z: &[f32], b: &[f32]) {
         return;
     }
     bias_tanh_rows_generic(out, z, b)
+}
+
+/// `xs[i] = tanh(xs[i])` ([`tanh`]) in place.
+#[inline(always)]
+fn tanh_in_place_generic(xs: &mut [f32]) {
+    for x in xs.iter_mut() {
+        *x = tanh(*x);
+    }
+}
+
+/// The same loop compiled for AVX2 (the reasoning of [`bias_tanh_rows_avx2`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn tanh_in_place_avx2(xs: &mut [f32]) {
+    tanh_in_place_generic(xs)
+}
+
+/// `tanh` of every element in place, on the widest vector unit this CPU has: the exchangeable
+/// layers' activation in the equivariant net's hand-written search ([`crate::frozen_eq`]).
+#[allow(unsafe_code)]
+pub(crate) fn tanh_in_place(xs: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above; the function is otherwise safe.
+        unsafe { tanh_in_place_avx2(xs) };
+        return;
+    }
+    tanh_in_place_generic(xs)
 }
 
 fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a [f32]> {
