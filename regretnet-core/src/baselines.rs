@@ -4,7 +4,7 @@
 //!   Myerson's optimal single-item auction on its own. With `v_ij ~ U[lo_ij, hi_ij]` the virtual
 //!   value is `phi_ij(v) = 2v - hi_ij`; the item goes to the highest non-negative virtual value
 //!   and the winner pays the least bid that would still win:
-//!   `max(lo_ij, (max(0, max_{k != i} phi_kj(v_kj)) + hi_ij) / 2)`. For `n` iid U[0,1] bidders
+//!   `max(lo_ij, (max(0, max_{k != i} phi_kj(v_kj)) + hi_ij) / 2)`. For `n` iid `U[0,1]` bidders
 //!   this is a second-price auction with reserve 1/2, earning `(n-1)/(n+1) + 2^-n/(n+1)` per item
 //!   (`docs/PAPER.md`).
 //! - **Bundle Myerson** (additive, uniform boxes, identically distributed bidders): the grand
@@ -13,7 +13,7 @@
 //! - **VCG**: for additive bidders a second-price auction per item, no reserve; for unit-demand
 //!   bidders the welfare-maximizing assignment with externality payments.
 //! - **VVCA** and **AMA_bsym** ([`crate::affine`]) with the reference implementation's weights
-//!   (additive 2x2 U[0,1] and the CA settings), over its outcome list as coded and over the
+//!   (additive 2x2 `U[0,1]` and the CA settings), over its outcome list as coded and over the
 //!   corrected list.
 //! - The **known optimum** of `crate::optimal`, where one is known; with one item, Myerson's
 //!   optimal auction ([`crate::myerson`], ironed for an irregular prior).

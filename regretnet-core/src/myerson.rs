@@ -12,7 +12,7 @@
 //!   expected threshold payment `b x(b) - int_lo^b x(t) dt`, exact for the step function
 //!   `x` this allocation gives a bidder against fixed rival reports.
 //!
-//! For `n` bidders with i.i.d. U[0,1] values this is the second-price auction with reserve 1/2
+//! For `n` bidders with i.i.d. `U[0,1]` values this is the second-price auction with reserve 1/2
 //! (expected revenue `(n - 1)/(n + 1) + 2^-n / (n + 1)`, 0.53125 for `n = 3`).
 
 use crate::marginal::Marginal;

@@ -1,6 +1,6 @@
 //! Known optimal mechanisms, evaluated on the same sample as a learned one.
 //!
-//! For one bidder with additive values U[0,1]^2, the optimal mechanism (Manelli and Vincent
+//! For one bidder with additive values `U[0,1]^2`, the optimal mechanism (Manelli and Vincent
 //! 2006; `docs/PAPER.md`, "Settings") is a menu:
 //! each item at 2/3, or the bundle at (4 - sqrt 2)/3. Its expected revenue is 0.5492.
 
@@ -22,7 +22,7 @@ fn bundle(items: &[bool]) -> Vec<f64> {
 }
 
 impl Menu {
-    /// The Manelli-Vincent mechanism for 2 items with values U[0,1].
+    /// The Manelli-Vincent mechanism for 2 items with values `U[0,1]`.
     pub fn manelli_vincent() -> Self {
         Menu {
             offers: vec![
@@ -66,7 +66,7 @@ impl Menu {
 }
 
 impl Menu {
-    /// The optimal mechanism for one unit-demand bidder with 2 items U[0,1] (Pavlov 2011;
+    /// The optimal mechanism for one unit-demand bidder with 2 items `U[0,1]` (Pavlov 2011;
     /// `docs/PAPER.md`): each item at `1/sqrt(3)`. It sells when `max(v1, v2) >= p`, with
     /// probability `1 - p^2`, earning `p (1 - p^2) = 0.3849`. (With single-item offers only, a
     /// menu's choice is the same for additive and unit-demand bidders.)

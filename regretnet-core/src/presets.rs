@@ -53,7 +53,7 @@ pub const DEFAULT_1X2_RHO_EVERY: u64 = 3_200;
 /// (docs/TRAINING.md, "The default's rho step (issue 29)").
 pub const DEFAULT_1X2_RHO_STEP: f64 = 200.0;
 
-/// Rho's step in the reference's schedule for additive 1x2 U[0,1] (docs/PAPER.md,
+/// Rho's step in the reference's schedule for additive 1x2 `U[0,1]` (docs/PAPER.md,
 /// "Training"), which [`reference_schedule`] trains.
 pub const REFERENCE_1X2_RHO_STEP: f64 = 50.0;
 
@@ -551,15 +551,15 @@ pub fn preset(name: &str) -> Result<Config, ConfigError> {
 /// (docs/TRAINING.md), MyersonNet on additive_3x1_uniform then diverged (revenue 0.53 to 50,000
 /// iterations, about 0 from 160,000, a non-finite slope at 217,269), while 60,000 with the
 /// decay ended within 0.06% of Myerson's optimum on the same 10,000 test profiles on all four
-/// MyersonNet settings, and RochetNet on 1x2 U[0,1] within 0.13% after 40,000.
+/// MyersonNet settings, and RochetNet on 1x2 `U[0,1]` within 0.13% after 40,000.
 pub const IC_ITERATIONS: u64 = 60_000;
 
 /// Where the learning-rate decay of the RochetNet and MyersonNet presets starts, as a fraction
 /// of [`IC_ITERATIONS`].
 pub const IC_LR_DECAY_FROM: f64 = 0.5;
 
-/// RochetNet's learning rate on `additive_1x2_uniform_416_47`, whose values (U[4,16] x U[4,7])
-/// and prices (`b_init = [-23, 0]`) are about 20 times those of U[0,1]: 5e-3 instead of 1e-3.
+/// RochetNet's learning rate on `additive_1x2_uniform_416_47`, whose values (`U[4,16]` x `U[4,7]`)
+/// and prices (`b_init = [-23, 0]`) are about 20 times those of `U[0,1]`: 5e-3 instead of 1e-3.
 /// Measured (docs/TRAINING.md): at 1e-3 the 60,000-iteration schedule was still climbing when
 /// the decay began and ended 2.85% below the optimum on the same 10,000 test profiles; at 5e-3,
 /// +0.06% (+0.0055 +- 0.0122 paired).
@@ -620,7 +620,7 @@ pub fn equivariant_net() -> NetConfig {
 /// training profiles, softmax temperature 1,000) except the length ([`IC_ITERATIONS`] with a
 /// learning-rate decay) and MyersonNet's temperature ([`MYERSONNET_TEMPERATURE`]), and the
 /// reference configs' initial
-/// bias range (`[-1, 0]` for the 1x2 U[0,1], triangle and unit-demand U[0,1] rows; the
+/// bias range (`[-1, 0]` for the 1x2 `U[0,1]`, triangle and unit-demand `U[0,1]` rows; the
 /// [`NetConfig::bias_range`] default elsewhere: `[-23, 0]` for 416_47, `[-7, 0]` for 04_03,
 /// `[-3, 0]` for unit 23, `[-10, 0]` for 1x10). A preset that does not fit the kind (RochetNet
 /// with several bidders, MyersonNet with several items) is an error naming `net.kind`.

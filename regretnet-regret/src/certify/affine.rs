@@ -13,7 +13,7 @@
 //! Soundness in floating point: every operation adds to `e` a bound on its own rounding error
 //! (Higham's `gamma_n` for sums of `n` terms, doubled), and the deviation of a linearised
 //! function is computed at the ends of the range and at its critical points, then widened by
-//! [`DEVIATION_MARGIN`] (relative to the magnitudes involved) for the libm error of the
+//! `DEVIATION_MARGIN` (relative to the magnitudes involved) for the libm error of the
 //! function's evaluation and for the rounding of the computed critical points (the deviation is
 //! stationary there, so that error enters squared).
 

@@ -1,10 +1,10 @@
 //! The steps of an evaluation, each a function a library user can call on its own:
 //! [`test_sample`] (the protocol's profiles), [`search`] (the gradient search), [`audits`]
-//! (the grid or coordinate audits the setting calls for), [`reference`] (the paper-strength
+//! (the grid or coordinate audits the setting calls for), [`reference()`] (the paper-strength
 //! search on the first profiles), [`certificate`] (the proven bound where reports are 2-D),
 //! [`outcomes`] (revenue and truthful utility on every profile) and
 //! [`crate::eval::evaluate::report`], which assembles the [`crate::EvalReport`].
-//! [`crate::evaluate`] is their composition; [`audited_regret`] composes the search, audits and
+//! [`crate::evaluate()`] is their composition; [`audited_regret`] composes the search, audits and
 //! reference on profiles the user supplies, [`certified_regret`] the search and the certificate.
 
 use regretnet_core::rng::{stream_rng, Stream};
@@ -365,7 +365,7 @@ pub fn check_profiles(setting: &Setting, profiles: &[f32]) -> Result<()> {
 /// [`check_profiles`]) under `protocol`'s search, audits and reference search, every one of
 /// them on these profiles (the protocol's sample sizes are not used, except the first
 /// `pair_samples` and `reference_samples` profiles that get the pairwise grids and the
-/// reference search). The same numbers as [`crate::evaluate`] when `profiles` is its regret
+/// reference search). The same numbers as [`crate::evaluate()`] when `profiles` is its regret
 /// subsample.
 ///
 /// ```

@@ -103,7 +103,7 @@ pub const QUICK_SINGLE_BIDDER_ITERATIONS: u64 = presets::DEFAULT_1X2_ITERATIONS;
 /// Rho's increments in a quick single-bidder row: the reference's 40 (all of its 400,000
 /// iterations), not the default preset's 10. Measured (docs/TRAINING.md): with 10 steps of its
 /// reference increment (+5), `additive_1x2_uniform_416_47`, whose values are about ten times
-/// U[0,1]'s, still had validation regret 7.0e-3 after 20,000 of 32,000 iterations, against the
+/// `U[0,1]`'s, still had validation regret 7.0e-3 after 20,000 of 32,000 iterations, against the
 /// absolute bound of 1e-3.
 pub const QUICK_RHO_STEPS: u64 = 40;
 
