@@ -2,7 +2,8 @@
 //!
 //! 1. `cargo fmt --all -- --check`
 //! 2. `cargo clippy --workspace --all-targets -- -D warnings`
-//! 3. `cargo test --workspace` (unit, integration and doc tests), then the networks' tests
+//! 3. `cargo doc --no-deps` of the library crates with `RUSTDOCFLAGS=-D warnings`, then
+//!    `cargo test --workspace` (unit, integration and doc tests), then the networks' tests
 //!    again with gemm's AVX2 kernels (`-p regretnet-nets --no-default-features`)
 //! 4. `cargo build --release --workspace --bins --examples` (PNG figures on) and a smoke run of
 //!    the binary: train the default preset for a few hundred iterations (traced) into a
@@ -89,6 +90,25 @@ fn ci(quick: bool) -> Result<()> {
             "-D",
             "warnings",
         ]),
+    )?;
+    // The library crates' API docs, warnings as errors (broken links, bare brackets read as
+    // links).
+    run(
+        "rustdoc of the library crates",
+        cargo()
+            .args([
+                "doc",
+                "--no-deps",
+                "-p",
+                "regretnet-core",
+                "-p",
+                "regretnet-nets",
+                "-p",
+                "regretnet-regret",
+                "-p",
+                "regretnet-train",
+            ])
+            .env("RUSTDOCFLAGS", "-D warnings"),
     )?;
     run("tests", cargo().args(["test", "--workspace"]))?;
     // The networks again on gemm's AVX2 kernels (the `avx512` feature off), the path of every
