@@ -349,6 +349,7 @@ pub fn reproduce_row(
         net: config.net.kind,
         allocation_distance: report.allocation_distance,
         sweep: value.copied(),
+        regret_target_start: config.train.regret_target_start,
     };
     let text = serde_json::to_string_pretty(&row).map_err(|e| TrainError::Report(e.to_string()))?;
     write_atomic(&saved, text.as_bytes()).map_err(|e| TrainError::io(&saved, e))?;

@@ -333,6 +333,9 @@ pub struct Row {
     /// The sweep's value this row was trained with (`--seeds`, `--regret-targets`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<Sweep>,
+    /// Where the run's regret target was annealed from (`train.regret_target_start`), if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regret_target_start: Option<f64>,
 }
 
 impl Row {
@@ -348,7 +351,10 @@ impl Row {
     pub fn label(&self) -> String {
         match self.sweep {
             Some(Sweep::Seed(s)) => format!("{} (seed {s})", self.preset),
-            Some(Sweep::RegretTarget(t)) => format!("{} (target {t:e})", self.preset),
+            Some(Sweep::RegretTarget(t)) => match self.regret_target_start {
+                Some(r0) => format!("{} (target {t:e}, annealed from {r0:e})", self.preset),
+                None => format!("{} (target {t:e})", self.preset),
+            },
             None => self.preset.clone(),
         }
     }
@@ -719,11 +725,33 @@ mod tests {
             eval_seconds: 40.0,
             command: String::new(),
             sweep: None,
+            regret_target_start: None,
             estimates: Vec::new(),
             protocol_detail: None,
             net: NetKind::Regretnet,
             allocation_distance: None,
         }
+    }
+
+    #[test]
+    fn a_target_row_says_where_its_target_was_annealed_from() {
+        let mut r = row("additive_1x2_uniform", 0.54, 1e-4, vec![]);
+        assert_eq!(r.display_name(), "additive_1x2_uniform");
+        r.sweep = Some(Sweep::Seed(3));
+        assert_eq!(r.display_name(), "additive_1x2_uniform (seed 3)");
+        r.sweep = Some(Sweep::RegretTarget(1e-3));
+        assert_eq!(r.display_name(), "additive_1x2_uniform (target 1e-3)");
+        r.sweep = Some(Sweep::RegretTarget(1e-4));
+        r.regret_target_start = Some(5e-3);
+        assert_eq!(
+            r.display_name(),
+            "additive_1x2_uniform (target 1e-4, annealed from 5e-3)"
+        );
+        // A row saved before the field existed reads as not annealed.
+        let mut v = serde_json::to_value(&r).unwrap();
+        v.as_object_mut().unwrap().remove("regret_target_start");
+        let old: Row = serde_json::from_value(v).unwrap();
+        assert_eq!(old.regret_target_start, None);
     }
 
     #[test]

@@ -45,6 +45,7 @@ fn row(preset: &str) -> Row {
         net: NetKind::Regretnet,
         allocation_distance: None,
         sweep: None,
+        regret_target_start: None,
     }
 }
 
