@@ -302,9 +302,15 @@ pub struct ReproduceArgs {
 
 #[derive(Debug, Args)]
 pub struct FrontierArgs {
-    /// The run directory (train with a large `train.keep_checkpoints` to keep the points:
-    /// `reproduce --budget large` keeps every one).
-    pub run_dir: PathBuf,
+    /// The run directories, of one setting (train with a large `train.keep_checkpoints` to keep
+    /// the points: `reproduce --budget large` keeps every one). Several runs, such as the rows
+    /// of `reproduce --regret-targets`, make one frontier on the first run's protocol.
+    #[arg(required = true, num_args = 1..)]
+    pub run_dirs: Vec<PathBuf>,
+    /// Where the frontier's files go (default: the run directory for one run; for several, the
+    /// first run's parent directory).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Test profiles per checkpoint (default: the run's `eval.samples`).
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
     pub samples: Option<u64>,

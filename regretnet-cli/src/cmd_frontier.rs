@@ -1,5 +1,9 @@
-//! `regretnet frontier`: evaluate every kept checkpoint of a run and write the revenue-regret
-//! frontier (`regretnet_train::eval::frontier`) as `frontier-<protocol>.json` and `.md` in the run.
+//! `regretnet frontier`: evaluate every kept checkpoint of one or more runs of a setting and
+//! write the revenue-regret frontier (`regretnet_train::eval::frontier`) as
+//! `frontier-<protocol>.json` and `.md`: in the run, or for several runs in `--out` (default:
+//! the first run's parent directory).
+
+use std::path::PathBuf;
 
 use regretnet_train::eval::frontier::frontier;
 use regretnet_train::{Protocol, RunDir};
@@ -14,8 +18,12 @@ pub fn run(args: &FrontierArgs) -> Result<(), Failure> {
             args.bounds
         )));
     }
-    let run = RunDir::open(&args.run_dir)?;
-    let config = run.read_config()?;
+    let runs = args
+        .run_dirs
+        .iter()
+        .map(|p| RunDir::open(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let config = runs[0].read_config()?;
     let base = Protocol::from_config("default", &config.eval);
     let mut protocol = base.clone();
     if let Some(k) = args.samples {
@@ -28,11 +36,28 @@ pub fn run(args: &FrontierArgs) -> Result<(), Failure> {
         protocol.steps = s as usize;
     }
     protocol.name = protocol.name_against(&base);
-    let total = run.checkpoints()?.len();
+    let out = match (&args.out, runs.len()) {
+        (Some(dir), _) => dir.clone(),
+        (None, 1) => runs[0].path().to_path_buf(),
+        (None, _) => match runs[0].path().parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+    };
+    if !out.is_dir() {
+        return Err(Failure::usage(format!(
+            "--out {} is not a directory",
+            out.display()
+        )));
+    }
+    let mut total = 0;
+    for run in &runs {
+        total += run.checkpoints()?.len();
+    }
     if !args.quiet {
         eprintln!(
-            "evaluating {total} checkpoints of {} under protocol {} ({} profiles each)",
-            args.run_dir.display(),
+            "evaluating {total} checkpoints of {} run(s) under protocol {} ({} profiles each)",
+            runs.len(),
             protocol.name,
             protocol.samples
         );
@@ -44,13 +69,16 @@ pub fn run(args: &FrontierArgs) -> Result<(), Failure> {
         }
     };
     let f = frontier(
-        &run,
+        &runs,
         &protocol,
         &args.bounds,
         args.threads.count(),
         Some(&progress),
     )?;
-    f.save(&run)?;
+    let [_, md] = f.save(&out)?;
+    if !args.quiet {
+        eprintln!("frontier written to {}", md.display());
+    }
     if args.json {
         let json = serde_json::to_string_pretty(&f).map_err(|e| Failure::Runtime(e.into()))?;
         println!("{json}");

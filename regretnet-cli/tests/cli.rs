@@ -663,6 +663,69 @@ fn frontier_evaluates_every_checkpoint_and_compares_with_the_baselines() {
         other["points"][1]["regret"], 0.125,
         "another protocol: evaluated"
     );
+    // Several runs of the setting (a shorter second run here; in use, the rows of `reproduce
+    // --regret-targets`) make one frontier on the first run's sample: every checkpoint of each,
+    // named by its run, written to --out. A run of another setting is refused, naming it.
+    let run2 = dir.path().join("run2");
+    let run2_s = run2.to_str().unwrap();
+    let o = regretnet(&[
+        "train",
+        "--config",
+        &cfg,
+        "--out",
+        run2_s,
+        "--iterations",
+        "20",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let both = dir.path().join("both");
+    std::fs::create_dir_all(&both).unwrap();
+    let mut two = args("20");
+    two.splice(2..2, [run2_s, "--out", both.to_str().unwrap()]);
+    let o = regretnet(&two);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let joint: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let runs: Vec<&str> = joint["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["run"].as_str().unwrap())
+        .collect();
+    assert_eq!(runs, ["run", "run", "run", "run2", "run2"]);
+    // The first run's points are those of its own frontier on the same protocol (its iteration
+    // 20 was evaluated again: the 16-profile run above replaced the kept file).
+    for k in 0..3 {
+        assert_eq!(joint["points"][k]["revenue"], points[k]["revenue"]);
+        assert_eq!(joint["points"][k]["regret"], points[k]["regret"]);
+    }
+    assert!(both.join(format!("frontier-{name}.md")).exists());
+    let other_cfg = tiny_config(dir.path(), "tiny_1x2", 2);
+    let other = dir.path().join("other");
+    let o = regretnet(&[
+        "train",
+        "--config",
+        &other_cfg,
+        "--out",
+        other.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_input_error(
+        &regretnet(&["frontier", run_s, other.to_str().unwrap(), "--quiet"]),
+        "tiny_1x2",
+    );
+    assert_input_error(
+        &regretnet(&[
+            "frontier",
+            run_s,
+            run2_s,
+            "--out",
+            "/nonexistent/dir",
+            "--quiet",
+        ]),
+        "--out",
+    );
     assert_input_error(
         &regretnet(&["frontier", run_s, "--bounds", "-1", "--quiet"]),
         "--bounds",

@@ -1,13 +1,15 @@
-//! The revenue-regret frontier of a run (`regretnet frontier`): every kept checkpoint evaluated
-//! with the audited protocol on one test sample and compared, profile by profile, with every
-//! baseline on that sample; then, for each regret bound, the checkpoint of highest revenue
+//! The revenue-regret frontier of one or more runs (`regretnet frontier`): every kept checkpoint
+//! evaluated with the audited protocol on one test sample and compared, profile by profile, with
+//! every baseline on that sample; then, for each regret bound, the checkpoint of highest revenue
 //! whose audited regret is within it.
 //!
 //! Mean regret buys revenue: a learned mechanism can beat an exactly incentive-compatible
 //! baseline (item-wise Myerson, say) only by selling regret. Reading revenue at several regret
 //! bounds shows whether a margin survives as regret goes to zero (a better mechanism) or
 //! vanishes with it (regret selling). Checkpoints are the points of one training run, whose
-//! penalty grows over time; runs with a stronger penalty add points by evaluating them too.
+//! penalty grows over time; runs trained to other regret targets (`reproduce
+//! --regret-targets 1e-3,3e-4,1e-4`) add their checkpoints as points of the same frontier, all
+//! on the same sample under the first run's protocol. Every run must be of the same setting.
 //!
 //! Each checkpoint's evaluation is kept in `RUN/frontier/iter-<iteration>.json` (written as soon
 //! as it is done) with the protocol it ran under, and reused when `frontier` runs again under
@@ -15,7 +17,7 @@
 //! training evaluates only the new checkpoints. A run's checkpoint at a given iteration always
 //! holds the same weights (training is deterministic; `train --force` removes the directory).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use regretnet_core::baselines::{baseline_revenues, paired, BaselineRevenue, PairedDifference};
 use regretnet_core::rng::{stream_rng, Stream};
@@ -32,6 +34,8 @@ pub const DEFAULT_BOUNDS: [f64; 3] = [1e-3, 3e-4, 1e-4];
 /// One evaluated checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FrontierPoint {
+    /// Its run's directory name (the last component of the run's path).
+    pub run: String,
     /// Its training iteration.
     pub iteration: u64,
     /// Its file.
@@ -79,7 +83,9 @@ pub struct Frontier {
     pub setting: String,
     /// The protocol every checkpoint was evaluated under.
     pub protocol: Protocol,
-    /// Every checkpoint, oldest first.
+    /// The runs, in the order given.
+    pub runs: Vec<PathBuf>,
+    /// Every checkpoint: run by run in the order given, each run's oldest first.
     pub points: Vec<FrontierPoint>,
     /// The bounds, as given.
     pub bounds: Vec<FrontierBound>,
@@ -116,81 +122,109 @@ fn load_saved(
     (saved.iteration == iteration && &saved.protocol == protocol).then_some(saved)
 }
 
-/// Evaluate every periodic checkpoint of `run` under `protocol` and read off the best revenue
-/// at each of `bounds`, reusing the evaluations kept in `RUN/frontier/` under the same
-/// protocol. `progress` receives (checkpoints done, checkpoints in all) after each.
+/// Evaluate every periodic checkpoint of every run in `runs` under `protocol` (on one test
+/// sample) and read off the best revenue at each of `bounds`, reusing the evaluations kept in
+/// each `RUN/frontier/` under the same protocol. Every run must be of the first run's setting,
+/// and hold a checkpoint. `progress` receives (checkpoints done, checkpoints in all) after each.
 pub fn frontier(
-    run: &RunDir,
+    runs: &[RunDir],
     protocol: &Protocol,
     bounds: &[f64],
     threads: usize,
     progress: Option<&dyn Fn(usize, usize)>,
 ) -> Result<Frontier> {
-    let config = run.read_config()?;
-    let setting = config.setting.build()?;
-    let spec = NetSpec {
-        setting: config.setting.clone(),
-        net: config.net.clone(),
+    let Some(first) = runs.first() else {
+        return Err(TrainError::Report(
+            "a frontier needs at least one run".into(),
+        ));
     };
-    let checkpoints = run.checkpoints()?;
-    if checkpoints.is_empty() {
-        return Err(TrainError::RunDir {
-            path: run.path().display().to_string(),
-            reason: "has no checkpoint to evaluate (checkpoints/iter-*.safetensors)".into(),
-        });
+    let config = first.read_config()?;
+    let setting = config.setting.build()?;
+    let mut all = Vec::with_capacity(runs.len());
+    for run in runs {
+        let c = run.read_config()?;
+        if c.setting != config.setting {
+            return Err(TrainError::RunDir {
+                path: run.path().display().to_string(),
+                reason: format!(
+                    "is a run of setting `{}`, not of `{}` like {}: a frontier compares runs \
+                     of one setting",
+                    c.setting.name,
+                    config.setting.name,
+                    first.path().display()
+                ),
+            });
+        }
+        let checkpoints = run.checkpoints()?;
+        if checkpoints.is_empty() {
+            return Err(TrainError::RunDir {
+                path: run.path().display().to_string(),
+                reason: "has no checkpoint to evaluate (checkpoints/iter-*.safetensors)".into(),
+            });
+        }
+        let spec = NetSpec {
+            setting: c.setting.clone(),
+            net: c.net.clone(),
+        };
+        all.push((run, spec, checkpoints));
     }
+    let total: usize = all.iter().map(|(_, _, c)| c.len()).sum();
     let profiles = setting.sample_profiles(
         &mut stream_rng(protocol.seed, Stream::Test),
         protocol.samples,
     );
     let theirs = baseline_revenues(&setting, &profiles);
     let key = serde_json::to_value(protocol).map_err(|e| TrainError::Report(e.to_string()))?;
-    let dir = run.path().join("frontier");
-    std::fs::create_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
-    let mut points = Vec::with_capacity(checkpoints.len());
-    for (k, (iteration, path)) in checkpoints.iter().enumerate() {
-        let saved = match load_saved(run, *iteration, &key) {
-            Some(saved) => saved,
-            None => {
-                let ckpt = checkpoint::load_model_expecting(path, &spec)?;
-                let report = evaluate(&ckpt.model, &setting, protocol, threads, None)?;
-                let saved = SavedEvaluation {
-                    iteration: *iteration,
-                    protocol: key.clone(),
-                    revenue: report.revenue,
-                    revenue_se: report.revenue_se,
-                    regret: report.regret,
-                    search_regret: report.gradient.mean,
-                    per_profile_revenue: report.per_profile_revenue.clone(),
-                };
-                let out = saved_path(run, *iteration);
-                let json =
-                    serde_json::to_string(&saved).map_err(|e| TrainError::Report(e.to_string()))?;
-                checkpoint::write_atomic(&out, json.as_bytes())
-                    .map_err(|e| TrainError::io(&out, e))?;
-                saved
+    let mut points = Vec::with_capacity(total);
+    for (run, spec, checkpoints) in &all {
+        let dir = run.path().join("frontier");
+        std::fs::create_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
+        let name = run_name(run.path());
+        for (iteration, path) in checkpoints {
+            let saved = match load_saved(run, *iteration, &key) {
+                Some(saved) => saved,
+                None => {
+                    let ckpt = checkpoint::load_model_expecting(path, spec)?;
+                    let report = evaluate(&ckpt.model, &setting, protocol, threads, None)?;
+                    let saved = SavedEvaluation {
+                        iteration: *iteration,
+                        protocol: key.clone(),
+                        revenue: report.revenue,
+                        revenue_se: report.revenue_se,
+                        regret: report.regret,
+                        search_regret: report.gradient.mean,
+                        per_profile_revenue: report.per_profile_revenue.clone(),
+                    };
+                    let out = saved_path(run, *iteration);
+                    let json = serde_json::to_string(&saved)
+                        .map_err(|e| TrainError::Report(e.to_string()))?;
+                    checkpoint::write_atomic(&out, json.as_bytes())
+                        .map_err(|e| TrainError::io(&out, e))?;
+                    saved
+                }
+            };
+            let ours: Vec<f64> = saved
+                .per_profile_revenue
+                .iter()
+                .map(|&r| r as f64)
+                .collect();
+            let baselines = theirs
+                .iter()
+                .map(|(name, r)| paired(name, r, &ours))
+                .collect();
+            points.push(FrontierPoint {
+                run: name.clone(),
+                iteration: *iteration,
+                checkpoint: path.clone(),
+                revenue: saved.revenue,
+                revenue_se: saved.revenue_se,
+                regret: saved.regret,
+                search_regret: saved.search_regret,
+                baselines,
+            });
+            if let Some(p) = progress {
+                p(points.len(), total);
             }
-        };
-        let ours: Vec<f64> = saved
-            .per_profile_revenue
-            .iter()
-            .map(|&r| r as f64)
-            .collect();
-        let baselines = theirs
-            .iter()
-            .map(|(name, r)| paired(name, r, &ours))
-            .collect();
-        points.push(FrontierPoint {
-            iteration: *iteration,
-            checkpoint: path.clone(),
-            revenue: saved.revenue,
-            revenue_se: saved.revenue_se,
-            regret: saved.regret,
-            search_regret: saved.search_regret,
-            baselines,
-        });
-        if let Some(p) = progress {
-            p(k + 1, checkpoints.len());
         }
     }
     let bounds = bounds
@@ -203,9 +237,17 @@ pub fn frontier(
     Ok(Frontier {
         setting: setting.name.clone(),
         protocol: protocol.clone(),
+        runs: runs.iter().map(|r| r.path().to_path_buf()).collect(),
         points,
         bounds,
     })
+}
+
+/// A run's name in the tables: its directory's last component.
+fn run_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// The point of highest revenue whose audited regret is at most `bound` (the earliest among
@@ -240,16 +282,17 @@ fn versus(p: &FrontierPoint) -> String {
 }
 
 impl Frontier {
-    /// Write the frontier into the run directory as `frontier-<protocol>.json` and
-    /// `frontier-<protocol>.md` (atomically); returns the two paths.
-    pub fn save(&self, run: &RunDir) -> Result<[PathBuf; 2]> {
+    /// Write the frontier into directory `dir` (the run's own for one run) as
+    /// `frontier-<protocol>.json` and `frontier-<protocol>.md` (atomically); returns the two
+    /// paths.
+    pub fn save(&self, dir: &Path) -> Result<[PathBuf; 2]> {
         let json =
             serde_json::to_string_pretty(self).map_err(|e| TrainError::Report(e.to_string()))?;
         let md = self.to_markdown();
         let name = &self.protocol.name;
         let paths = [
-            run.path().join(format!("frontier-{name}.json")),
-            run.path().join(format!("frontier-{name}.md")),
+            dir.join(format!("frontier-{name}.json")),
+            dir.join(format!("frontier-{name}.md")),
         ];
         for (path, text) in paths.iter().zip([&json, &md]) {
             checkpoint::write_atomic(path, text.as_bytes()).map_err(|e| TrainError::io(path, e))?;
@@ -267,14 +310,26 @@ impl Frontier {
              profiles (paired differences: ours minus theirs, with their standard error).\n\n",
             self.setting, p.name, p.samples, p.seed, p.restarts, p.steps
         );
-        s += "| audited regret at most | iteration | revenue | audited regret | vs baseline (paired) |\n";
-        s += "|---|---|---|---|---|\n";
+        // Several runs: a column names each point's run.
+        let several = self.runs.len() > 1;
+        let run = |pt: &FrontierPoint| match several {
+            true => format!(" {} |", pt.run),
+            false => String::new(),
+        };
+        let (run_head, run_rule) = match several {
+            true => (" run |", "---|"),
+            false => ("", ""),
+        };
+        s += &format!(
+            "| audited regret at most |{run_head} iteration | revenue | audited regret | vs baseline (paired) |\n|---|{run_rule}---|---|---|---|\n"
+        );
         for b in &self.bounds {
             match b.best.and_then(|i| self.points.get(i)) {
                 Some(pt) => {
                     s += &format!(
-                        "| {:.0e} | {} | {:.4} ± {:.4} | {:.2e} | {} |\n",
+                        "| {:.0e} |{} {} | {:.4} ± {:.4} | {:.2e} | {} |\n",
                         b.bound,
+                        run(pt),
                         pt.iteration,
                         pt.revenue,
                         pt.revenue_se,
@@ -282,13 +337,22 @@ impl Frontier {
                         versus(pt)
                     )
                 }
-                None => s += &format!("| {:.0e} | none within the bound | | | |\n", b.bound),
+                None => {
+                    s += &format!(
+                        "| {:.0e} | none within the bound | | | |{}\n",
+                        b.bound,
+                        " |".repeat(usize::from(several))
+                    )
+                }
             }
         }
-        s += "\n## Every checkpoint\n\n| iteration | revenue | search regret | audited regret | vs baseline (paired) |\n|---|---|---|---|---|\n";
+        s += &format!(
+            "\n## Every checkpoint\n\n|{run_head} iteration | revenue | search regret | audited regret | vs baseline (paired) |\n|{run_rule}---|---|---|---|---|\n"
+        );
         for pt in &self.points {
             s += &format!(
-                "| {} | {:.4} ± {:.4} | {:.2e} | {:.2e} | {} |\n",
+                "|{} {} | {:.4} ± {:.4} | {:.2e} | {:.2e} | {} |\n",
+                run(pt),
                 pt.iteration,
                 pt.revenue,
                 pt.revenue_se,
@@ -307,6 +371,7 @@ mod tests {
 
     fn point(iteration: u64, revenue: f64, regret: f64) -> FrontierPoint {
         FrontierPoint {
+            run: "run".into(),
             iteration,
             checkpoint: PathBuf::from(format!("iter-{iteration}")),
             revenue,
@@ -343,6 +408,7 @@ mod tests {
         let f = Frontier {
             setting: "additive_3x10_uniform".into(),
             protocol: Protocol::from_config("default", &regretnet_core::EvalConfig::default()),
+            runs: vec![PathBuf::from("runs/3x10")],
             bounds: DEFAULT_BOUNDS
                 .iter()
                 .map(|&bound| FrontierBound {
@@ -357,7 +423,43 @@ mod tests {
             "| 1e-3 | 10000 | 5.4500 ± 0.0100 | 8.00e-4 | +0.1375 ± 0.0050 (+27.5 SE) vs \
              item-wise Myerson 5.3125 |"
         ));
-        assert!(md.contains("| 1e-4 | none within the bound |"));
+        assert!(md.contains("| 1e-4 | none within the bound | | | |\n"));
         assert_eq!(md.matches("\n| 5000 |").count(), 1);
+        assert!(!md.contains(" run |"), "one run: no run column");
+    }
+
+    #[test]
+    fn several_runs_share_one_frontier_and_each_point_names_its_run() {
+        // Two target runs: the looser one holds the 1e-3 point, the tighter one the 3e-4 point.
+        let mut pts = vec![point(5_000, 5.45, 8e-4), point(5_000, 5.40, 2.5e-4)];
+        pts[0].run = "additive_3x10_uniform-target1e-3".into();
+        pts[1].run = "additive_3x10_uniform-target3e-4".into();
+        let f = Frontier {
+            setting: "additive_3x10_uniform".into(),
+            protocol: Protocol::from_config("default", &regretnet_core::EvalConfig::default()),
+            runs: vec![
+                PathBuf::from("t/additive_3x10_uniform-target1e-3"),
+                PathBuf::from("t/additive_3x10_uniform-target3e-4"),
+            ],
+            bounds: DEFAULT_BOUNDS
+                .iter()
+                .map(|&bound| FrontierBound {
+                    bound,
+                    best: best_within(&pts, bound),
+                })
+                .collect(),
+            points: pts,
+        };
+        let md = f.to_markdown();
+        assert!(md.contains("| audited regret at most | run | iteration |"));
+        assert!(md.contains("| 1e-3 | additive_3x10_uniform-target1e-3 | 5000 | 5.4500 ± 0.0100 |"));
+        assert!(md.contains("| 3e-4 | additive_3x10_uniform-target3e-4 | 5000 | 5.4000 ± 0.0100 |"));
+        assert!(md.contains("| 1e-4 | none within the bound | | | | |\n"));
+        assert!(md.contains("\n| additive_3x10_uniform-target3e-4 | 5000 | 5.4000 ± 0.0100 |"));
+        // Every row of both tables has the same number of cells as its header.
+        for table in md.split("\n\n").filter(|t| t.starts_with('|')) {
+            let cells: Vec<usize> = table.lines().map(|l| l.matches('|').count()).collect();
+            assert!(cells.iter().all(|&c| c == cells[0]), "{table}");
+        }
     }
 }
