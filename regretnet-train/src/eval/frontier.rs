@@ -390,6 +390,23 @@ mod tests {
         }
     }
 
+    /// A 3x10 frontier of `points` from `runs` at the default bounds.
+    fn frontier_of(points: Vec<FrontierPoint>, runs: &[&str]) -> Frontier {
+        Frontier {
+            setting: "additive_3x10_uniform".into(),
+            protocol: Protocol::from_config("default", &regretnet_core::EvalConfig::default()),
+            runs: runs.iter().map(PathBuf::from).collect(),
+            bounds: DEFAULT_BOUNDS
+                .iter()
+                .map(|&bound| FrontierBound {
+                    bound,
+                    best: best_within(&points, bound),
+                })
+                .collect(),
+            points,
+        }
+    }
+
     #[test]
     fn the_best_within_a_bound_is_the_highest_revenue_at_or_below_it() {
         // Revenue falls as regret is squeezed out: 5.60 at 2e-3, 5.45 at 8e-4, 5.40 at 2e-4,
@@ -405,19 +422,7 @@ mod tests {
         assert_eq!(best_within(&pts, 2e-4), Some(2));
         assert_eq!(best_within(&pts, 1e-4), None);
         assert_eq!(best_within(&pts, 1.0), Some(0));
-        let f = Frontier {
-            setting: "additive_3x10_uniform".into(),
-            protocol: Protocol::from_config("default", &regretnet_core::EvalConfig::default()),
-            runs: vec![PathBuf::from("runs/3x10")],
-            bounds: DEFAULT_BOUNDS
-                .iter()
-                .map(|&bound| FrontierBound {
-                    bound,
-                    best: best_within(&pts, bound),
-                })
-                .collect(),
-            points: pts,
-        };
+        let f = frontier_of(pts, &["runs/3x10"]);
         let md = f.to_markdown();
         assert!(md.contains(
             "| 1e-3 | 10000 | 5.4500 ± 0.0100 | 8.00e-4 | +0.1375 ± 0.0050 (+27.5 SE) vs \
@@ -434,22 +439,13 @@ mod tests {
         let mut pts = vec![point(5_000, 5.45, 8e-4), point(5_000, 5.40, 2.5e-4)];
         pts[0].run = "additive_3x10_uniform-target1e-3".into();
         pts[1].run = "additive_3x10_uniform-target3e-4".into();
-        let f = Frontier {
-            setting: "additive_3x10_uniform".into(),
-            protocol: Protocol::from_config("default", &regretnet_core::EvalConfig::default()),
-            runs: vec![
-                PathBuf::from("t/additive_3x10_uniform-target1e-3"),
-                PathBuf::from("t/additive_3x10_uniform-target3e-4"),
+        let f = frontier_of(
+            pts,
+            &[
+                "t/additive_3x10_uniform-target1e-3",
+                "t/additive_3x10_uniform-target3e-4",
             ],
-            bounds: DEFAULT_BOUNDS
-                .iter()
-                .map(|&bound| FrontierBound {
-                    bound,
-                    best: best_within(&pts, bound),
-                })
-                .collect(),
-            points: pts,
-        };
+        );
         let md = f.to_markdown();
         assert!(md.contains("| audited regret at most | run | iteration |"));
         assert!(md.contains("| 1e-3 | additive_3x10_uniform-target1e-3 | 5000 | 5.4500 ± 0.0100 |"));
